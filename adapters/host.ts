@@ -1,0 +1,78 @@
+/**
+ * Process-level services shared by all three runtimes through the Node
+ * APIs that Bun and Deno implement too: files, process facts, signals.
+ * Sockets stay per runtime (bun.ts, deno.ts, node.ts).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as os from "node:os";
+import process from "node:process";
+import type { FileSystem, HostInfo } from "../core/io.ts";
+
+export const fileSystem: FileSystem = {
+  readText: (p) => fs.readFileSync(p, "latin1"),
+  writeText: (p, text) => {
+    const tmp = `${p}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, text, "latin1");
+    fs.renameSync(tmp, p);
+  },
+  exists: (p) => fs.existsSync(p),
+  resolve: (base, p) => path.resolve(base ? path.dirname(base) : process.cwd(), p),
+};
+
+declare const Bun: { version: string } | undefined;
+declare const Deno: { version: { deno: string } } | undefined;
+
+export type RuntimeName = "bun" | "deno" | "node";
+
+export function detectRuntime(): RuntimeName {
+  if (typeof Bun !== "undefined") return "bun";
+  if (typeof Deno !== "undefined") return "deno";
+  return "node";
+}
+
+export function runtimeVersion(): string {
+  const rt = detectRuntime();
+  if (rt === "bun") return `bun ${Bun!.version}`;
+  if (rt === "deno") return `deno ${Deno!.version.deno}`;
+  return `node ${process.versions.node}`;
+}
+
+export function hostInfo(io: string, configFile: string): HostInfo {
+  return {
+    runtime: runtimeVersion(),
+    io,
+    pid: process.pid,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    arch: os.arch() === "x64" || os.arch() === "arm64" ? "64" : "32",
+    executable: process.execPath,
+    configFile,
+    rss: () => process.memoryUsage.rss(),
+    cpu: () => {
+      const u = process.cpuUsage();
+      return [u.user / 1e6, u.system / 1e6];
+    },
+    exit: (code) => process.exit(code),
+  };
+}
+
+export function onSignals(handler: (signal: "SIGINT" | "SIGTERM") => void): void {
+  process.on("SIGINT", () => handler("SIGINT"));
+  process.on("SIGTERM", () => handler("SIGTERM"));
+}
+
+export function chmod(p: string, mode: number): void {
+  fs.chmodSync(p, mode);
+}
+
+export function removeStaleSocket(p: string): void {
+  try {
+    if (fs.statSync(p).isSocket()) fs.unlinkSync(p);
+  } catch {
+    // nothing to remove
+  }
+}
+
+export function cwd(): string {
+  return process.cwd();
+}

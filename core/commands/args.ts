@@ -1,0 +1,56 @@
+/**
+ * Argument readers shared by command families. Each reports Redis's own
+ * error text to the client and returns null, so a handler can simply
+ * `if (n === null) return;`.
+ */
+import type { Client } from "../server/client.ts";
+import { parseDouble, parseInteger } from "../util/number.ts";
+import { str } from "../util/bytes.ts";
+import { isString, type StringValue, type Value } from "../types/value.ts";
+
+export const ERR = {
+  syntax: "ERR syntax error",
+  notInt: "ERR value is not an integer or out of range",
+  notFloat: "ERR value is not a valid float",
+  wrongType: "WRONGTYPE Operation against a key holding the wrong kind of value",
+  noKey: "ERR no such key",
+  overflow: "ERR increment or decrement would overflow",
+  outOfRange: "ERR index out of range",
+  dbIndex: "ERR DB index is out of range",
+};
+
+export function intArg(c: Client, arg: Uint8Array, msg = ERR.notInt): number | null {
+  const n = parseInteger(str(arg));
+  if (n === null) c.error(msg);
+  return n;
+}
+
+export function floatArg(c: Client, arg: Uint8Array, msg = ERR.notFloat): number | null {
+  const n = parseDouble(str(arg));
+  if (n === null) c.error(msg);
+  return n;
+}
+
+/** Reads a key as a read command does: lazily expired, counted in keyspace hits/misses. */
+export function readKey(c: Client, key: string): Value | undefined {
+  const v = c.db.lookup(key, c.engine.now);
+  if (v === undefined) c.engine.stats.keyspaceMisses++;
+  else c.engine.stats.keyspaceHits++;
+  return v;
+}
+
+/** A string value for a read: undefined when missing, null (WRONGTYPE sent) when another type. */
+export function readString(c: Client, key: string): StringValue | undefined | null {
+  const v = readKey(c, key);
+  if (v === undefined || isString(v)) return v;
+  c.error(ERR.wrongType);
+  return null;
+}
+
+/** Like readString but for writes: no hit/miss counting. */
+export function writableString(c: Client, key: string): StringValue | undefined | null {
+  const v = c.db.lookup(key, c.engine.now);
+  if (v === undefined || isString(v)) return v;
+  c.error(ERR.wrongType);
+  return null;
+}

@@ -1,0 +1,139 @@
+/**
+ * The command table. Each family module exports CommandDefs; from this one
+ * table come dispatch, arity errors, ACL categories, key positions and the
+ * COMMAND INFO / DOCS / LIST / GETKEYS replies.
+ */
+import type { Client } from "../server/client.ts";
+
+export type Handler = (c: Client, argv: Uint8Array[]) => void;
+
+export interface CommandDef {
+  name: string;
+  /** Redis arity: N exact, -N at least N (the name counts). */
+  arity: number;
+  /** Space-separated Redis flags: write readonly denyoom admin pubsub noscript blocking loading stale skip_monitor skip_slowlog fast no_auth may_replicate sentinel no_mandatory_keys no_multi allow_busy */
+  flags: string;
+  /** [first, last, step] key positions; last -1 = through the end. Omitted = no keys. */
+  keys?: [number, number, number];
+  /** Key positions for commands whose keys depend on their arguments (numkeys...). */
+  getKeys?: (argv: Uint8Array[]) => number[];
+  /** Key spec flags for COMMAND INFO when the default from read/write is not what Redis says. */
+  keySpec?: string;
+  /** Extra ACL categories beyond those derived from flags (the group's own, dangerous...). */
+  acl?: string;
+  group: string;
+  since: string;
+  summary: string;
+  complexity?: string;
+  /** Absent for a container whose subcommands do the work. */
+  run?: Handler;
+  subcommands?: CommandDef[];
+}
+
+export interface Command {
+  name: string;
+  /** "config|get" for subcommands, as used in errors and COMMAND replies. */
+  fullName: string;
+  arity: number;
+  flags: Set<string>;
+  flagList: string[];
+  firstKey: number;
+  lastKey: number;
+  keyStep: number;
+  keySpec: string[];
+  acl: string[];
+  group: string;
+  since: string;
+  summary: string;
+  complexity: string;
+  run?: Handler;
+  getKeys?: (argv: Uint8Array[]) => number[];
+  subcommands?: Map<string, Command>;
+  /** Per-command statistics for INFO commandstats. */
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+/** Redis derives these categories from flags (setImplicitACLCategories). */
+function aclCategories(def: CommandDef, flags: Set<string>): string[] {
+  const cats: string[] = [];
+  const add = (c: string) => cats.includes(c) || cats.push(c);
+  for (const c of (def.acl ?? "").split(" ").filter(Boolean)) add(c);
+  if (flags.has("write")) add("write");
+  if (flags.has("readonly") && !cats.includes("scripting")) add("read");
+  if (flags.has("admin")) {
+    add("admin");
+    add("dangerous");
+  }
+  if (flags.has("pubsub")) add("pubsub");
+  if (flags.has("fast")) add("fast");
+  if (flags.has("blocking")) add("blocking");
+  if (!cats.includes("fast")) add("slow");
+  return cats;
+}
+
+function build(def: CommandDef, parent?: Command): Command {
+  const flagList = def.flags.split(" ").filter(Boolean);
+  const flags = new Set(flagList);
+  const [firstKey, lastKey, keyStep] = def.keys ?? [0, 0, 0];
+  const defaultSpec = flags.has("write") ? "RW update" : "RO access";
+  const cmd: Command = {
+    name: def.name,
+    fullName: parent ? `${parent.name}|${def.name}` : def.name,
+    arity: def.arity,
+    flags,
+    flagList,
+    firstKey,
+    lastKey,
+    keyStep,
+    keySpec: (def.keySpec ?? defaultSpec).split(" "),
+    acl: aclCategories(def, flags),
+    group: def.group,
+    since: def.since,
+    summary: def.summary,
+    complexity: def.complexity ?? "O(1)",
+    run: def.run,
+    getKeys: def.getKeys,
+    calls: 0,
+    usec: 0,
+    rejectedCalls: 0,
+    failedCalls: 0,
+  };
+  if (def.subcommands) {
+    cmd.subcommands = new Map(def.subcommands.map((s) => [s.name, build(s, cmd)]));
+  }
+  return cmd;
+}
+
+export class CommandTable {
+  readonly commands = new Map<string, Command>();
+
+  add(defs: CommandDef[]): void {
+    for (const def of defs) this.commands.set(def.name, build(def));
+  }
+
+  get(name: string): Command | undefined {
+    return this.commands.get(name);
+  }
+
+  /** Every command and subcommand, for COMMAND LIST and INFO commandstats. */
+  *all(): Iterable<Command> {
+    for (const cmd of this.commands.values()) {
+      yield cmd;
+      if (cmd.subcommands) yield* cmd.subcommands.values();
+    }
+  }
+}
+
+/** Key positions of a concrete call, from the table's first/last/step. */
+export function keyPositions(cmd: Command, argv: Uint8Array[]): number[] {
+  if (cmd.getKeys) return cmd.getKeys(argv);
+  if (cmd.firstKey === 0) return [];
+  const argc = argv.length;
+  const last = cmd.lastKey < 0 ? argc + cmd.lastKey : cmd.lastKey;
+  const out: number[] = [];
+  for (let i = cmd.firstKey; i <= last && i < argc; i += cmd.keyStep) out.push(i);
+  return out;
+}

@@ -1,0 +1,193 @@
+/**
+ * One numbered database: the key -> value map and the key -> deadline map,
+ * as Redis keeps them. Keys are binary strings. Every read goes through
+ * lookup(), which deletes a key past its deadline before anyone can see it.
+ */
+import type { Value } from "../types/value.ts";
+
+/** What the db tells the engine about, so stats, notifications and WATCH stay in one place. */
+export interface KeyspaceObserver {
+  expired(db: Db, key: string): void;
+}
+
+/** Scans in progress, so a cursor resumes a live Map iterator (see scan()). */
+interface ScanState {
+  it: Iterator<string>;
+  db: Db;
+}
+
+const MAX_SCANS = 10_000;
+
+export class Db {
+  data = new Map<string, Value>();
+  expires = new Map<string, number>();
+  /** Persistent iterators so sampling walks the whole map across calls. */
+  private expireWalk: Iterator<[string, number]> | null = null;
+  private randomWalk: Iterator<string> | null = null;
+  /** Running average of remaining TTL among sampled keys, for INFO keyspace avg_ttl. */
+  avgTtl = 0;
+
+  constructor(readonly id: number, private observer: KeyspaceObserver) {}
+
+  get size(): number {
+    return this.data.size;
+  }
+
+  /** The live value of key, expiring it first if its deadline has passed. */
+  lookup(key: string, now: number): Value | undefined {
+    if (this.expires.size !== 0) {
+      const at = this.expires.get(key);
+      if (at !== undefined && at <= now) {
+        this.expire(key);
+        return undefined;
+      }
+    }
+    return this.data.get(key);
+  }
+
+  has(key: string, now: number): boolean {
+    return this.lookup(key, now) !== undefined;
+  }
+
+  /** Stores value; keepTtl false (the default) clears any deadline, as SET does. */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.data.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+  }
+
+  delete(key: string): boolean {
+    if (!this.data.delete(key)) return false;
+    if (this.expires.size !== 0) this.expires.delete(key);
+    return true;
+  }
+
+  setExpire(key: string, at: number): void {
+    this.expires.set(key, at);
+  }
+
+  persist(key: string): boolean {
+    return this.expires.delete(key);
+  }
+
+  ttl(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  clear(): void {
+    this.data.clear();
+    this.expires.clear();
+    this.expireWalk = null;
+    this.randomWalk = null;
+  }
+
+  /** Exchanges contents with another db (SWAPDB). */
+  swapWith(other: Db): void {
+    [this.data, other.data] = [other.data, this.data];
+    [this.expires, other.expires] = [other.expires, this.expires];
+    this.expireWalk = other.expireWalk = null;
+    this.randomWalk = other.randomWalk = null;
+  }
+
+  private expire(key: string): void {
+    this.data.delete(key);
+    this.expires.delete(key);
+    this.observer.expired(this, key);
+  }
+
+  /**
+   * A random live key: walks a persistent iterator a random number of steps,
+   * so successive calls spread over the whole map at O(1) amortized cost.
+   */
+  randomKey(now: number): string | null {
+    for (let tries = 0; tries < 100 && this.data.size > 0; tries++) {
+      let skip = Math.floor(Math.random() * Math.min(this.data.size, 64));
+      let key: string | undefined;
+      while (skip-- >= 0) {
+        if (!this.randomWalk) this.randomWalk = this.data.keys();
+        const r = this.randomWalk.next();
+        if (r.done) {
+          this.randomWalk = null;
+          skip++;
+          continue;
+        }
+        key = r.value;
+      }
+      if (key !== undefined && this.lookup(key, now) !== undefined) return key;
+    }
+    return null;
+  }
+
+  /**
+   * One round of the active expire cycle: looks at up to `sample` keys with a
+   * deadline, continuing where the previous round stopped, and deletes the
+   * expired ones. Returns [looked, expired].
+   */
+  expireSample(sample: number, now: number): [number, number] {
+    let looked = 0;
+    let expired = 0;
+    let restarted = false;
+    while (looked < sample && this.expires.size > 0) {
+      if (!this.expireWalk) this.expireWalk = this.expires.entries();
+      const r = this.expireWalk.next();
+      if (r.done) {
+        this.expireWalk = null;
+        if (restarted) break;
+        restarted = true;
+        continue;
+      }
+      looked++;
+      const [key, at] = r.value;
+      if (at <= now) {
+        this.expire(key);
+        expired++;
+      } else {
+        this.avgTtl = this.avgTtl === 0 ? at - now : (this.avgTtl / 50) * 49 + (at - now) / 50;
+      }
+    }
+    return [looked, expired];
+  }
+
+  /**
+   * SCAN: cursors name live Map iterators. A Map iterator visits every entry
+   * present from its start to its end exactly once even while the map
+   * changes, which is the guarantee SCAN promises. An unknown or evicted
+   * cursor restarts the walk: more duplicates, never a missed key.
+   */
+  scan(scans: ScanRegistry, cursor: string, count: number, visit: (key: string) => void): string {
+    let state = cursor === "0" ? undefined : scans.take(cursor, this);
+    const it = state?.it ?? this.data.keys();
+    for (let i = 0; i < count; i++) {
+      const r = it.next();
+      if (r.done) return "0";
+      visit(r.value);
+    }
+    state = { it, db: this };
+    return scans.put(state);
+  }
+}
+
+/** Cursor id -> iterator, shared by all dbs, oldest dropped past MAX_SCANS. */
+export class ScanRegistry {
+  private states = new Map<string, ScanState>();
+  private nextId = 1 + Math.floor(Math.random() * 1e9);
+
+  take(cursor: string, db: Db): ScanState | undefined {
+    const s = this.states.get(cursor);
+    if (!s || s.db !== db) return undefined;
+    this.states.delete(cursor);
+    return s;
+  }
+
+  put(state: ScanState): string {
+    const id = String(this.nextId++);
+    this.states.set(id, state);
+    if (this.states.size > MAX_SCANS) {
+      this.states.delete(this.states.keys().next().value!);
+    }
+    return id;
+  }
+
+  clear(): void {
+    this.states.clear();
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Reply encoder for RESP2 and RESP3 into one growable buffer per client, so
+ * every reply produced while handling one read leaves in a single write.
+ * Strings held by the keyspace are "binary strings" (one char per byte), so
+ * they are copied byte by byte without any text encoding.
+ */
+import { formatDouble } from "../util/number.ts";
+
+const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+/** Replies sent often enough to be worth pre-encoding. */
+export const CONST = {
+  ok: ascii("+OK\r\n"),
+  pong: ascii("+PONG\r\n"),
+  queued: ascii("+QUEUED\r\n"),
+  nullBulk2: ascii("$-1\r\n"),
+  nullArray2: ascii("*-1\r\n"),
+  null3: ascii("_\r\n"),
+  emptyArray: ascii("*0\r\n"),
+  zero: ascii(":0\r\n"),
+  one: ascii(":1\r\n"),
+};
+
+export type Protocol = 2 | 3;
+
+export class ReplyWriter {
+  buf = new Uint8Array(16 * 1024);
+  pos = 0;
+  resp: Protocol = 2;
+
+  /** Takes the bytes written so far and starts over. */
+  take(): Uint8Array {
+    const out = this.buf.slice(0, this.pos);
+    this.pos = 0;
+    if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
+    return out;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Writes a binary string (char codes 0..255) as bytes. */
+  private latin1(s: string): void {
+    const n = s.length;
+    this.ensure(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+    this.pos = p;
+  }
+
+  private decimal(n: number): void {
+    if (n >= 0 && n < 10) {
+      this.ensure(1);
+      this.buf[this.pos++] = 48 + n;
+    } else this.latin1(String(n));
+  }
+
+  private crlf(): void {
+    this.ensure(2);
+    this.buf[this.pos++] = 13;
+    this.buf[this.pos++] = 10;
+  }
+
+  private header(prefix: number, n: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = prefix;
+    this.decimal(n);
+    this.crlf();
+  }
+
+  ok(): void {
+    this.raw(CONST.ok);
+  }
+
+  simple(s: string): void {
+    this.ensure(1);
+    this.buf[this.pos++] = 43; // '+'
+    this.latin1(s);
+    this.crlf();
+  }
+
+  /** An error reply; msg starts with its code ("ERR ...", "WRONGTYPE ..."). Newlines become spaces as in Redis. */
+  error(msg: string): void {
+    this.ensure(1);
+    this.buf[this.pos++] = 45; // '-'
+    this.latin1(msg.replace(/[\r\n]/g, " "));
+    this.crlf();
+  }
+
+  int(n: number | bigint): void {
+    if (n === 0) return this.raw(CONST.zero);
+    if (n === 1) return this.raw(CONST.one);
+    this.ensure(1);
+    this.buf[this.pos++] = 58; // ':'
+    this.latin1(String(n));
+    this.crlf();
+  }
+
+  bulk(bytes: Uint8Array): void {
+    this.header(36, bytes.length);
+    this.raw(bytes);
+    this.crlf();
+  }
+
+  /** A bulk string given as a binary string. */
+  bulkStr(s: string): void {
+    this.header(36, s.length);
+    this.latin1(s);
+    this.crlf();
+  }
+
+  /** A bulk string for a stored string value, whatever form it is held in. */
+  bulkValue(v: string | Uint8Array | number): void {
+    if (typeof v === "string") this.bulkStr(v);
+    else if (typeof v === "number") this.bulkStr(String(v));
+    else this.bulk(v);
+  }
+
+  /** The null reply: `$-1` in RESP2, `_` in RESP3. */
+  nullBulk(): void {
+    this.raw(this.resp === 2 ? CONST.nullBulk2 : CONST.null3);
+  }
+
+  /** The null array: `*-1` in RESP2, `_` in RESP3. */
+  nullArray(): void {
+    this.raw(this.resp === 2 ? CONST.nullArray2 : CONST.null3);
+  }
+
+  array(n: number): void {
+    this.header(42, n);
+  }
+
+  /** A map of n pairs: flattened to 2n array elements in RESP2. */
+  map(n: number): void {
+    if (this.resp === 2) this.header(42, n * 2);
+    else this.header(37, n);
+  }
+
+  set(n: number): void {
+    this.header(this.resp === 2 ? 42 : 126, n);
+  }
+
+  push(n: number): void {
+    this.header(this.resp === 2 ? 42 : 62, n);
+  }
+
+  /** A double: bulk string in RESP2, `,` in RESP3; formatted like Redis 7.0 (%.17g). */
+  double(d: number): void {
+    const s = formatDouble(d);
+    if (this.resp === 2) return this.bulkStr(s);
+    this.ensure(1);
+    this.buf[this.pos++] = 44; // ','
+    this.latin1(s);
+    this.crlf();
+  }
+
+  bool(b: boolean): void {
+    if (this.resp === 2) return this.int(b ? 1 : 0);
+    this.latin1(b ? "#t\r\n" : "#f\r\n");
+  }
+
+  bigNumber(digits: string): void {
+    if (this.resp === 2) return this.bulkStr(digits);
+    this.ensure(1);
+    this.buf[this.pos++] = 40; // '('
+    this.latin1(digits);
+    this.crlf();
+  }
+
+  /** Verbatim text (format "txt" or "mkd"); a plain bulk string in RESP2. */
+  verbatim(text: string, format = "txt"): void {
+    if (this.resp === 2) return this.bulkStr(text);
+    this.header(61, text.length + 4);
+    this.latin1(format + ":" + text);
+    this.crlf();
+  }
+}
+

@@ -1,0 +1,82 @@
+/**
+ * A client session: everything Redis keeps per connection (protocol
+ * version, selected db, auth, name, reply mode, flags) plus its request
+ * parser and reply buffer. Every transport ends up as one of these.
+ */
+import type { Connection } from "../io.ts";
+import { RequestParser } from "../resp/parser.ts";
+import { ReplyWriter } from "../resp/writer.ts";
+import type { Db } from "../db/db.ts";
+import type { Engine } from "./engine.ts";
+import type { Command } from "../commands/table.ts";
+
+export type ReplyMode = "on" | "off" | "skip";
+
+export class Client {
+  readonly parser: RequestParser;
+  readonly out = new ReplyWriter();
+  name = "";
+  libName = "";
+  libVer = "";
+  db: Db;
+  authenticated: boolean;
+  user = "default";
+  replyMode: ReplyMode = "on";
+  /** Set by CLIENT REPLY SKIP: the next command's reply is dropped. */
+  skipNext = false;
+  noEvict = false;
+  noTouch = false;
+  /** Reply then close (QUIT, protocol errors, CLIENT KILL of self). */
+  closeAfterReply = false;
+  closed = false;
+  readonly createdAt: number;
+  lastInteraction: number;
+  lastCommand = "NULL";
+  /** The command being run, for slowlog and error stats. */
+  current: Command | null = null;
+  /** Bytes in and out, for CLIENT LIST tot-net-in/out. */
+  netIn = 0;
+  netOut = 0;
+  commandsProcessed = 0;
+
+  constructor(
+    readonly id: number,
+    readonly fd: number,
+    readonly conn: Connection,
+    readonly engine: Engine,
+  ) {
+    this.db = engine.dbs[0];
+    this.authenticated = !engine.authRequired();
+    this.parser = new RequestParser(engine.parserLimits);
+    this.parser.authenticated = this.authenticated;
+    this.createdAt = this.lastInteraction = engine.now;
+  }
+
+  get resp(): 2 | 3 {
+    return this.out.resp;
+  }
+
+  set resp(v: 2 | 3) {
+    this.out.resp = v;
+  }
+
+  setAuthenticated(user: string): void {
+    this.authenticated = true;
+    this.user = user;
+    this.parser.authenticated = true;
+  }
+
+  /** Replies with an error (text starting with its code) and counts it in errorstats. */
+  error(msg: string): void {
+    this.engine.replyError(this, msg);
+  }
+
+  /** Redis's one-letter client flags for CLIENT LIST. */
+  flagString(): string {
+    let f = "";
+    if (this.closeAfterReply) f += "c";
+    if (this.noEvict) f += "e";
+    if (this.noTouch) f += "T";
+    return f || "N";
+  }
+}

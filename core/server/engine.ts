@@ -1,0 +1,361 @@
+/**
+ * The engine: databases, clients, the command table and the cron. Adapters
+ * hand it connections and bytes; it parses, dispatches and answers each
+ * read with one write. Nothing here awaits, so every command runs to
+ * completion before the next starts, as in Redis.
+ */
+import { type Clock, type Connection, type FileSystem, type HostInfo, systemClock } from "../io.ts";
+import { Db, type KeyspaceObserver, ScanRegistry } from "../db/db.ts";
+import { type Command, CommandTable } from "../commands/table.ts";
+import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
+import { Config } from "../config/config.ts";
+import { Client } from "./client.ts";
+import { lower, str, utf8 } from "../util/bytes.ts";
+import { Stats } from "./stats.ts";
+import { ALL_COMMANDS } from "../commands/index.ts";
+import { activeExpireCycle } from "../db/expire.ts";
+
+export const VERSION = "7.0.15";
+export const RESPITE_VERSION = "0.1.0";
+
+export type LogLevel = "debug" | "verbose" | "notice" | "warning";
+const LEVELS: LogLevel[] = ["debug", "verbose", "notice", "warning"];
+const LEVEL_MARK = { debug: ".", verbose: "-", notice: "*", warning: "#" };
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+export interface EngineOptions {
+  config?: Config;
+  clock?: Clock;
+  fs?: FileSystem;
+  host?: Partial<HostInfo>;
+  /** Where log lines go (stdout or the logfile); defaults to console.log. */
+  logSink?: (line: string) => void;
+}
+
+const NO_FS: FileSystem = {
+  readText: () => {
+    throw new Error("no file system");
+  },
+  writeText: () => {
+    throw new Error("no file system");
+  },
+  exists: () => false,
+  resolve: (_b, p) => p,
+};
+
+export interface ConnectionHandlers {
+  data(chunk: Uint8Array): void;
+  closed(): void;
+}
+
+export class Engine implements KeyspaceObserver {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly fs: FileSystem;
+  readonly host: HostInfo;
+  readonly commands = new CommandTable();
+  readonly clients = new Map<number, Client>();
+  readonly stats = new Stats();
+  readonly scans = new ScanRegistry();
+  dbs: Db[] = [];
+  readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
+  /** Time of the command being run: one reading per command, as Redis caches mstime. */
+  now: number;
+  readonly startedAt: number;
+  readonly runId: string;
+  lastSave: number;
+  private nextClientId = 1;
+  private nextFd = 8;
+  private cronTimer: ReturnType<typeof setInterval> | null = null;
+  private logLevel = 2;
+  private logSink: (line: string) => void;
+  private requirePass = "";
+  /** Called by SHUTDOWN and signals once the engine has stopped. */
+  onShutdown: (code: number) => void = () => {};
+  private commandCache = new Map<string, Command>();
+  /** Which db the next active expire cycle starts with. */
+  expireDbCursor = 0;
+
+  constructor(opts: EngineOptions = {}) {
+    this.config = opts.config ?? new Config();
+    this.clock = opts.clock ?? systemClock;
+    this.fs = opts.fs ?? NO_FS;
+    this.host = {
+      runtime: "unknown",
+      io: "none",
+      pid: 0,
+      os: "unknown",
+      arch: "unknown",
+      executable: "",
+      configFile: "",
+      rss: () => 0,
+      cpu: () => [0, 0],
+      exit: () => {},
+      ...opts.host,
+    };
+    this.logSink = opts.logSink ?? ((line) => console.log(line));
+    this.now = this.startedAt = this.lastSave = this.clock.now();
+    this.runId = randomHex(40);
+    this.commands.add(ALL_COMMANDS);
+    const databases = this.config.num("databases");
+    for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
+    this.config.watch("proto-max-bulk-len", (v) => (this.parserLimits.maxBulkLen = Number(v)));
+    this.config.watch("client-query-buffer-limit", (v) => (this.parserLimits.queryBufferLimit = Number(v)));
+    this.config.watch("loglevel", (v) => (this.logLevel = LEVELS.indexOf(v as LogLevel)));
+    this.config.watch("requirepass", (v) => (this.requirePass = v));
+  }
+
+  authRequired(): boolean {
+    return this.requirePass !== "";
+  }
+
+  checkPassword(user: string, pass: string): boolean {
+    if (user !== "default") return false;
+    return this.requirePass === "" || pass === this.requirePass;
+  }
+
+  log(level: LogLevel, msg: string): void {
+    if (LEVELS.indexOf(level) < this.logLevel) return;
+    const d = new Date(this.clock.now());
+    const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+    const stamp = `${pad(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${pad(d.getHours())}:${
+      pad(d.getMinutes())
+    }:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+    this.logSink(`${this.host.pid}:M ${stamp} ${LEVEL_MARK[level]} ${msg}`);
+  }
+
+  // ---- connections ----
+
+  connect(conn: Connection): Client | null {
+    this.now = this.clock.now();
+    if (this.clients.size >= this.config.num("maxclients")) {
+      conn.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
+      conn.close();
+      this.stats.rejectedConnections++;
+      return null;
+    }
+    const c = new Client(this.nextClientId++, this.nextFd++, conn, this);
+    this.clients.set(c.id, c);
+    this.stats.connectionsReceived++;
+    return c;
+  }
+
+  /** What an adapter calls for a new connection: the handlers for its bytes and its end, or null if refused. */
+  attach(conn: Connection): ConnectionHandlers | null {
+    const c = this.connect(conn);
+    if (!c) return null;
+    return { data: (chunk) => this.onData(c, chunk), closed: () => this.disconnect(c) };
+  }
+
+  disconnect(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    this.clients.delete(c.id);
+  }
+
+  /** Closes a client from the server side (CLIENT KILL, limits). */
+  kill(c: Client): void {
+    c.conn.close();
+    this.disconnect(c);
+  }
+
+  /** Bytes arrived on a connection: parse, run and answer everything complete. */
+  onData(c: Client, chunk: Uint8Array): void {
+    if (c.closed) return;
+    this.stats.netInput += chunk.length;
+    c.netIn += chunk.length;
+    try {
+      c.parser.feed(chunk);
+    } catch (e) {
+      if (!(e instanceof QueryBufferLimitError)) throw e;
+      this.log("warning", `Closing client that reached max query buffer length: id=${c.id} addr=${c.conn.remoteAddress}`);
+      this.stats.clientQueryBufferLimitDisconnections++;
+      return this.kill(c);
+    }
+    for (;;) {
+      let argv: Uint8Array[] | null;
+      try {
+        argv = c.parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.log("verbose", `Protocol error (${e.message}) from client: id=${c.id} addr=${c.conn.remoteAddress}`);
+        c.out.error("ERR " + e.message);
+        this.stats.errorReply("ERR");
+        c.closeAfterReply = true;
+        break;
+      }
+      if (argv === null) break;
+      this.execute(c, argv);
+      if (c.closeAfterReply || c.closed) break;
+    }
+    this.flush(c);
+  }
+
+  flush(c: Client): void {
+    if (c.out.pos > 0 && !c.closed) {
+      const bytes = c.out.take();
+      this.stats.netOutput += bytes.length;
+      c.netOut += bytes.length;
+      c.conn.write(bytes);
+    }
+    if (c.closeAfterReply && !c.closed) this.kill(c);
+  }
+
+  /** Runs one command for a client, with Redis's checks in Redis's order. */
+  execute(c: Client, argv: Uint8Array[]): void {
+    this.now = this.clock.now();
+    c.lastInteraction = this.now;
+    const replyStart = c.out.pos;
+    const raw = str(argv[0]);
+    let cmd = this.commandCache.get(raw);
+    if (cmd === undefined) {
+      cmd = this.commands.get(lower(raw));
+      if (cmd === undefined) return this.reject(c, unknownCommandError(raw, argv));
+      if (this.commandCache.size < 4096) this.commandCache.set(raw, cmd);
+    }
+    if (cmd.subcommands && argv.length >= 2) {
+      const sub = cmd.subcommands.get(lower(str(argv[1])));
+      if (sub === undefined) {
+        return this.reject(c, `ERR unknown subcommand '${clip(str(argv[1]))}'. Try ${cmd.name.toUpperCase()} HELP.`);
+      }
+      cmd = sub;
+    }
+    const argc = argv.length;
+    if ((cmd.arity > 0 && argc !== cmd.arity) || argc < -cmd.arity) {
+      cmd.rejectedCalls++;
+      return this.reject(c, `ERR wrong number of arguments for '${cmd.fullName}' command`);
+    }
+    if (cmd.flags.has("protected") && !this.allowsProtected(c, "enable-debug-command")) {
+      cmd.rejectedCalls++;
+      return this.reject(
+        c,
+        `ERR ${cmd.name.toUpperCase()} command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+      );
+    }
+    if (!c.authenticated && !cmd.flags.has("no_auth")) {
+      cmd.rejectedCalls++;
+      return this.reject(c, "NOAUTH Authentication required.");
+    }
+    c.current = cmd;
+    const errorsBefore = this.stats.errorReplies;
+    const t0 = performance.now();
+    try {
+      cmd.run!(c, argv);
+    } catch (e) {
+      this.log("warning", `Internal error running ${cmd.fullName}: ${(e as Error).stack ?? e}`);
+      c.out.error("ERR internal error: " + utf8(String((e as Error).message)));
+      this.stats.errorReply("ERR");
+    }
+    const usec = (performance.now() - t0) * 1000;
+    cmd.calls++;
+    cmd.usec += usec;
+    if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
+    c.current = null;
+    c.lastCommand = cmd.fullName;
+    c.commandsProcessed++;
+    this.stats.commandsProcessed++;
+    this.applyReplyMode(c, replyStart);
+  }
+
+  private reject(c: Client, msg: string): void {
+    this.stats.rejectedCalls++;
+    this.replyError(c, msg);
+  }
+
+  /** Writes an error reply and counts it in errorstats. */
+  replyError(c: Client, msg: string): void {
+    c.out.error(msg);
+    this.stats.errorReply(msg.slice(0, msg.indexOf(" ") >>> 0));
+  }
+
+  private applyReplyMode(c: Client, replyStart: number): void {
+    if (c.replyMode === "on" && !c.skipNext) return;
+    if (c.skipNext || c.replyMode === "off") c.out.pos = replyStart;
+    if (c.replyMode === "skip") {
+      c.replyMode = "on";
+      c.skipNext = true;
+    } else c.skipNext = false;
+  }
+
+  private allowsProtected(c: Client, param: string): boolean {
+    const v = this.config.get(param);
+    if (v === "yes") return true;
+    if (v === "local") return c.conn.kind === "unix" || /^(127\.|::1|\[::1\]|::ffff:127\.)/.test(c.conn.remoteAddress);
+    return false;
+  }
+
+  // ---- keyspace events ----
+
+  /** Changes since the last save, for INFO persistence. */
+  dirty = 0;
+
+  /** Every write to a key comes through here (Redis's signalModifiedKey). */
+  keyWritten(_db: Db, _key: string): void {
+    this.dirty++;
+  }
+
+  expired(_db: Db, _key: string): void {
+    this.stats.expiredKeys++;
+  }
+
+  // ---- cron ----
+
+  start(): void {
+    if (this.cronTimer) return;
+    this.config.watch("hz", (v) => {
+      if (this.cronTimer) clearInterval(this.cronTimer);
+      this.cronTimer = setInterval(() => this.cron(), 1000 / Number(v));
+    });
+  }
+
+  stop(): void {
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    this.cronTimer = null;
+  }
+
+  private cron(): void {
+    this.now = this.clock.now();
+    activeExpireCycle(this);
+    this.stats.sample(this.now);
+    this.closeIdleClients();
+  }
+
+  private closeIdleClients(): void {
+    const timeout = this.config.num("timeout");
+    if (timeout <= 0) return;
+    for (const c of this.clients.values()) {
+      if (this.now - c.lastInteraction > timeout * 1000) {
+        this.log("verbose", "Closing idle client");
+        this.kill(c);
+      }
+    }
+  }
+
+  /** SHUTDOWN and signals: close every client and stop the cron. */
+  shutdown(code = 0): void {
+    this.log("warning", "User requested shutdown...");
+    for (const c of [...this.clients.values()]) this.kill(c);
+    this.stop();
+    this.log("warning", "Respite is now ready to exit, bye bye...");
+    this.onShutdown(code);
+  }
+}
+
+function clip(s: string): string {
+  const cut = s.indexOf("\0");
+  return (cut >= 0 ? s.slice(0, cut) : s).slice(0, 128);
+}
+
+/** Redis's "unknown command" text, quoting up to 128 bytes of arguments. */
+function unknownCommandError(name: string, argv: Uint8Array[]): string {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${clip(str(argv[i])).slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${clip(name)}', with args beginning with: ${args}`;
+}
+
+export function randomHex(n: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(n / 2));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,58 @@
+/**
+ * The string type: how a value is stored (see value.ts), read back as
+ * bytes or as a binary string, measured, and reported by OBJECT ENCODING.
+ */
+import { bytes, str } from "../util/bytes.ts";
+import { parseInt64 } from "../util/number.ts";
+import { STRING_INLINE_MAX, type StringValue } from "./value.ts";
+
+/** Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT. */
+const EMBSTR_MAX = 44;
+
+/** The stored form of an argument written by SET and friends. */
+export function fromArg(arg: Uint8Array): StringValue {
+  const n = arg.length;
+  if (n > 0 && n < 16) {
+    const first = arg[0];
+    if ((first >= 49 && first <= 57) || (first === 45 && n > 1 && arg[1] !== 48) || (first === 48 && n === 1)) {
+      let v = 0;
+      let i = first === 45 ? 1 : 0;
+      for (; i < n; i++) {
+        const d = arg[i] - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === n) return first === 45 ? -v : v;
+    }
+  }
+  return n <= STRING_INLINE_MAX ? str(arg) : arg.slice();
+}
+
+/** The stored form of a value computed as a binary string. */
+export function fromStr(s: string): StringValue {
+  return s.length <= STRING_INLINE_MAX ? s : bytes(s);
+}
+
+export function asStr(v: StringValue): string {
+  return typeof v === "string" ? v : typeof v === "number" ? String(v) : str(v);
+}
+
+export function asBytes(v: StringValue): Uint8Array {
+  return v instanceof Uint8Array ? v : bytes(typeof v === "number" ? String(v) : v);
+}
+
+export function byteLength(v: StringValue): number {
+  return typeof v === "number" ? String(v).length : v.length;
+}
+
+/**
+ * OBJECT ENCODING for a string: "int" for integers in int64 range, then
+ * "embstr" up to 44 bytes; values built by APPEND/SETRANGE are held as bytes
+ * and are "raw", as in Redis.
+ */
+export function stringEncoding(v: StringValue): string {
+  if (typeof v === "number") return "int";
+  if (v instanceof Uint8Array) return "raw";
+  if (v.length <= 20 && parseInt64(v) !== null) return "int";
+  return v.length <= EMBSTR_MAX ? "embstr" : "raw";
+}

@@ -1,0 +1,26 @@
+/**
+ * What a key can hold. Strings are stored bare to keep a million small keys
+ * small: a binary string (one char per byte) up to STRING_INLINE_MAX bytes,
+ * a Uint8Array above it, or a number when the value is a canonical integer
+ * within ±2^53 (so INCR works without parsing). Collections are objects
+ * that name their own type and encoding.
+ */
+
+export interface Collection {
+  readonly type: "list" | "hash" | "set" | "zset" | "stream";
+  encoding(): string;
+}
+
+export type StringValue = string | number | Uint8Array;
+export type Value = StringValue | Collection;
+
+/** Strings longer than this are kept as bytes: copying them out char by char would cost more than their header. */
+export const STRING_INLINE_MAX = 256;
+
+export function isString(v: Value): v is StringValue {
+  return typeof v !== "object" || v instanceof Uint8Array;
+}
+
+export function typeName(v: Value): string {
+  return isString(v) ? "string" : v.type;
+}

@@ -1,0 +1,96 @@
+/**
+ * Number parsing and formatting with Redis's exact rules: string2ll for
+ * integers (no '+', no leading zeros, no spaces, int64 range), strtod for
+ * doubles, and printf's %.17g for double replies.
+ */
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Parses a canonical int64 (Redis's string2ll), or null. */
+export function parseInt64(s: string): bigint | null {
+  const n = s.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return n === 1 ? 0n : null; // "0" only; "-0" and "01" are not canonical
+  for (let j = i; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) return null;
+  }
+  const v = BigInt(s);
+  return v < INT64_MIN || v > INT64_MAX ? null : v;
+}
+
+/** Like parseInt64 but as a number, exact within ±2^53 (enough for counts, indexes and times). */
+export function parseInteger(s: string): number | null {
+  const n = s.length;
+  if (n > 0 && n < 16) {
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    if (i === n) return null;
+    if (s.charCodeAt(i) === 48) return n === 1 ? 0 : null;
+    let v = 0;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) return null;
+      v = v * 10 + c;
+    }
+    return s.charCodeAt(0) === 45 ? -v : v;
+  }
+  const big = parseInt64(s);
+  return big === null ? null : Number(big);
+}
+
+export function inInt64(v: bigint): boolean {
+  return v >= INT64_MIN && v <= INT64_MAX;
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const HEX = /^[+-]?0[xX][0-9a-fA-F]+$/;
+const INF = /^[+-]?(inf|infinity)$/i;
+
+/**
+ * Parses a double as Redis does with strtod: the whole string, no leading
+ * space, "inf"/"infinity" allowed, NaN and overflow refused. Returns null
+ * when invalid.
+ */
+export function parseDouble(s: string): number | null {
+  if (DECIMAL.test(s)) {
+    const v = Number(s);
+    return Number.isFinite(v) ? v : null;
+  }
+  if (INF.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
+  if (HEX.test(s)) {
+    const neg = s.charCodeAt(0) === 45;
+    const v = Number(s.replace(/^[+-]/, ""));
+    return neg ? -v : v;
+  }
+  return null;
+}
+
+/** printf("%.17g"), which Redis 7.0 uses for double replies. */
+export function formatDouble(d: number): string {
+  if (d === Infinity) return "inf";
+  if (d === -Infinity) return "-inf";
+  if (Number.isNaN(d)) return "nan";
+  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
+  const [mant, expPart] = d.toExponential(16).split("e");
+  const exp = Number(expPart);
+  if (exp < -4 || exp >= 17) {
+    const abs = Math.abs(exp);
+    return trimZeros(mant) + "e" + (exp < 0 ? "-" : "+") + (abs < 10 ? "0" : "") + abs;
+  }
+  return trimZeros(d.toFixed(16 - exp));
+}
+
+function trimZeros(s: string): string {
+  if (s.indexOf(".") < 0) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--;
+  if (s.charCodeAt(end - 1) === 46) end--;
+  return s.slice(0, end);
+}

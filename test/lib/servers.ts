@@ -1,0 +1,112 @@
+/**
+ * Starts real servers for tests: Respite under Bun, Deno or Node (the built
+ * dist/respite.mjs, which is what Node users run), and a real redis-server
+ * as the oracle for differential tests. Each gets a free port.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as net from "node:net";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const BIN = path.join(ROOT, "node_modules/.bin");
+
+export type Runtime = "bun" | "deno" | "node";
+
+/** RESPITE_RUNTIMES=bun,node limits the runtimes a run covers; all three by default. */
+export const RUNTIMES: Runtime[] = (process.env.RESPITE_RUNTIMES ?? "bun,deno,node").split(",") as Runtime[];
+
+export interface ServerHandle {
+  port: number;
+  host: string;
+  unixsocket?: string;
+  process: ChildProcess;
+  /** Everything the server printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+export function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "respite-test-"));
+}
+
+export function respiteCommand(runtime: Runtime): [string, string[]] {
+  switch (runtime) {
+    case "bun":
+      return [path.join(BIN, "bun"), [path.join(ROOT, "adapters/cli.ts")]];
+    case "deno":
+      return [path.join(BIN, "deno"), ["run", "-A", "--quiet", path.join(ROOT, "adapters/cli.ts")]];
+    case "node":
+      return [process.execPath, [path.join(ROOT, "dist/respite.mjs")]];
+  }
+}
+
+async function waitForPort(port: number, child: ChildProcess, out: () => string, unixsocket?: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${out()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = unixsocket ? net.connect(unixsocket) : net.connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`server did not start listening on ${port}:\n${out()}`);
+}
+
+async function launch(cmd: string, args: string[], port: number, unixsocket?: string, cwd = ROOT): Promise<ServerHandle> {
+  const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  await waitForPort(port, child, () => output, unixsocket);
+  return {
+    port,
+    host: "127.0.0.1",
+    unixsocket,
+    process: child,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
+      }),
+  };
+}
+
+/** Starts Respite under a runtime; extra args are redis-server style (--dir x --unixsocket y). */
+export async function startRespite(runtime: Runtime, extra: string[] = []): Promise<ServerHandle> {
+  const port = await freePort();
+  const [cmd, base] = respiteCommand(runtime);
+  const args = [...base, "--port", String(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", ...extra];
+  const i = extra.indexOf("--unixsocket");
+  return launch(cmd, args, port, i >= 0 ? extra[i + 1] : undefined);
+}
+
+/** Starts a real redis-server 7 with persistence off. */
+export async function startRedis(extra: string[] = []): Promise<ServerHandle> {
+  const port = await freePort();
+  const dir = tmpDir();
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+    "--enable-debug-command", "yes", ...extra];
+  return launch("redis-server", args, port, undefined, dir);
+}
