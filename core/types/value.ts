@@ -8,7 +8,14 @@
 
 export interface Collection {
   readonly type: "list" | "hash" | "set" | "zset" | "stream";
+  /** OBJECT ENCODING's answer, e.g. "listpack" or "hashtable". */
   encoding(): string;
+  /** A deep copy, for COPY. */
+  clone(): Collection;
+  /** Approximate bytes held, for MEMORY USAGE. */
+  memoryUsage(): number;
+  /** Number of elements; an empty collection is deleted by the command that emptied it. */
+  readonly size: number;
 }
 
 export type StringValue = string | number | Uint8Array;
