@@ -1,0 +1,209 @@
+/**
+ * Shared bench plumbing: starting redis-server and Respite under each
+ * runtime on a free port of the bench range, reading a process's RSS,
+ * parsing `--name value` options, a pipelined command sender and markdown
+ * tables. Servers are started one at a time by the scripts so that they
+ * never compete for the machine's cores.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = path.join(ROOT, "node_modules/.bin");
+
+export type Runtime = "bun" | "deno" | "node";
+export type Target = "redis" | Runtime;
+export const ALL_RUNTIMES: Runtime[] = ["bun", "deno", "node"];
+
+/** Ports the bench may use (the range reserved for it on shared machines). */
+const PORT_FIRST = 7180;
+const PORT_LAST = 7199;
+
+export interface BenchServer {
+  target: Target;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function commandFor(target: Target, port: number, dir: string): [string, string[]] {
+  const common = ["--port", String(port), "--bind", "127.0.0.1"];
+  switch (target) {
+    case "redis":
+      return ["redis-server", [...common, "--save", "", "--appendonly", "no", "--dir", dir]];
+    case "bun":
+      return [path.join(BIN, "bun"), [path.join(ROOT, "adapters/cli.ts"), ...common]];
+    case "deno":
+      return [path.join(BIN, "deno"), ["run", "-A", "--quiet", path.join(ROOT, "adapters/cli.ts"), ...common]];
+    case "node":
+      return [process.execPath, [path.join(ROOT, "dist/respite.mjs"), ...common]];
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+export async function freeBenchPort(): Promise<number> {
+  for (let p = PORT_FIRST; p <= PORT_LAST; p++) if (await canListen(p)) return p;
+  throw new Error(`no free port in ${PORT_FIRST}-${PORT_LAST}`);
+}
+
+/** Builds dist/respite.mjs, which is what the node target runs. */
+export function buildNode(): void {
+  const r = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error("npm run build failed");
+}
+
+export async function startServer(target: Target): Promise<BenchServer> {
+  const port = await freeBenchPort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "respite-bench-"));
+  const [cmd, args] = commandFor(target, port, dir);
+  const child: ChildProcess = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const deadline = Date.now() + 20_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${target} did not start on port ${port}:\n${output}`);
+    }
+    await sleep(50);
+  }
+  return {
+    target,
+    port,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        fs.rmSync(dir, { recursive: true, force: true });
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
+      }),
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status VmRSS. */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/** Parses `--name value` and bare `--flag` options over the given defaults. */
+export function parseOptions<T extends Record<string, string | boolean>>(argv: string[], defaults: T): T {
+  const out: Record<string, string | boolean> = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].replace(/^--/, "");
+    if (!(name in defaults)) throw new Error(`unknown option ${argv[i]}; known: ${Object.keys(defaults).join(", ")}`);
+    if (typeof defaults[name] === "boolean") out[name] = true;
+    else out[name] = argv[++i] ?? "";
+  }
+  return out as T;
+}
+
+export function parseTargets(list: string): Runtime[] {
+  const names = list.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!ALL_RUNTIMES.includes(n as Runtime)) throw new Error(`unknown runtime ${n}`);
+  return names as Runtime[];
+}
+
+/** RESP encoding of one command. */
+export function resp(...args: string[]): string {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${Buffer.byteLength(a, "latin1")}\r\n${a}\r\n`;
+  return s;
+}
+
+/**
+ * A connection for loading data: sends batches of commands whose replies
+ * are one line each (+OK, :n, -ERR) and waits for all of them, so the
+ * server sees deep pipelines without unbounded buffering on either side.
+ */
+export class Loader {
+  private sock!: net.Socket;
+  private waiting = 0;
+  private partial = "";
+  private wake: (() => void) | null = null;
+  errors: string[] = [];
+
+  async connect(port: number): Promise<void> {
+    this.sock = net.connect(port, "127.0.0.1");
+    await new Promise<void>((resolve, reject) => {
+      this.sock.once("connect", resolve);
+      this.sock.once("error", reject);
+    });
+    this.sock.setEncoding("latin1");
+    this.sock.on("data", (text: string) => this.onReplies(text));
+  }
+
+  private onReplies(text: string): void {
+    const lines = (this.partial + text).split("\r\n");
+    this.partial = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith("-") && this.errors.length < 5) this.errors.push(line);
+      this.waiting--;
+    }
+    if (this.waiting <= 0 && this.wake) this.wake();
+  }
+
+  /** Sends `count` commands encoded in `payload` and resolves once every reply arrived. */
+  send(payload: string, count: number): Promise<void> {
+    this.waiting += count;
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.sock.write(payload, "latin1");
+    });
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** A markdown table, columns padded for reading in a terminal too. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  return [line(header), "|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|", ...rows.map(line)].join("\n");
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runtime versions and machine facts for RESULTS.md. */
+export function environment(): string[] {
+  const cpu = /model name\s*:\s*(.*)/.exec(fs.readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
+  const version = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: "utf8" }).stdout.split("\n")[0].trim();
+  return [
+    `CPU: ${cpu}, ${os.cpus().length} cores, RAM ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    `redis-server: ${version("redis-server", ["--version"])}`,
+    `bun ${version(path.join(BIN, "bun"), ["--version"])}, ${version(path.join(BIN, "deno"), ["--version"])}, node ${process.versions.node}`,
+  ];
+}
