@@ -2,7 +2,8 @@
  * Streaming request parser: RESP multibulk and inline commands, fed with
  * whatever split of the byte stream the socket delivers. Arguments come out
  * as views into the received bytes; a buffer that has handed out views is
- * never written again, so a view stays valid for as long as it is held.
+ * never written again below its end, so a view stays valid for as long as
+ * it is held. Error texts and edge cases follow Redis 7.0's networking.c.
  */
 
 export class ProtocolError extends Error {}
@@ -14,8 +15,12 @@ const CR = 13;
 const LF = 10;
 /** Redis's PROTO_INLINE_MAX_SIZE: longest header or inline line without a newline. */
 const INLINE_MAX = 64 * 1024;
+const INT_MAX = 2147483647;
+/** Before AUTH, Redis refuses requests bigger than these (a cheap DoS guard). */
 const UNAUTH_MAX_ARGS = 10;
 const UNAUTH_MAX_BULK = 16384;
+/** Growth step cap when reallocating, so a slow big request does not double forever. */
+const GROW_MAX_STEP = 1024 * 1024;
 
 export interface ParserLimits {
   maxBulkLen: number;
@@ -26,6 +31,10 @@ export class RequestParser {
   private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
   private end = 0;
+  /** True when buf is ours (not a received chunk), so its tail past `end` may be written. */
+  private ownsBuffer = false;
+  /** Bytes after `start` already searched for a line end, so a slow line is not rescanned. */
+  private scanned = 0;
   /** Arguments still expected for the multibulk in progress (0 = none). */
   private remaining = 0;
   private argv: Uint8Array[] = [];
@@ -45,36 +54,36 @@ export class RequestParser {
       this.buf = chunk;
       this.start = 0;
       this.end = chunk.length;
+      this.ownsBuffer = false;
+    } else if (this.ownsBuffer && this.end + chunk.length <= this.buf.length) {
+      this.buf.set(chunk, this.end);
+      this.end += chunk.length;
     } else {
-      const need = this.end - this.start + chunk.length;
-      if (this.end + chunk.length <= this.buf.length && this.ownsBuffer) {
-        this.buf.set(chunk, this.end);
-        this.end += chunk.length;
-      } else {
-        let cap = need;
-        if (this.bulkLen >= 0) cap = Math.max(cap, this.bulkLen + 2);
-        if (cap < 2 * need) cap = Math.max(cap, Math.min(2 * need, need + 1024 * 1024));
-        const next = new Uint8Array(cap);
-        next.set(this.buf.subarray(this.start, this.end));
-        next.set(chunk, this.end - this.start);
-        this.buf = next;
-        this.end = need;
-        this.start = 0;
-        this.ownsBuffer = true;
-        return this.checkLimit();
-      }
+      this.grow(chunk);
     }
-    if (this.buf === chunk) this.ownsBuffer = false;
-    this.checkLimit();
-  }
-
-  /** True when buf is ours, so its unused tail may be written. */
-  private ownsBuffer = false;
-
-  private checkLimit(): void {
     if (this.end - this.start > this.limits.queryBufferLimit) {
       throw new QueryBufferLimitError("query buffer limit");
     }
+  }
+
+  /** Moves the unparsed bytes and the chunk into a fresh buffer with room to spare. */
+  private grow(chunk: Uint8Array): void {
+    const need = this.end - this.start + chunk.length;
+    let cap = need + Math.min(need, GROW_MAX_STEP);
+    // A bulk body we know the size of gets its room at once: one copy, not log(n).
+    if (this.bulkLen >= 0) cap = Math.max(cap, this.bulkLen + 2);
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(this.start, this.end));
+    next.set(chunk, this.end - this.start);
+    this.buf = next;
+    this.end = need;
+    this.start = 0;
+    this.ownsBuffer = true;
+  }
+
+  private consume(to: number): void {
+    this.start = to;
+    this.scanned = 0;
   }
 
   /** The next complete command, or null when more bytes are needed. */
@@ -88,10 +97,11 @@ export class RequestParser {
           if (inline.length === 0) continue;
           return inline;
         }
-        const n = this.readLineInt(1, "too big mbulk count string");
+        const n = this.readHeader("too big mbulk count string");
         if (n === null) return null;
-        if (n > 2147483647 || (!this.authenticated && n > UNAUTH_MAX_ARGS)) {
-          throw new ProtocolError("Protocol error: invalid multibulk length");
+        if (Number.isNaN(n) || n > INT_MAX) throw new ProtocolError("Protocol error: invalid multibulk length");
+        if (n > UNAUTH_MAX_ARGS && !this.authenticated) {
+          throw new ProtocolError("Protocol error: unauthenticated multibulk length");
         }
         if (n <= 0) continue;
         this.remaining = n;
@@ -100,19 +110,20 @@ export class RequestParser {
       while (this.remaining > 0) {
         if (this.bulkLen < 0) {
           if (this.start >= this.end) return null;
-          const c = this.buf[this.start];
-          if (c !== 36 /* '$' */) {
-            throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(c)}'`);
-          }
-          const len = this.readLineInt(1, "too big bulk count string");
+          const len = this.readHeader("too big bulk count string", 36 /* '$' */);
           if (len === null) return null;
-          const max = this.authenticated ? this.limits.maxBulkLen : UNAUTH_MAX_BULK;
-          if (len < 0 || len > max) throw new ProtocolError("Protocol error: invalid bulk length");
+          if (Number.isNaN(len) || len < 0 || len > this.limits.maxBulkLen) {
+            throw new ProtocolError("Protocol error: invalid bulk length");
+          }
+          if (len > UNAUTH_MAX_BULK && !this.authenticated) {
+            throw new ProtocolError("Protocol error: unauthenticated bulk length");
+          }
           this.bulkLen = len;
         }
+        // Like Redis, the two bytes after the body are skipped unchecked.
         if (this.end - this.start < this.bulkLen + 2) return null;
         this.argv.push(this.buf.subarray(this.start, this.start + this.bulkLen));
-        this.start += this.bulkLen + 2;
+        this.consume(this.start + this.bulkLen + 2);
         this.bulkLen = -1;
         this.remaining--;
       }
@@ -123,66 +134,89 @@ export class RequestParser {
   }
 
   /**
-   * Reads "<prefix><integer>\r\n" at start. Returns null if the line is not
-   * complete yet; consumes it otherwise. Like Redis, garbage digits are an
-   * invalid length (reported by the caller through the range check).
+   * Index of the first `stop` byte at or after start, or -1. Redis searches
+   * with strchr, so a NUL byte hides every line end after it.
    */
-  private readLineInt(skip: number, tooBig: string): number | null {
+  private findLineEnd(stop: number): number {
     const buf = this.buf;
-    let i = this.start + skip;
-    let neg = false;
-    if (i < this.end && buf[i] === 45 /* '-' */) {
-      neg = true;
-      i++;
-    }
-    let n = 0;
-    let digits = 0;
-    let bad = false;
-    for (; i < this.end; i++) {
+    const end = this.end;
+    let i = this.start + this.scanned;
+    for (; i < end; i++) {
       const c = buf[i];
-      if (c === CR) break;
-      if (c >= 48 && c <= 57 && digits < 19) {
-        n = n * 10 + (c - 48);
-        digits++;
-      } else bad = true;
+      if (c === stop) return i;
+      if (c === 0) break;
     }
-    if (i + 1 >= this.end) {
-      if (this.end - this.start > INLINE_MAX) throw new ProtocolError(`Protocol error: ${tooBig}`);
+    this.scanned = i - this.start;
+    return -1;
+  }
+
+  /**
+   * Reads a "*<n>\r\n" or "$<n>\r\n" header at start: its value (NaN when it
+   * is not a number by Redis's string2ll rules), or null until the line and
+   * one byte after its CR are here. `expect` checks the type byte ('$').
+   */
+  private readHeader(tooBig: string, expect = 0): number | null {
+    const cr = this.findLineEnd(CR);
+    if (cr < 0 || cr + 1 >= this.end) {
+      if (cr < 0 && this.end - this.start > INLINE_MAX) throw new ProtocolError(`Protocol error: ${tooBig}`);
       return null;
     }
-    if (buf[i + 1] !== LF) bad = true;
-    this.start = i + 2;
-    if (bad || digits === 0) return Number.MAX_SAFE_INTEGER;
-    return neg ? -n : n;
+    const type = this.buf[this.start];
+    if (expect && type !== expect) {
+      throw new ProtocolError(`Protocol error: expected '${String.fromCharCode(expect)}', got '${String.fromCharCode(type)}'`);
+    }
+    const n = parseDecimal(this.buf, this.start + 1, cr);
+    this.consume(cr + 2);
+    return n;
   }
 
   private parseInline(): Uint8Array[] | null {
-    const buf = this.buf;
-    let nl = -1;
-    for (let i = this.start; i < this.end; i++) {
-      if (buf[i] === LF) {
-        nl = i;
-        break;
-      }
-    }
+    const nl = this.findLineEnd(LF);
     if (nl < 0) {
-      if (this.end - this.start > INLINE_MAX) {
-        throw new ProtocolError("Protocol error: too big inline request");
-      }
+      if (this.end - this.start > INLINE_MAX) throw new ProtocolError("Protocol error: too big inline request");
       return null;
     }
     let lineEnd = nl;
-    if (lineEnd > this.start && buf[lineEnd - 1] === CR) lineEnd--;
-    const line = buf.subarray(this.start, lineEnd);
-    this.start = nl + 1;
-    const args = splitArgs(line);
+    if (lineEnd > this.start && this.buf[lineEnd - 1] === CR) lineEnd--;
+    const args = splitArgs(this.buf.subarray(this.start, lineEnd));
     if (args === null) throw new ProtocolError("Protocol error: unbalanced quotes in request");
+    this.consume(nl + 1);
     return args;
   }
 }
 
+/**
+ * Redis's string2ll: optional '-', no '+', no leading zeros (except "0"
+ * itself), no spaces, must fit in 64 bits. NaN when invalid; values past
+ * 2^53 only need to compare as "too big", which they still do.
+ */
+export function parseDecimal(buf: Uint8Array, from: number, to: number): number {
+  let i = from;
+  if (i >= to) return NaN;
+  if (to - i === 1 && buf[i] === 48) return 0;
+  const negative = buf[i] === 45;
+  if (negative && ++i >= to) return NaN;
+  if (buf[i] < 49 || buf[i] > 57) return NaN;
+  if (to - i > 19) return NaN;
+  let n = 0;
+  for (; i < to; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) return NaN;
+    n = n * 10 + (c - 48);
+  }
+  // 19 digits may still overflow int64 (max 9223372036854775807).
+  if (n > 9223372036854775807) return NaN;
+  return negative ? -n : n;
+}
+
+/** C isspace(): what sdssplitargs skips between arguments and accepts after a closing quote. */
 function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** What ends an unquoted argument in sdssplitargs (narrower than isspace: no \v or \f). */
+function endsWord(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 0;
 }
 
 function hexValue(c: number): number {
@@ -198,12 +232,14 @@ const ESCAPES: Record<number, number> = { 110: 10, 114: 13, 116: 9, 98: 8, 97: 7
  * Splits a line into arguments the way redis-cli and redis.conf do
  * (Redis's sdssplitargs): double quotes with \xHH and C escapes, single
  * quotes with only \', and a closing quote must be followed by a space.
- * Returns null for unbalanced quotes.
+ * Returns null for unbalanced quotes. The line is a C string to Redis, so a
+ * NUL ends it.
  */
 export function splitArgs(line: Uint8Array): Uint8Array[] | null {
   const out: Uint8Array[] = [];
+  let n = line.indexOf(0);
+  if (n < 0) n = line.length;
   let i = 0;
-  const n = line.length;
   for (;;) {
     while (i < n && isSpace(line[i])) i++;
     if (i >= n) return out;
@@ -223,6 +259,8 @@ export function splitArgs(line: Uint8Array): Uint8Array[] | null {
         } else if (c === 34) {
           if (i + 1 < n && !isSpace(line[i + 1])) return null;
           inDq = false;
+          i++;
+          break;
         } else cur.push(c);
       } else if (inSq) {
         if (i >= n) return null;
@@ -233,11 +271,13 @@ export function splitArgs(line: Uint8Array): Uint8Array[] | null {
         } else if (c === 39) {
           if (i + 1 < n && !isSpace(line[i + 1])) return null;
           inSq = false;
+          i++;
+          break;
         } else cur.push(c);
       } else {
         if (i >= n) break;
         const c = line[i];
-        if (isSpace(c)) break;
+        if (endsWord(c)) break;
         if (c === 34) inDq = true;
         else if (c === 39) inSq = true;
         else cur.push(c);
