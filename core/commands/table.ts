@@ -19,6 +19,10 @@ export interface CommandDef {
   getKeys?: (argv: Uint8Array[]) => number[];
   /** Key spec flags for COMMAND INFO when the default from read/write is not what Redis says. */
   keySpec?: string;
+  /** Full key specs, for commands a single range spec cannot describe (numkeys, keywords, several specs). */
+  keySpecs?: KeySpecDef[];
+  /** Space-separated command tips (nondeterministic_output request_policy:all_shards ...). */
+  tips?: string;
   /** Extra ACL categories beyond those derived from flags (the group's own, dangerous...). */
   acl?: string;
   group: string;
@@ -30,7 +34,19 @@ export interface CommandDef {
   subcommands?: CommandDef[];
 }
 
+/** One Redis key spec: where the search for keys begins and how keys are found from there. */
+export interface KeySpecDef {
+  flags: string;
+  notes?: string;
+  /** begin_search: an argument index, or a keyword searched from startfrom (negative = from the end). */
+  begin: number | { keyword: string; startfrom: number } | "unknown";
+  /** find_keys: range [lastkey, keystep, limit] or keynum [keynumidx, firstkey, keystep]. */
+  find: { range: [number, number, number] } | { keynum: [number, number, number] } | "unknown";
+}
+
 export interface Command {
+  /** The definition this was built from, for COMMAND INFO / DOCS. */
+  def: CommandDef;
   name: string;
   /** "config|get" for subcommands, as used in errors and COMMAND replies. */
   fullName: string;
@@ -80,6 +96,7 @@ function build(def: CommandDef, parent?: Command): Command {
   const [firstKey, lastKey, keyStep] = def.keys ?? [0, 0, 0];
   const defaultSpec = flags.has("write") ? "RW update" : "RO access";
   const cmd: Command = {
+    def,
     name: def.name,
     fullName: parent ? `${parent.name}|${def.name}` : def.name,
     arity: def.arity,
