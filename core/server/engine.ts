@@ -75,6 +75,8 @@ export class Engine implements KeyspaceObserver {
   private commandCache = new Map<string, Command>();
   /** Which db the next active expire cycle starts with. */
   expireDbCursor = 0;
+  /** DEBUG SET-ACTIVE-EXPIRE 0 turns the background expire cycle off. */
+  activeExpire = true;
 
   constructor(opts: EngineOptions = {}) {
     this.config = opts.config ?? new Config();
@@ -315,7 +317,7 @@ export class Engine implements KeyspaceObserver {
 
   private cron(): void {
     this.now = this.clock.now();
-    activeExpireCycle(this);
+    if (this.activeExpire) activeExpireCycle(this);
     this.stats.sample(this.now);
     this.closeIdleClients();
   }
