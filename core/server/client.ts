@@ -75,6 +75,7 @@ export class Client {
   flagString(): string {
     let f = "";
     if (this.closeAfterReply) f += "c";
+    if (this.conn.kind === "unix") f += "U";
     if (this.noEvict) f += "e";
     if (this.noTouch) f += "T";
     return f || "N";
