@@ -4,6 +4,7 @@
  * Command-line directives are appended to the config file's, as Redis does.
  */
 import process from "node:process";
+import { readFileSync } from "node:fs";
 import { Config } from "../core/config/config.ts";
 import { ConfigFileError, loadConfigText } from "../core/config/file.ts";
 import { RESPITE_VERSION, VERSION } from "../core/server/engine.ts";
@@ -25,7 +26,10 @@ Examples:
 
 Every redis.conf directive is accepted as --name value.`;
 
-/** Turns argv into redis.conf text: `--port 6380 --bind a b` becomes "port 6380\nbind a b". */
+/**
+ * Turns argv into redis.conf text: `--port 6380 --bind a b` becomes
+ * "port 6380\nbind a b"; an option given no value gets "" (`--save`).
+ */
 function argsToConfig(args: string[]): string {
   const lines: string[][] = [];
   for (const a of args) {
@@ -33,7 +37,19 @@ function argsToConfig(args: string[]): string {
     else if (lines.length) lines[lines.length - 1].push(a);
     else throw new ConfigFileError(`Invalid argument '${a}'`);
   }
-  return lines.map((words) => words.map(quote).join(" ")).join("\n");
+  return lines.map((words) => (words.length === 1 ? [...words, ""] : words).map(quote).join(" ")).join("\n");
+}
+
+/** Redis chdirs to `dir` at startup; CONFIG GET dir then reports the absolute path. */
+function enterDir(config: Config): void {
+  const dir = config.get("dir");
+  try {
+    if (dir) process.chdir(dir);
+  } catch (e) {
+    console.error(`Can't chdir to '${dir}': ${(e as Error).message}`);
+    process.exit(1);
+  }
+  config.setMany([["dir", process.cwd()]], false);
 }
 
 function quote(word: string): string {
@@ -52,7 +68,7 @@ export async function main(argv: string[]): Promise<void> {
   const config = new Config();
   let rest = argv;
   let text = "";
-  if (rest.length && !rest[0].startsWith("--")) {
+  if (rest.length && !rest[0].startsWith("-")) {
     const path = fileSystem.resolve("", rest[0]);
     if (!fileSystem.exists(path)) {
       console.error(`Fatal error, can't open config file '${path}': No such file or directory`);
@@ -62,6 +78,10 @@ export async function main(argv: string[]): Promise<void> {
     text = fileSystem.readText(path);
     rest = rest.slice(1);
   }
+  if (rest[rest.length - 1] === "-") {
+    text += "\n" + readFileSync(0, "latin1");
+    rest = rest.slice(0, -1);
+  }
   try {
     loadConfigText(config, text, config.configFile, fileSystem);
     loadConfigText(config, argsToConfig(rest), "", fileSystem);
@@ -70,6 +90,7 @@ export async function main(argv: string[]): Promise<void> {
     console.error(e.message);
     process.exit(1);
   }
+  enterDir(config);
   try {
     await startServer({ config, ownProcess: true });
   } catch (e) {

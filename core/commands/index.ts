@@ -2,8 +2,16 @@
 import type { CommandDef } from "./table.ts";
 import { connectionCommands } from "./connection.ts";
 import { stringCommands } from "./strings.ts";
+import { serverCommands } from "./server.ts";
+import { configCommands } from "./config.ts";
+import { clientCommands } from "./client.ts";
+import { commandCommands } from "./command.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
   ...stringCommands,
+  ...serverCommands,
+  ...configCommands,
+  ...clientCommands,
+  ...commandCommands,
 ];

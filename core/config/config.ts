@@ -3,7 +3,8 @@
  * and CONFIG GET/SET/REWRITE. Values are held as Redis prints them; typed
  * readers parse them, and listeners let hot paths cache what they need.
  */
-import { PARAMS, type ParamKind, type ParamSpec } from "./params.ts";
+import { DEFAULT_INT_RANGE, DEFAULT_MEMORY_RANGE, PARAMS, type ParamKind, type ParamSpec, RANGES } from "./params.ts";
+import { parseInt64 } from "../util/number.ts";
 import { RESPITE_PARAMS } from "./respite-params.ts";
 import { globMatch } from "../util/glob.ts";
 
@@ -20,12 +21,27 @@ interface Param {
 
 export class ConfigError extends Error {}
 
-/** Parses Redis memory values: 1k = 1000, 1kb = 1024, up to gb. */
+/** Parses Redis memory values: 1k = 1000, 1kb = 1024, up to gb; negative values are not memory values. */
 export function parseMemory(s: string): number | null {
-  const m = /^(-?\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s);
+  const m = /^(\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s);
   if (!m) return null;
   const units: Record<string, number> = { "": 1, b: 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 };
   return Number(m[1]) * units[(m[2] ?? "").toLowerCase()];
+}
+
+/** Redis's rewrite form of a byte count: the largest exact unit among gb, mb, kb. */
+export function formatMemory(n: number): string {
+  for (const [unit, size] of [["gb", 1024 ** 3], ["mb", 1024 ** 2], ["kb", 1024]] as const) {
+    if (n !== 0 && n % size === 0) return `${n / size}${unit}`;
+  }
+  return String(n);
+}
+
+function checkRange(name: string, value: bigint, fallback: [string, string]): void {
+  const [min, max] = RANGES[name] ?? fallback;
+  if (value < BigInt(min) || value > BigInt(max)) {
+    throw new ConfigError(`argument must be between ${min} and ${max} inclusive`);
+  }
 }
 
 const INT = /^-?\d+$/;
@@ -40,13 +56,16 @@ function canonical(p: Param, value: string): string {
       return v;
     }
     case "int": {
-      if (!INT.test(value)) throw new ConfigError("argument couldn't be parsed into an integer");
-      if (p.name === "hz") return String(Math.min(500, Math.max(1, Number(value))));
-      return String(Number(value));
+      const n = parseInt64(value);
+      if (n === null) throw new ConfigError("argument couldn't be parsed into an integer");
+      checkRange(p.name, n, DEFAULT_INT_RANGE);
+      if (p.name === "hz") return String(Math.min(500, Math.max(1, Number(n))));
+      return String(n);
     }
     case "memory": {
       const n = parseMemory(value);
       if (n === null) throw new ConfigError("argument must be a memory value");
+      checkRange(p.name, BigInt(n), DEFAULT_MEMORY_RANGE);
       return String(n);
     }
     case "enum": {
@@ -57,23 +76,21 @@ function canonical(p: Param, value: string): string {
       return v;
     }
     case "special":
-      return canonicalSpecial(p.name, value);
+      return canonicalSpecial(p, value);
     default:
       return value;
   }
 }
 
-function canonicalSpecial(name: string, value: string): string {
+function canonicalSpecial(p: Param, value: string): string {
   const words = value.split(/\s+/).filter(Boolean);
-  switch (name) {
+  switch (p.name) {
     case "save": {
       if (words.length % 2 !== 0 || words.some((w) => !INT.test(w))) throw new ConfigError("Invalid save parameters");
       return words.join(" ");
     }
-    case "client-output-buffer-limit": {
-      if (words.length % 4 !== 0) throw new ConfigError("Wrong number of arguments in buffer limit configuration.");
-      return words.join(" ");
-    }
+    case "client-output-buffer-limit":
+      return mergeBufferLimits(p.value, words);
     case "notify-keyspace-events": {
       for (const ch of value) {
         if (!KEYSPACE_FLAGS.includes(ch)) throw new ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
@@ -87,6 +104,27 @@ function canonicalSpecial(name: string, value: string): string {
     default:
       return words.join(" ");
   }
+}
+
+const BUFFER_CLASSES: Record<string, string> = { normal: "normal", slave: "slave", replica: "slave", pubsub: "pubsub" };
+
+/** Sets the output buffer limits of the classes named, keeping the others (as CONFIG SET does). */
+function mergeBufferLimits(current: string, words: string[]): string {
+  if (words.length % 4 !== 0) throw new ConfigError("Wrong number of arguments in buffer limit configuration.");
+  const limits = new Map<string, string[]>();
+  const cur = current.split(" ");
+  for (let i = 0; i < cur.length; i += 4) limits.set(cur[i], cur.slice(i + 1, i + 4));
+  for (let i = 0; i < words.length; i += 4) {
+    const cls = BUFFER_CLASSES[words[i].toLowerCase()];
+    if (!cls) throw new ConfigError("Invalid client class specified in buffer limit configuration.");
+    const hard = parseMemory(words[i + 1]);
+    const soft = parseMemory(words[i + 2]);
+    if (hard === null || soft === null || !/^\d+$/.test(words[i + 3])) {
+      throw new ConfigError("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+    }
+    limits.set(cls, [String(hard), String(soft), String(Number(words[i + 3]))]);
+  }
+  return ["normal", "slave", "pubsub"].map((c) => `${c} ${limits.get(c)!.join(" ")}`).join(" ");
 }
 
 /** Redis prints notify-keyspace-events in a fixed order, with A for the full set. */
@@ -183,16 +221,25 @@ export class Config {
     for (const fn of this.listeners.get(p.name) ?? []) fn(value);
   }
 
-  /** CONFIG GET: every parameter (and alias) whose name matches one of the globs. */
+  /**
+   * CONFIG GET: a name without glob characters is looked up directly and
+   * answered under the spelling asked; a glob matches every parameter and
+   * alias name. Each name appears once.
+   */
   matching(patterns: string[]): [string, string][] {
-    const out = new Map<string, string>();
+    const out = new Map<string, [string, string]>();
     for (const pattern of patterns) {
-      const lp = pattern.toLowerCase();
+      if (!/[*?[]/.test(pattern)) {
+        const key = pattern.toLowerCase();
+        const p = this.params.get(key);
+        if (p && !out.has(key)) out.set(key, [pattern, p.value]);
+        continue;
+      }
       for (const [name, p] of this.params) {
-        if (!out.has(name) && globMatch(lp, name, true)) out.set(name, p.value);
+        if (!out.has(name) && globMatch(pattern, name, true)) out.set(name, [name, p.value]);
       }
     }
-    return [...out];
+    return [...out.values()];
   }
 
   resetToDefault(name: string): void {
@@ -218,44 +265,84 @@ export class Config {
   }
 
   /**
-   * CONFIG REWRITE: the original file with each changed parameter's line
-   * replaced (or appended), and parameters back at their default dropped.
+   * CONFIG REWRITE, as Redis does it: comments and other lines stay; each
+   * parameter's lines are replaced in place (aliases by the canonical name),
+   * leftover old lines blanked, and changed parameters not yet in the file
+   * appended under a "# Generated by CONFIG REWRITE" marker.
    */
   rewrite(originalText: string): string {
-    const written = new Set<Param>();
-    const out: string[] = [];
-    for (const line of originalText.split("\n")) {
-      const m = /^\s*([A-Za-z0-9_-]+)\s/.exec(line + " ");
-      const p = m && !line.trimStart().startsWith("#") ? this.params.get(m[1].toLowerCase()) : undefined;
-      if (!p) {
-        out.push(line);
-        continue;
+    const lines = originalText.replace(/\r?\n$/, "").split(/\r?\n/);
+    const slots = new Map<Param, number[]>();
+    let hasMarker = false;
+    lines.forEach((line, i) => {
+      const t = line.trim();
+      if (t.startsWith("#")) hasMarker ||= t.includes(REWRITE_MARKER);
+      const p = t.startsWith("#") ? undefined : this.params.get(t.split(/\s/)[0].toLowerCase());
+      if (p) slots.set(p, [...(slots.get(p) ?? []), i]);
+    });
+    const appended: string[] = [];
+    for (const p of new Set(this.params.values())) {
+      const free = slots.get(p) ?? [];
+      for (const [line, force] of this.rewriteLines(p)) {
+        const slot = free.shift();
+        if (slot !== undefined) lines[slot] = line;
+        else if (force) appended.push(line);
       }
-      if (written.has(p)) continue;
-      written.add(p);
-      if (p.value !== p.defaultValue || p.name === "dir") out.push(this.line(p));
+      for (const orphan of free) lines[orphan] = "";
     }
-    const appended = [...new Set(this.params.values())].filter(
-      (p) => !written.has(p) && p.value !== p.defaultValue && p.name !== "dir",
-    );
-    if (appended.length) {
-      if (!out.includes("# Generated by CONFIG REWRITE")) out.push("# Generated by CONFIG REWRITE");
-      for (const p of appended) out.push(this.line(p));
-    }
-    return out.join("\n").replace(/\n*$/, "\n");
+    if (appended.length && !hasMarker) lines.push("", REWRITE_MARKER);
+    return [...lines, ...appended].join("\n") + "\n";
   }
 
-  private line(p: Param): string {
-    if (p.kind === "special" && p.name === "save" && p.value === "") return `save ""`;
-    if (p.kind === "special" && p.name === "save") {
-      const w = p.value.split(" ");
-      const lines: string[] = [];
-      for (let i = 0; i < w.length; i += 2) lines.push(`save ${w[i]} ${w[i + 1]}`);
-      return lines.join("\n");
+  /** The lines a parameter rewrites to, each with whether it must be written even if absent from the file. */
+  private rewriteLines(p: Param): [string, boolean][] {
+    const changed = p.value !== p.defaultValue;
+    switch (p.kind) {
+      case "memory":
+        return [[`${p.name} ${formatMemory(Number(p.value))}`, changed]];
+      case "string":
+        return [[`${p.name} ${quote(p.value)}`, changed]];
+      case "special":
+        break;
+      default:
+        return [[`${p.name} ${p.value}`, changed]];
     }
-    if (p.kind === "special" && p.name !== "notify-keyspace-events") return `${p.name} ${p.value}`;
-    return `${p.name} ${quoteIfNeeded(p.value)}`;
+    switch (p.name) {
+      case "save": {
+        if (p.value === "") return [[`save ""`, true]];
+        const w = p.value.split(" ");
+        const out: [string, boolean][] = [];
+        for (let i = 0; i < w.length; i += 2) out.push([`save ${w[i]} ${w[i + 1]}`, true]);
+        return out;
+      }
+      case "dir":
+      case "notify-keyspace-events":
+        return [[`${p.name} ${quote(p.value)}`, p.name === "dir" || changed]];
+      case "client-output-buffer-limit": {
+        const cur = p.value.split(" ");
+        const def = p.defaultValue.split(" ");
+        const out: [string, boolean][] = [];
+        for (let i = 0; i < cur.length; i += 4) {
+          const cls = cur[i] === "slave" ? "replica" : cur[i];
+          const [hard, soft] = [cur[i + 1], cur[i + 2]].map((v) => formatMemory(Number(v)));
+          const same = cur.slice(i, i + 4).join(" ") === def.slice(i, i + 4).join(" ");
+          out.push([`${p.name} ${cls} ${hard} ${soft} ${cur[i + 3]}`, !same]);
+        }
+        return out;
+      }
+      default:
+        return p.value === "" && !changed ? [] : [[`${p.name} ${p.value}`, changed]];
+    }
   }
+}
+
+const REWRITE_MARKER = "# Generated by CONFIG REWRITE";
+
+/** Redis's sdscatrepr: always quoted, with C escapes for quotes, backslashes and control bytes. */
+function quote(v: string): string {
+  const esc: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x07": "\\a", "\b": "\\b" };
+  // deno-lint-ignore no-control-regex
+  return '"' + v.replace(/[\\"\x00-\x1f\x7f-\xff]/g, (c) => esc[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`) + '"';
 }
 
 function quoteIfNeeded(v: string): string {

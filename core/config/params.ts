@@ -195,3 +195,59 @@ export const PARAMS: ParamSpec[] = [
   ["zset-max-listpack-entries", "int", "128", {aliases: "zset-max-ziplist-entries"}],
   ["zset-max-listpack-value", "memory", "64", {aliases: "zset-max-ziplist-value"}],
 ];
+
+const INT_MAX = "2147483647";
+const LONG_MAX = "9223372036854775807";
+const PORT: [string, string] = ["0", "65535"];
+
+/** Redis's bounds for numeric parameters ("argument must be between A and B inclusive"). */
+export const RANGES: Record<string, [min: string, max: string]> = {
+  "databases": ["1", INT_MAX],
+  "port": PORT,
+  "io-threads": ["1", "128"],
+  "list-max-listpack-size": ["-2147483648", INT_MAX],
+  "active-defrag-cycle-min": ["1", "99"],
+  "active-defrag-cycle-max": ["1", "99"],
+  "active-defrag-threshold-lower": ["0", "1000"],
+  "active-defrag-threshold-upper": ["0", "1000"],
+  "maxmemory-samples": ["1", INT_MAX],
+  "maxmemory-eviction-tenacity": ["0", "100"],
+  "replica-announce-port": PORT,
+  "cluster-port": PORT,
+  "cluster-announce-bus-port": PORT,
+  "cluster-announce-port": PORT,
+  "cluster-announce-tls-port": PORT,
+  "tls-port": PORT,
+  "repl-timeout": ["1", INT_MAX],
+  "repl-ping-replica-period": ["1", INT_MAX],
+  "active-expire-effort": ["1", "10"],
+  "maxclients": ["1", "4294967295"],
+  "socket-mark-id": ["0", "4294967295"],
+  "active-defrag-max-scan-fields": ["1", LONG_MAX],
+  "slowlog-max-len": ["0", LONG_MAX],
+  "acllog-max-len": ["0", LONG_MAX],
+  "busy-reply-threshold": ["0", LONG_MAX],
+  "cluster-node-timeout": ["0", LONG_MAX],
+  "slowlog-log-slower-than": ["-1", LONG_MAX],
+  "latency-monitor-threshold": ["0", LONG_MAX],
+  "proto-max-bulk-len": ["1048576", LONG_MAX],
+  "stream-node-max-entries": ["0", LONG_MAX],
+  "repl-backlog-size": ["1", LONG_MAX],
+  "maxmemory": ["0", "18446744073709551615"],
+  "cluster-link-sendbuf-limit": ["0", "18446744073709551615"],
+  "active-defrag-ignore-bytes": ["1", LONG_MAX],
+  "client-query-buffer-limit": ["1048576", LONG_MAX],
+  "maxmemory-clients": ["-100", LONG_MAX],
+  "repl-backlog-ttl": ["0", LONG_MAX],
+  "auto-aof-rewrite-min-size": ["0", LONG_MAX],
+  "hash-max-listpack-entries": ["0", LONG_MAX],
+  "set-max-intset-entries": ["0", LONG_MAX],
+  "set-max-listpack-entries": ["0", LONG_MAX],
+  "zset-max-listpack-entries": ["0", LONG_MAX],
+  "tracking-table-max-keys": ["0", LONG_MAX],
+};
+
+/** Integer parameters not in RANGES are C ints that Redis keeps non-negative. */
+export const DEFAULT_INT_RANGE: [string, string] = ["0", INT_MAX];
+/** Memory parameters not in RANGES are size_t values capped at LONG_MAX. */
+export const DEFAULT_MEMORY_RANGE: [string, string] = ["0", LONG_MAX];

@@ -1,0 +1,270 @@
+/**
+ * The INFO text: Redis's sections, field names and order, so monitoring
+ * tools and client libraries that parse `key:value` lines keep working.
+ * Fields for features Respite does not have (replicas, forks, modules)
+ * hold the values an idle standalone Redis reports.
+ */
+import type { Engine } from "./engine.ts";
+import { RESPITE_VERSION, VERSION } from "./engine.ts";
+
+type Field = [string, string | number];
+type Section = (e: Engine) => Field[];
+
+/** Per-engine facts INFO keeps across calls. */
+interface InfoState {
+  peakMemory: number;
+  replId: string;
+  buildId: string;
+}
+const states = new WeakMap<Engine, InfoState>();
+
+function state(e: Engine): InfoState {
+  let s = states.get(e);
+  if (!s) {
+    const hex = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
+    s = { peakMemory: 0, replId: hex(20), buildId: hex(8) };
+    states.set(e, s);
+  }
+  return s;
+}
+
+/** Redis's bytesToHuman: B below 1K, then two decimals. */
+export function humanBytes(n: number): string {
+  const units = ["K", "M", "G", "T", "P", "E"];
+  if (n < 1024) return `${n}B`;
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(2)}${units[i]}`;
+}
+
+const zeros = (...names: string[]): Field[] => names.map((n) => [n, 0]);
+
+const server: Section = (e) => {
+  const uptime = Math.floor((e.now - e.startedAt) / 1000);
+  const usec = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  return [
+    ["redis_version", VERSION],
+    ["redis_git_sha1", "00000000"],
+    ["redis_git_dirty", 0],
+    ["redis_build_id", state(e).buildId],
+    ["redis_mode", "standalone"],
+    ["respite_version", RESPITE_VERSION],
+    ["respite_runtime", e.host.runtime],
+    ["respite_io", e.host.io],
+    ["os", e.host.os],
+    ["arch_bits", e.host.arch],
+    ["monotonic_clock", "performance.now"],
+    ["multiplexing_api", e.host.io],
+    ["atomicvar_api", "js"],
+    ["gcc_version", "0.0.0"],
+    ["process_id", e.host.pid],
+    ["process_supervised", "no"],
+    ["run_id", e.runId],
+    ["tcp_port", e.config.get("port")],
+    ["server_time_usec", usec],
+    ["uptime_in_seconds", uptime],
+    ["uptime_in_days", Math.floor(uptime / 86400)],
+    ["hz", e.config.get("hz")],
+    ["configured_hz", e.config.get("hz")],
+    ["lru_clock", Math.floor(e.now / 1000) & 0xffffff],
+    ["executable", e.host.executable],
+    ["config_file", e.config.configFile],
+    ["io_threads_active", 0],
+  ];
+};
+
+const clients: Section = (e) => [
+  ["connected_clients", e.clients.size],
+  ["cluster_connections", 0],
+  ["maxclients", e.config.get("maxclients")],
+  ...zeros("client_recent_max_input_buffer", "client_recent_max_output_buffer", "blocked_clients", "tracking_clients",
+    "clients_in_timeout_table"),
+];
+
+const memory: Section = (e) => {
+  const used = e.host.rss();
+  const s = state(e);
+  s.peakMemory = Math.max(s.peakMemory, used);
+  const maxmemory = e.config.num("maxmemory");
+  return [
+    ["used_memory", used],
+    ["used_memory_human", humanBytes(used)],
+    ["used_memory_rss", used],
+    ["used_memory_rss_human", humanBytes(used)],
+    ["used_memory_peak", s.peakMemory],
+    ["used_memory_peak_human", humanBytes(s.peakMemory)],
+    ["used_memory_peak_perc", `${s.peakMemory ? ((used * 100) / s.peakMemory).toFixed(2) : "100.00"}%`],
+    ...zeros("used_memory_overhead", "used_memory_startup"),
+    ["used_memory_dataset", used],
+    ["used_memory_dataset_perc", "100.00%"],
+    ...zeros("allocator_allocated", "allocator_active", "allocator_resident", "total_system_memory"),
+    ["total_system_memory_human", "0B"],
+    ...zeros("used_memory_lua", "used_memory_vm_eval"),
+    ["used_memory_lua_human", "0B"],
+    ...zeros("used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions", "number_of_libraries",
+      "used_memory_vm_functions", "used_memory_vm_total"),
+    ["used_memory_vm_total_human", "0B"],
+    ...zeros("used_memory_functions", "used_memory_scripts"),
+    ["used_memory_scripts_human", "0B"],
+    ["maxmemory", maxmemory],
+    ["maxmemory_human", humanBytes(maxmemory)],
+    ["maxmemory_policy", e.config.get("maxmemory-policy")],
+    ["allocator_frag_ratio", "1.00"],
+    ["allocator_frag_bytes", 0],
+    ["allocator_rss_ratio", "1.00"],
+    ["allocator_rss_bytes", 0],
+    ["rss_overhead_ratio", "1.00"],
+    ["rss_overhead_bytes", 0],
+    ["mem_fragmentation_ratio", "1.00"],
+    ...zeros("mem_fragmentation_bytes", "mem_not_counted_for_evict", "mem_replication_backlog",
+      "mem_total_replication_buffers", "mem_clients_slaves", "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer"),
+    ["mem_allocator", e.host.runtime],
+    ...zeros("active_defrag_running", "lazyfree_pending_objects", "lazyfreed_objects"),
+  ];
+};
+
+const persistence: Section = (e) => [
+  ...zeros("loading", "async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age"),
+  ["current_fork_perc", "0.00"],
+  ...zeros("current_save_keys_processed", "current_save_keys_total"),
+  ["rdb_changes_since_last_save", e.dirty],
+  ["rdb_bgsave_in_progress", 0],
+  ["rdb_last_save_time", Math.floor(e.lastSave / 1000)],
+  ["rdb_last_bgsave_status", "ok"],
+  ["rdb_last_bgsave_time_sec", -1],
+  ["rdb_current_bgsave_time_sec", -1],
+  ...zeros("rdb_saves", "rdb_last_cow_size", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded"),
+  ["aof_enabled", e.config.bool("appendonly") ? 1 : 0],
+  ...zeros("aof_rewrite_in_progress", "aof_rewrite_scheduled"),
+  ["aof_last_rewrite_time_sec", -1],
+  ["aof_current_rewrite_time_sec", -1],
+  ["aof_last_bgrewrite_status", "ok"],
+  ...zeros("aof_rewrites", "aof_rewrites_consecutive_failures"),
+  ["aof_last_write_status", "ok"],
+  ...zeros("aof_last_cow_size", "module_fork_in_progress", "module_fork_last_cow_size"),
+];
+
+const kbps = (bytesPerSec: number) => (bytesPerSec / 1024).toFixed(2);
+
+const stats: Section = (e) => {
+  const s = e.stats;
+  return [
+    ["total_connections_received", s.connectionsReceived],
+    ["total_commands_processed", s.commandsProcessed],
+    ["instantaneous_ops_per_sec", Math.round(s.ops.rate)],
+    ["total_net_input_bytes", s.netInput],
+    ["total_net_output_bytes", s.netOutput],
+    ...zeros("total_net_repl_input_bytes", "total_net_repl_output_bytes"),
+    ["instantaneous_input_kbps", kbps(s.inBytes.rate)],
+    ["instantaneous_output_kbps", kbps(s.outBytes.rate)],
+    ["instantaneous_input_repl_kbps", "0.00"],
+    ["instantaneous_output_repl_kbps", "0.00"],
+    ["rejected_connections", s.rejectedConnections],
+    ...zeros("sync_full", "sync_partial_ok", "sync_partial_err"),
+    ["expired_keys", s.expiredKeys],
+    ["expired_stale_perc", (s.expiredStalePerc * 100).toFixed(2)],
+    ["expired_time_cap_reached_count", s.expiredTimeCapReached],
+    ["expire_cycle_cpu_milliseconds", 0],
+    ["evicted_keys", s.evictedKeys],
+    ...zeros("evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time"),
+    ["keyspace_hits", s.keyspaceHits],
+    ["keyspace_misses", s.keyspaceMisses],
+    ...zeros("pubsub_channels", "pubsub_patterns", "pubsubshard_channels", "latest_fork_usec", "total_forks",
+      "migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses",
+      "active_defrag_key_hits", "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time",
+      "tracking_total_keys", "tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies"),
+    ["total_error_replies", s.errorReplies],
+    ["dump_payload_sanitizations", 0],
+    ["total_reads_processed", s.commandsProcessed],
+    ["total_writes_processed", s.commandsProcessed],
+    ...zeros("io_threaded_reads_processed", "io_threaded_writes_processed", "reply_buffer_shrinks",
+      "reply_buffer_expands"),
+    ["client_query_buffer_limit_disconnections", s.clientQueryBufferLimitDisconnections],
+  ];
+};
+
+const replication: Section = (e) => [
+  ["role", "master"],
+  ["connected_slaves", 0],
+  ["master_failover_state", "no-failover"],
+  ["master_replid", state(e).replId],
+  ["master_replid2", "0".repeat(40)],
+  ["master_repl_offset", 0],
+  ["second_repl_offset", -1],
+  ["repl_backlog_active", 0],
+  ["repl_backlog_size", e.config.get("repl-backlog-size")],
+  ["repl_backlog_first_byte_offset", 0],
+  ["repl_backlog_histlen", 0],
+];
+
+const cpu: Section = (e) => {
+  const [user, sys] = e.host.cpu();
+  return [
+    ["used_cpu_sys", sys.toFixed(6)],
+    ["used_cpu_user", user.toFixed(6)],
+    ["used_cpu_sys_children", "0.000000"],
+    ["used_cpu_user_children", "0.000000"],
+    ["used_cpu_sys_main_thread", sys.toFixed(6)],
+    ["used_cpu_user_main_thread", user.toFixed(6)],
+  ];
+};
+
+const commandstats: Section = (e) => {
+  const out: Field[] = [];
+  for (const cmd of e.commands.all()) {
+    if (!cmd.calls && !cmd.rejectedCalls && !cmd.failedCalls) continue;
+    const usec = Math.floor(cmd.usec);
+    const perCall = cmd.calls ? (usec / cmd.calls).toFixed(2) : "0.00";
+    out.push([
+      `cmdstat_${cmd.fullName}`,
+      `calls=${cmd.calls},usec=${usec},usec_per_call=${perCall},rejected_calls=${cmd.rejectedCalls},failed_calls=${cmd.failedCalls}`,
+    ]);
+  }
+  return out;
+};
+
+const errorstats: Section = (e) =>
+  [...e.stats.errors].sort(([a], [b]) => (a < b ? -1 : 1)).map(([code, n]) => [`errorstat_${code}`, `count=${n}`]);
+
+const keyspace: Section = (e) =>
+  e.dbs.filter((db) => db.size > 0).map((db) => [
+    `db${db.id}`,
+    `keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`,
+  ]);
+
+const SECTIONS: [name: string, title: string, build: Section, inDefault: boolean][] = [
+  ["server", "Server", server, true],
+  ["clients", "Clients", clients, true],
+  ["memory", "Memory", memory, true],
+  ["persistence", "Persistence", persistence, true],
+  ["stats", "Stats", stats, true],
+  ["replication", "Replication", replication, true],
+  ["cpu", "CPU", cpu, true],
+  ["modules", "Modules", () => [], true],
+  ["commandstats", "Commandstats", commandstats, false],
+  ["errorstats", "Errorstats", errorstats, true],
+  ["latencystats", "Latencystats", () => [], false],
+  ["cluster", "Cluster", () => [["cluster_enabled", 0]], true],
+  ["keyspace", "Keyspace", keyspace, true],
+];
+
+/**
+ * Builds INFO for the requested section names (lower-case): none or
+ * "default" gives the default set, "all"/"everything" every section;
+ * unknown names contribute nothing.
+ */
+export function infoText(e: Engine, requested: string[]): string {
+  const wanted = new Set(requested.length ? requested : ["default"]);
+  const all = wanted.has("all") || wanted.has("everything");
+  const parts: string[] = [];
+  for (const [name, title, build, inDefault] of SECTIONS) {
+    if (!all && !wanted.has(name) && !(inDefault && wanted.has("default"))) continue;
+    const lines = build(e).map(([k, v]) => `${k}:${v}\r\n`).join("");
+    parts.push(`# ${title}\r\n${lines}`);
+  }
+  return parts.join("\r\n");
+}
