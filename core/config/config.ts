@@ -317,7 +317,8 @@ export class Config {
       }
       case "dir":
       case "notify-keyspace-events":
-        return [[`${p.name} ${quote(p.value)}`, p.name === "dir" || changed]];
+        // Redis always writes dir (the cwd); it is empty only when no process set it.
+        return [[`${p.name} ${quote(p.value)}`, p.name === "dir" ? p.value !== "" : changed]];
       case "client-output-buffer-limit": {
         const cur = p.value.split(" ");
         const def = p.defaultValue.split(" ");
