@@ -22,6 +22,10 @@ function authenticate(c: Client, user: string, pass: string): boolean {
 
 /** Puts a connection back to a fresh state (RESET); its id and address stay. */
 export function resetClient(c: Client): void {
+  c.multi = null;
+  c.multiError = false;
+  c.watchDirty = false;
+  c.engine.watches.unwatchAll(c);
   c.db = c.engine.dbs[0];
   c.resp = 2;
   c.name = "";

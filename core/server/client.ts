@@ -34,6 +34,14 @@ export class Client {
   lastCommand = "NULL";
   /** The command being run, for slowlog and error stats. */
   current: Command | null = null;
+  /** Commands queued by MULTI, or null outside a transaction. */
+  multi: Array<{ cmd: Command; argv: Uint8Array[] }> | null = null;
+  /** A command was refused while queueing: EXEC will abort. */
+  multiError = false;
+  /** A watched key changed: EXEC will return null. */
+  watchDirty = false;
+  /** True while EXEC runs the queue: blocking commands must not block. */
+  inExec = false;
   /** Bytes in and out, for CLIENT LIST tot-net-in/out. */
   netIn = 0;
   netOut = 0;

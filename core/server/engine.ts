@@ -8,6 +8,8 @@ import { type Clock, type Connection, type FileSystem, type HostInfo, systemCloc
 import { Db, type KeyspaceObserver, ScanRegistry } from "../db/db.ts";
 import { type Command, CommandTable } from "../commands/table.ts";
 import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
+import { CONST } from "../resp/writer.ts";
+import { Watches } from "../db/watch.ts";
 import { Config } from "../config/config.ts";
 import { Client } from "./client.ts";
 import { lower, str, utf8 } from "../util/bytes.ts";
@@ -43,6 +45,9 @@ const NO_FS: FileSystem = {
   resolve: (_b, p) => p,
 };
 
+/** Commands that act at once inside MULTI instead of being queued. */
+const RUN_INSIDE_MULTI = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
 export interface ConnectionHandlers {
   data(chunk: Uint8Array): void;
   closed(): void;
@@ -57,6 +62,7 @@ export class Engine implements KeyspaceObserver {
   readonly clients = new Map<number, Client>();
   readonly stats = new Stats();
   readonly scans = new ScanRegistry();
+  readonly watches = new Watches();
   dbs: Db[] = [];
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
   /** Time of the command being run: one reading per command, as Redis caches mstime. */
@@ -152,6 +158,7 @@ export class Engine implements KeyspaceObserver {
   disconnect(c: Client): void {
     if (c.closed) return;
     c.closed = true;
+    this.watches.unwatchAll(c);
     this.clients.delete(c.id);
   }
 
@@ -238,6 +245,18 @@ export class Engine implements KeyspaceObserver {
       cmd.rejectedCalls++;
       return this.reject(c, "NOAUTH Authentication required.");
     }
+    if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
+      c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
+      c.out.raw(CONST.queued);
+      return this.applyReplyMode(c, replyStart);
+    }
+    this.call(c, cmd, argv);
+    c.lastInteraction = this.now;
+    this.applyReplyMode(c, replyStart);
+  }
+
+  /** Runs a command that passed every check: the inner path EXEC uses for queued commands. */
+  call(c: Client, cmd: Command, argv: Uint8Array[]): void {
     c.current = cmd;
     const errorsBefore = this.stats.errorReplies;
     const t0 = performance.now();
@@ -256,10 +275,11 @@ export class Engine implements KeyspaceObserver {
     c.lastCommand = cmd.fullName;
     c.commandsProcessed++;
     this.stats.commandsProcessed++;
-    this.applyReplyMode(c, replyStart);
   }
 
   private reject(c: Client, msg: string): void {
+    // A command refused while queueing dooms the transaction (EXECABORT).
+    if (c.multi !== null) c.multiError = true;
     this.stats.rejectedCalls++;
     this.replyError(c, msg);
   }
@@ -292,12 +312,19 @@ export class Engine implements KeyspaceObserver {
   dirty = 0;
 
   /** Every write to a key comes through here (Redis's signalModifiedKey). */
-  keyWritten(_db: Db, _key: string): void {
+  keyWritten(db: Db, key: string): void {
     this.dirty++;
+    if (this.watches.size !== 0) this.watches.touch(db, key);
   }
 
-  expired(_db: Db, _key: string): void {
+  expired(db: Db, key: string): void {
     this.stats.expiredKeys++;
+    if (this.watches.size !== 0) this.watches.touch(db, key);
+  }
+
+  /** Call before FLUSHDB/FLUSHALL/SWAPDB change db: watched keys that existed count as modified. */
+  dbReplaced(db: Db, other?: Db): void {
+    if (this.watches.size !== 0) this.watches.touchDb(db, other);
   }
 
   // ---- cron ----
