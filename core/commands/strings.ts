@@ -5,7 +5,7 @@
  */
 import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
-import { is, str } from "../util/bytes.ts";
+import { is, lower, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { ERR, readKey, readString } from "./args.ts";
 import { fromArg } from "../types/string.ts";
@@ -39,6 +39,9 @@ export function parseExpire(c: Client, arg: Uint8Array, unit: "s" | "ms", absolu
   }
   return Number(ms);
 }
+
+/** The name Redis puts in error texts: the command's own name in lower case. */
+const commandName = (argv: Uint8Array[]) => lower(str(argv[0]));
 
 type ExpireKind = "ex" | "px" | "exat" | "pxat";
 const EXPIRE_KINDS: ExpireKind[] = ["ex", "px", "exat", "pxat"];
@@ -94,10 +97,10 @@ function parseStringOptions(c: Client, argv: Uint8Array[], start: number, forSet
 }
 
 /** The absolute deadline the options ask for: -1 for none, null when invalid (error sent). */
-function optionDeadline(c: Client, o: StringOptions): number | null {
+function optionDeadline(c: Client, o: StringOptions, argv: Uint8Array[]): number | null {
   if (o.expireKind === null) return -1;
   const unit = o.expireKind === "ex" || o.expireKind === "exat" ? "s" : "ms";
-  return parseExpire(c, o.expireArg!, unit, o.expireKind.endsWith("at"), c.current!.fullName);
+  return parseExpire(c, o.expireArg!, unit, o.expireKind.endsWith("at"), commandName(argv));
 }
 
 function replyValue(c: Client, v: StringValue | undefined): void {
@@ -111,14 +114,15 @@ function replyValue(c: Client, v: StringValue | undefined): void {
  */
 function setGeneric(
   c: Client,
-  key: string,
+  argv: Uint8Array[],
   value: Uint8Array,
   o: StringOptions,
   onSet: (c: Client) => void,
   onAbort: (c: Client) => void,
 ): void {
-  const expireAt = optionDeadline(c, o);
+  const expireAt = optionDeadline(c, o, argv);
   if (expireAt === null) return;
+  const key = str(argv[1]);
   let old: StringValue | undefined;
   if (o.get) {
     const v = readString(c, key);
@@ -147,13 +151,13 @@ const replyZero = (c: Client) => c.out.int(0);
 
 /** SETEX/PSETEX: key, ttl, value. */
 function setWithTtl(options: StringOptions): (c: Client, argv: Uint8Array[]) => void {
-  return (c, argv) => setGeneric(c, str(argv[1]), argv[3], { ...options, expireArg: argv[2] }, replyOk, replyNull);
+  return (c, argv) => setGeneric(c, argv, argv[3], { ...options, expireArg: argv[2] }, replyOk, replyNull);
 }
 
 /** MSET's and MSETNX's argument count check: key value pairs after the name. */
 function pairsOk(c: Client, argv: Uint8Array[]): boolean {
   if (argv.length % 2 === 1) return true;
-  c.error(`ERR wrong number of arguments for '${c.current!.fullName}' command`);
+  c.error(`ERR wrong number of arguments for '${commandName(argv)}' command`);
   return false;
 }
 
@@ -207,7 +211,7 @@ const wholeValueCommands: CommandDef[] = [
         return c.out.ok();
       }
       const o = parseStringOptions(c, argv, 3, true);
-      if (o !== null) setGeneric(c, str(argv[1]), argv[2], o, replyOk, replyNull);
+      if (o !== null) setGeneric(c, argv, argv[2], o, replyOk, replyNull);
     },
   },
   {
@@ -219,7 +223,7 @@ const wholeValueCommands: CommandDef[] = [
     keySpec: "OW insert",
     since: "1.0.0",
     summary: "Set the string value of a key only when the key doesn't exist.",
-    run: (c, argv) => setGeneric(c, str(argv[1]), argv[2], SETNX_OPTIONS, replyOne, replyZero),
+    run: (c, argv) => setGeneric(c, argv, argv[2], SETNX_OPTIONS, replyOne, replyZero),
   },
   {
     ...base,
@@ -302,7 +306,7 @@ const wholeValueCommands: CommandDef[] = [
       const v = readString(c, key);
       if (v === null) return;
       if (v === undefined) return c.out.nullBulk();
-      const expireAt = optionDeadline(c, o);
+      const expireAt = optionDeadline(c, o, argv);
       if (expireAt === null) return;
       c.out.bulkValue(v);
       const absolute = o.expireKind === "exat" || o.expireKind === "pxat";

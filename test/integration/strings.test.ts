@@ -202,7 +202,7 @@ for (const rt of RUNTIMES) {
       ]);
     });
 
-    it("LCS: LEN, IDX, MINMATCHLEN, WITHMATCHLEN, in RESP2 and RESP3", async () => {
+    it("LCS: LEN, IDX, MINMATCHLEN, WITHMATCHLEN; RESP3 replies", async () => {
       section++;
       const lines: Array<string | Arg[]> = [
         "SET {a} ohmytext", "SET {b} mynewtext", "LCS {a} {b}", "LCS {a} {b} LEN", "LCS {a} {b} IDX",
@@ -216,8 +216,25 @@ for (const rt of RUNTIMES) {
       ];
       await same(lines);
       for (const conn of [pair.redis, pair.respite]) await conn.call("HELLO", "3");
-      await same(lines.filter((l) => typeof l === "string" && l.startsWith("LCS")));
-      for (const conn of [pair.redis, pair.respite]) await conn.call("HELLO", "2");
+      try {
+        await same([
+          ...lines.filter((l) => typeof l === "string" && l.startsWith("LCS")),
+          "GET {none}", "MGET {a} {none}", "SET {none} v XX", "SET {none} v XX GET", "GETEX {none}", "GETDEL {none}",
+          "GETSET {none} v", "GETRANGE {none} 0 1", "INCRBYFLOAT {fl} 1.5", "SETNX {a} v", "INCR {n}",
+        ]);
+      } finally {
+        for (const conn of [pair.redis, pair.respite]) await conn.call("HELLO", "2");
+      }
+    });
+
+    it("appending to a copied value leaves the copy as it was", async (t) => {
+      section++;
+      const probe = await pair.respite.call("COPY", `${prefix()}x`, `${prefix()}y`);
+      if (!probe.toString().startsWith(":")) return t.skip("Respite has no COPY yet");
+      await same([
+        "SET {a} x", "APPEND {a} yy", "COPY {a} {b}", "APPEND {a} 11", "APPEND {b} 22", "GET {a}", "GET {b}",
+        "SETRANGE {b} 0 Z", "GET {a}", "GET {b}", "COPY {b} {c}", "SETRANGE {c} 1 Q", "APPEND {c} 3", "GET {b}", "GET {c}",
+      ]);
     });
 
     it("binary values and 1 MB values round-trip byte for byte", async () => {
