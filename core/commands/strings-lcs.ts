@@ -145,7 +145,13 @@ export const lcsCommands: CommandDef[] = [
       if ((a.length + 1) * (b.length + 1) * 4 > c.engine.parserLimits.maxBulkLen) {
         return c.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
       }
-      const table = lcsTable(a, b);
+      let table: Uint32Array;
+      try {
+        table = lcsTable(a, b);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        return c.error("ERR Insufficient memory, failed allocating transient memory for LCS");
+      }
       const length = table[table.length - 1];
       if (o.len && !o.idx) return c.out.int(length);
       const { lcs, matches } = backtrack(a, b, table);
