@@ -53,6 +53,8 @@ export function byteLength(v: StringValue): number {
 export function stringEncoding(v: StringValue): string {
   if (typeof v === "number") return "int";
   if (v instanceof Uint8Array) return "raw";
-  if (v.length <= 20 && parseInt64(v) !== null) return "int";
+  // Shorter integers written by SET arrive as numbers; an integer-looking string
+  // below 16 chars was computed (INCRBYFLOAT) and Redis leaves those unencoded.
+  if (v.length >= 16 && v.length <= 20 && parseInt64(v) !== null) return "int";
   return v.length <= EMBSTR_MAX ? "embstr" : "raw";
 }
