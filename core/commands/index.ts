@@ -6,6 +6,10 @@ import { serverCommands } from "./server.ts";
 import { configCommands } from "./config.ts";
 import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
+import { keyCommands } from "./keys.ts";
+import { expireCommands } from "./expire.ts";
+import { databaseCommands } from "./databases.ts";
+import { objectCommands } from "./object.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -14,4 +18,8 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...configCommands,
   ...clientCommands,
   ...commandCommands,
+  ...keyCommands,
+  ...expireCommands,
+  ...databaseCommands,
+  ...objectCommands,
 ];

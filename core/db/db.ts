@@ -13,7 +13,12 @@ export interface KeyspaceObserver {
 /** Scans in progress, so a cursor resumes a live Map iterator (see scan()). */
 interface ScanState {
   it: Iterator<string>;
-  db: Db;
+  /** The map walked: a cursor is only valid for the same map (SWAPDB exchanges maps). */
+  data: Map<string, unknown>;
+  /** The key read ahead to know whether the walk had ended; visited first on resume. */
+  pending: string;
+  /** Visits left before the walk has covered every key present at its start. */
+  left: number;
 }
 
 const MAX_SCANS = 10_000;
@@ -97,9 +102,11 @@ export class Db {
   /**
    * A random live key: walks a persistent iterator a random number of steps,
    * so successive calls spread over the whole map at O(1) amortized cost.
+   * Each miss deletes the expired key it landed on, so the loop ends, and
+   * like Redis it never answers nil while a live key remains.
    */
   randomKey(now: number): string | null {
-    for (let tries = 0; tries < 100 && this.data.size > 0; tries++) {
+    while (this.data.size > 0) {
       let skip = Math.floor(Math.random() * Math.min(this.data.size, 64));
       let key: string | undefined;
       while (skip-- >= 0) {
@@ -152,17 +159,24 @@ export class Db {
    * present from its start to its end exactly once even while the map
    * changes, which is the guarantee SCAN promises. An unknown or evicted
    * cursor restarts the walk: more duplicates, never a missed key.
+   * Keys added during the walk come after all older ones, so the walk stops
+   * after as many visits as there were keys at its start: every key present
+   * throughout has been seen by then, and a walk always ends even while
+   * keys are added faster than it reads them. One key is read ahead so the
+   * call that reaches the end returns cursor 0, as Redis does for a small
+   * keyspace.
    */
   scan(scans: ScanRegistry, cursor: string, count: number, visit: (key: string) => void): string {
-    let state = cursor === "0" ? undefined : scans.take(cursor, this);
+    const state = cursor === "0" ? undefined : scans.take(cursor, this.data);
     const it = state?.it ?? this.data.keys();
-    for (let i = 0; i < count; i++) {
-      const r = it.next();
-      if (r.done) return "0";
-      visit(r.value);
+    let left = state?.left ?? this.data.size;
+    let next: IteratorResult<string> = state ? { done: false, value: state.pending } : it.next();
+    for (let i = 0; i < count && left > 0 && !next.done; i++, left--) {
+      visit(next.value);
+      next = it.next();
     }
-    state = { it, db: this };
-    return scans.put(state);
+    if (next.done || left === 0) return "0";
+    return scans.put({ it, data: this.data, pending: next.value, left });
   }
 }
 
@@ -171,9 +185,9 @@ export class ScanRegistry {
   private states = new Map<string, ScanState>();
   private nextId = 1 + Math.floor(Math.random() * 1e9);
 
-  take(cursor: string, db: Db): ScanState | undefined {
+  take(cursor: string, data: Map<string, unknown>): ScanState | undefined {
     const s = this.states.get(cursor);
-    if (!s || s.db !== db) return undefined;
+    if (!s || s.data !== data) return undefined;
     this.states.delete(cursor);
     return s;
   }

@@ -1,0 +1,110 @@
+/**
+ * OBJECT: ENCODING REFCOUNT IDLETIME FREQ HELP. Respite keeps no per-key
+ * access clock (it would cost tens of bytes per key, against the memory
+ * target), so IDLETIME and FREQ answer 0 where Redis would answer; they
+ * still refuse under the same maxmemory policies as Redis.
+ */
+import type { CommandDef, Handler } from "./table.ts";
+import type { Client } from "../server/client.ts";
+import { str } from "../util/bytes.ts";
+import { readKey } from "./args.ts";
+import { isString, type Value } from "../types/value.ts";
+import { stringEncoding } from "../types/string.ts";
+import { replyHelp } from "./help.ts";
+
+/** Redis's refcount for its shared integer objects (OBJ_SHARED_REFCOUNT). */
+const SHARED_REFCOUNT = 2147483647;
+/** Redis shares integer values 0..9999 (OBJ_SHARED_INTEGERS). */
+const SHARED_INTEGERS = 10000;
+const POLICY_NOTE = "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+function lfuPolicy(c: Client): boolean {
+  return c.engine.config.get("maxmemory-policy").includes("lfu");
+}
+
+/**
+ * Redis stops sharing integers once maxmemory is set with an LRU/LFU
+ * policy, since shared objects cannot carry per-key access data.
+ */
+function isShared(c: Client, v: Value): boolean {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= SHARED_INTEGERS) return false;
+  const policy = c.engine.config.get("maxmemory-policy");
+  return c.engine.config.num("maxmemory") === 0 || !/lru|lfu/.test(policy);
+}
+
+/** A subcommand taking one key: replies null for a missing key, else `answer(value)`. */
+function keySubcommand(name: string, since: string, summary: string, answer: (c: Client, v: Value) => void): CommandDef {
+  const run: Handler = (c, argv) => {
+    const v = readKey(c, str(argv[2]));
+    if (v === undefined) c.out.nullBulk();
+    else answer(c, v);
+  };
+  return {
+    name,
+    arity: 3,
+    flags: "readonly",
+    keys: [2, 2, 1],
+    keySpec: "RO",
+    tips: "nondeterministic_output",
+    acl: "keyspace",
+    group: "generic",
+    since,
+    summary,
+    run,
+  };
+}
+
+const HELP_LINES = [
+  "ENCODING <key>",
+  "    Return the kind of internal representation used in order to store the value",
+  "    associated with a <key>.",
+  "FREQ <key>",
+  "    Return the access frequency index of the <key>. The returned integer is",
+  "    proportional to the logarithm of the recent access frequency of the key.",
+  "IDLETIME <key>",
+  "    Return the idle time of the <key>, that is the approximated number of",
+  "    seconds elapsed since the last access to the key.",
+  "REFCOUNT <key>",
+  "    Return the number of references of the value associated with the specified",
+  "    <key>.",
+];
+
+export const objectCommands: CommandDef[] = [
+  {
+    name: "object",
+    arity: -2,
+    flags: "",
+    group: "generic",
+    since: "2.2.3",
+    summary: "A container for object introspection commands",
+    complexity: "Depends on subcommand.",
+    subcommands: [
+      keySubcommand("encoding", "2.2.3", "Inspect the internal encoding of a Redis object", (c, v) => {
+        c.out.bulkStr(isString(v) ? stringEncoding(v) : v.encoding());
+      }),
+      keySubcommand("refcount", "2.2.3", "Get the number of references to the value of the key", (c, v) => {
+        c.out.int(isShared(c, v) ? SHARED_REFCOUNT : 1);
+      }),
+      keySubcommand("idletime", "2.2.3", "Get the time since a Redis object was last accessed", (c) => {
+        if (lfuPolicy(c)) return c.error(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${POLICY_NOTE}`);
+        c.out.int(0);
+      }),
+      keySubcommand("freq", "4.0.0", "Get the logarithmic access frequency counter of a Redis object", (c) => {
+        if (!lfuPolicy(c)) {
+          return c.error(`ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${POLICY_NOTE}`);
+        }
+        c.out.int(0);
+      }),
+      {
+        name: "help",
+        arity: 2,
+        flags: "loading stale",
+        acl: "keyspace",
+        group: "generic",
+        since: "6.2.0",
+        summary: "Show helpful text about the different subcommands",
+        run: (c) => replyHelp(c, "object", HELP_LINES),
+      },
+    ],
+  },
+];
