@@ -86,7 +86,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     for (const l of listeners) l.close();
     engine.stop();
     for (const c of [...engine.clients.values()]) engine.kill(c);
-    if (unixPath) removeStaleSocket(unixPath);
+    if (unixPath) {
+      engine.log("notice", "Removing the unix socket file.");
+      removeStaleSocket(unixPath);
+    }
   };
   engine.onShutdown = (code) => {
     close();

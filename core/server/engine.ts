@@ -365,8 +365,9 @@ export class Engine implements KeyspaceObserver {
     this.log("warning", "User requested shutdown...");
     for (const c of [...this.clients.values()]) this.kill(c);
     this.stop();
-    this.log("warning", "Respite is now ready to exit, bye bye...");
+    // Listeners close (and the unix socket goes) before the last line, as in Redis.
     this.onShutdown(code);
+    this.log("warning", "Respite is now ready to exit, bye bye...");
   }
 }
 
