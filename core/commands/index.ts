@@ -10,6 +10,10 @@ import { keyCommands } from "./keys.ts";
 import { expireCommands } from "./expire.ts";
 import { databaseCommands } from "./databases.ts";
 import { objectCommands } from "./object.ts";
+import { zsetCommands } from "./zsets.ts";
+import { zsetRangeCommands } from "./zset-ranges.ts";
+import { zsetPopCommands } from "./zset-pop.ts";
+import { zsetStoreCommands } from "./zset-store.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -22,4 +26,8 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...expireCommands,
   ...databaseCommands,
   ...objectCommands,
+  ...zsetCommands,
+  ...zsetRangeCommands,
+  ...zsetPopCommands,
+  ...zsetStoreCommands,
 ];
