@@ -132,7 +132,7 @@ export const expireCommands: CommandDef[] = [
   expireCommand("pexpireat", "ms", true, "2.6.0", "Set the expiration for a key as a UNIX timestamp specified in milliseconds"),
   ttlCommand("ttl", "1.0.0", "Get the time to live for a key in seconds", "nondeterministic_output", (at, now) => Math.floor((Math.max(at - now, 0) + 500) / 1000)),
   ttlCommand("pttl", "2.6.0", "Get the time to live for a key in milliseconds", "nondeterministic_output", (at, now) => Math.max(at - now, 0)),
-  ttlCommand("expiretime", "7.0.0", "Get the expiration Unix timestamp for a key", "", (at) => Math.floor(at / 1000)),
+  ttlCommand("expiretime", "7.0.0", "Get the expiration Unix timestamp for a key", "", (at) => Math.floor((at + 500) / 1000)),
   ttlCommand("pexpiretime", "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", "", (at) => at),
   {
     name: "persist",

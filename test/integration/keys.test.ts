@@ -12,36 +12,13 @@ import assert from "node:assert/strict";
 import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { DiffPair, rng, show, type Cmd } from "../lib/diff.ts";
-import { decodeAt, type RespValue } from "../../core/resp/decoder.ts";
+import type { RespValue } from "../../core/resp/decoder.ts";
+import { decode, lines, scanAll, text } from "../lib/keyspace.ts";
 import { CommandTable } from "../../core/commands/table.ts";
 import { keyCommands } from "../../core/commands/keys.ts";
 import { expireCommands } from "../../core/commands/expire.ts";
 import { databaseCommands } from "../../core/commands/databases.ts";
 import { objectCommands } from "../../core/commands/object.ts";
-
-/** Commands from lines of words; 'quoted' words may hold spaces or be empty. Strings are binary. */
-export function lines(...text: string[]): Cmd[] {
-  const words = (line: string) => line.match(/'[^']*'|\S+/g)!.map((w) => (w.startsWith("'") ? w.slice(1, -1) : w));
-  return text.map((l) => words(l).map((w) => Buffer.from(w, "latin1")));
-}
-
-export function decode(reply: Buffer): RespValue {
-  return decodeAt(reply, 0)![0];
-}
-
-const text = (v: RespValue) => Buffer.from(v as Uint8Array).toString("latin1");
-
-/** Every key a full SCAN with these options returns, sorted and without duplicates. */
-export async function scanAll(conn: RawConnection, ...opts: Cmd): Promise<string[]> {
-  const seen = new Set<string>();
-  let cursor = "0";
-  do {
-    const [next, keys] = decode(await conn.call("SCAN", cursor, ...opts)) as [Uint8Array, Uint8Array[]];
-    cursor = text(next);
-    for (const k of keys) seen.add(text(k));
-  } while (cursor !== "0");
-  return [...seen].sort();
-}
 
 /** Sends cmd to both and compares the replies as sorted arrays of bulk strings. */
 async function sameKeys(pair: DiffPair, ...cmd: Cmd): Promise<void> {
