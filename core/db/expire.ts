@@ -6,6 +6,7 @@
  * million keys expiring at once never stall clients for long.
  */
 import type { Engine } from "../server/engine.ts";
+import { reclaimExpiredFields } from "../types/hash-expiry.ts";
 
 const KEYS_PER_LOOP = 20;
 const ACCEPTABLE_STALE_PERCENT = 10;
@@ -15,6 +16,8 @@ const CYCLE_CPU_PERCENT = 25;
 const SLICE_MS = 2;
 
 export function activeExpireCycle(engine: Engine, budgetMs?: number): void {
+  // Hash fields with their own deadlines (HEXPIRE): once per cron tick, not per slice.
+  if (budgetMs === undefined) reclaimExpiredFields(engine);
   const effort = engine.config.num("active-expire-effort");
   const perLoop = KEYS_PER_LOOP + (KEYS_PER_LOOP / 4) * (effort - 1);
   const acceptable = ACCEPTABLE_STALE_PERCENT - effort + 1;
@@ -49,6 +52,6 @@ export function activeExpireCycle(engine: Engine, budgetMs?: number): void {
   if (capped) {
     engine.stats.expiredTimeCapReached++;
     // More stale keys remain: continue after pending I/O, within this period's budget.
-    if (budget > 0) setTimeout(() => activeExpireCycle(engine, budget), 0);
+    if (budget > 0) setTimeout(() => engine.activeExpire && activeExpireCycle(engine, budget), 0);
   }
 }
