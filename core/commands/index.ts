@@ -10,14 +10,12 @@ import { keyCommands } from "./keys.ts";
 import { expireCommands } from "./expire.ts";
 import { databaseCommands } from "./databases.ts";
 import { objectCommands } from "./object.ts";
+import { listCommands } from "./lists.ts";
+import { listBlockingCommands } from "./lists-blocking.ts";
 import { zsetCommands } from "./zsets.ts";
 import { zsetRangeCommands } from "./zset-ranges.ts";
 import { zsetPopCommands } from "./zset-pop.ts";
 import { zsetStoreCommands } from "./zset-store.ts";
-import { hashCommands } from "./hashes.ts";
-import { hashFieldCommands } from "./hash-fields.ts";
-import { setCommands } from "./sets.ts";
-import { setAlgebraCommands } from "./set-algebra.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -30,12 +28,10 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...expireCommands,
   ...databaseCommands,
   ...objectCommands,
+  ...listCommands,
+  ...listBlockingCommands,
   ...zsetCommands,
   ...zsetRangeCommands,
   ...zsetPopCommands,
   ...zsetStoreCommands,
-  ...hashCommands,
-  ...hashFieldCommands,
-  ...setCommands,
-  ...setAlgebraCommands,
 ];

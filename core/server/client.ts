@@ -9,6 +9,7 @@ import { ReplyWriter } from "../resp/writer.ts";
 import type { Db } from "../db/db.ts";
 import type { Engine } from "./engine.ts";
 import type { Command } from "../commands/table.ts";
+import type { BlockState } from "./blocking.ts";
 
 export type ReplyMode = "on" | "off" | "skip";
 
@@ -42,6 +43,8 @@ export class Client {
   watchDirty = false;
   /** True while EXEC runs the queue: blocking commands must not block. */
   inExec = false;
+  /** What the client waits for while a blocking command holds it (see blocking.ts), else null. */
+  blocked: BlockState | null = null;
   /** Bytes in and out, for CLIENT LIST tot-net-in/out. */
   netIn = 0;
   netOut = 0;
@@ -82,6 +85,7 @@ export class Client {
   /** Redis's one-letter client flags for CLIENT LIST. */
   flagString(): string {
     let f = "";
+    if (this.blocked !== null) f += "b";
     if (this.closeAfterReply) f += "c";
     if (this.conn.kind === "unix") f += "U";
     if (this.noEvict) f += "e";

@@ -10,6 +10,7 @@ import { type Command, CommandTable } from "../commands/table.ts";
 import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
 import { CONST } from "../resp/writer.ts";
 import { Watches } from "../db/watch.ts";
+import { Blocking } from "./blocking.ts";
 import { Config } from "../config/config.ts";
 import { Client } from "./client.ts";
 import { lower, str, utf8 } from "../util/bytes.ts";
@@ -63,6 +64,7 @@ export class Engine implements KeyspaceObserver {
   readonly stats = new Stats();
   readonly scans = new ScanRegistry();
   readonly watches = new Watches();
+  readonly blocking: Blocking = new Blocking(this);
   dbs: Db[] = [];
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
   /** Time of the command being run: one reading per command, as Redis caches mstime. */
@@ -159,6 +161,7 @@ export class Engine implements KeyspaceObserver {
     if (c.closed) return;
     c.closed = true;
     this.watches.unwatchAll(c);
+    this.blocking.disconnected(c);
     this.clients.delete(c.id);
   }
 
@@ -181,7 +184,12 @@ export class Engine implements KeyspaceObserver {
       this.stats.clientQueryBufferLimitDisconnections++;
       return this.kill(c);
     }
-    for (;;) {
+    this.processInput(c);
+  }
+
+  /** Runs every complete command buffered for a client, until it blocks, and sends the replies. */
+  processInput(c: Client): void {
+    while (c.blocked === null) {
       let argv: Uint8Array[] | null;
       try {
         argv = c.parser.next();
@@ -252,6 +260,7 @@ export class Engine implements KeyspaceObserver {
     }
     this.call(c, cmd, argv);
     c.lastInteraction = this.now;
+    this.blocking.serveReady();
     this.applyReplyMode(c, replyStart);
   }
 
@@ -315,6 +324,7 @@ export class Engine implements KeyspaceObserver {
   keyWritten(db: Db, key: string): void {
     this.dirty++;
     if (this.watches.size !== 0) this.watches.touch(db, key);
+    if (this.blocking.keysWithWaiters !== 0) this.blocking.signal(db, key);
   }
 
   expired(db: Db, key: string): void {
@@ -353,7 +363,7 @@ export class Engine implements KeyspaceObserver {
     const timeout = this.config.num("timeout");
     if (timeout <= 0) return;
     for (const c of this.clients.values()) {
-      if (this.now - c.lastInteraction > timeout * 1000) {
+      if (c.blocked === null && this.now - c.lastInteraction > timeout * 1000) {
         this.log("verbose", "Closing idle client");
         this.kill(c);
       }
