@@ -16,6 +16,10 @@ import { zsetCommands } from "./zsets.ts";
 import { zsetRangeCommands } from "./zset-ranges.ts";
 import { zsetPopCommands } from "./zset-pop.ts";
 import { zsetStoreCommands } from "./zset-store.ts";
+import { hashCommands } from "./hashes.ts";
+import { hashFieldCommands } from "./hash-fields.ts";
+import { setCommands } from "./sets.ts";
+import { setAlgebraCommands } from "./set-algebra.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -34,4 +38,8 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...zsetRangeCommands,
   ...zsetPopCommands,
   ...zsetStoreCommands,
+  ...hashCommands,
+  ...hashFieldCommands,
+  ...setCommands,
+  ...setAlgebraCommands,
 ];
