@@ -44,6 +44,7 @@ export const connectionCommands: CommandDef[] = [
     arity: -1,
     flags: "fast sentinel",
     acl: "connection",
+    tips: "request_policy:all_shards response_policy:all_succeeded",
     group: "connection",
     since: "1.0.0",
     summary: "Returns the server's liveliness response.",
@@ -56,7 +57,7 @@ export const connectionCommands: CommandDef[] = [
   {
     name: "echo",
     arity: 2,
-    flags: "fast",
+    flags: "loading stale fast",
     acl: "connection",
     group: "connection",
     since: "1.0.0",
