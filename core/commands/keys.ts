@@ -154,18 +154,18 @@ function rename(c: Client, argv: Uint8Array[], nx: boolean): void {
   const now = c.engine.now;
   const value = db.lookup(from, now);
   if (value === undefined) return c.error(ERR.noKey);
-  if (from !== to) {
-    if (db.lookup(to, now) !== undefined) {
-      if (nx) return c.out.int(0);
-      db.delete(to);
-    }
-    const expireAt = db.ttl(from);
-    db.delete(from);
-    c.engine.keyWritten(db, from);
-    putKey(c, db, to, value, expireAt);
-  } else if (nx) return c.out.int(0);
-  if (nx) c.out.int(1);
-  else c.out.ok();
+  const reply = (done: boolean) => (nx ? c.out.int(done ? 1 : 0) : c.out.ok());
+  // Renaming a key to itself changes nothing, and RENAMENX sees the target as taken.
+  if (from === to) return reply(false);
+  if (db.lookup(to, now) !== undefined) {
+    if (nx) return reply(false);
+    db.delete(to);
+  }
+  const expireAt = db.ttl(from);
+  db.delete(from);
+  c.engine.keyWritten(db, from);
+  putKey(c, db, to, value, expireAt);
+  reply(true);
 }
 
 const copy: Handler = (c, argv) => {

@@ -15,7 +15,6 @@ import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/se
 import { RawConnection } from "../lib/raw.ts";
 import { DiffPair, rng, type Cmd } from "../lib/diff.ts";
 import { decode, lines, loadOneLiners, text } from "../lib/keyspace.ts";
-import type { RespValue } from "../../core/resp/decoder.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
