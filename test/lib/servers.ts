@@ -93,11 +93,15 @@ async function launch(cmd: string, args: string[], port: number, unixsocket?: st
   };
 }
 
-/** Starts Respite under a runtime; extra args are redis-server style (--dir x --unixsocket y). */
+/**
+ * Starts Respite under a runtime; extra args are redis-server style (--dir x --unixsocket y),
+ * optionally led by a config file path, which goes first as redis-server wants it.
+ */
 export async function startRespite(runtime: Runtime, extra: string[] = []): Promise<ServerHandle> {
   const port = await freePort();
   const [cmd, base] = respiteCommand(runtime);
-  const args = [...base, "--port", String(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", ...extra];
+  const file = extra.length && !extra[0].startsWith("-") ? extra.slice(0, 1) : [];
+  const args = [...base, ...file, "--port", String(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", ...extra.slice(file.length)];
   const i = extra.indexOf("--unixsocket");
   return launch(cmd, args, port, i >= 0 ? extra[i + 1] : undefined);
 }
