@@ -16,6 +16,7 @@ import { zsetCommands } from "./zsets.ts";
 import { zsetRangeCommands } from "./zset-ranges.ts";
 import { zsetPopCommands } from "./zset-pop.ts";
 import { zsetStoreCommands } from "./zset-store.ts";
+import { sortCommands } from "./sort.ts";
 import { hashCommands } from "./hashes.ts";
 import { hashFieldCommands } from "./hash-fields.ts";
 import { setCommands } from "./sets.ts";
@@ -38,6 +39,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...zsetRangeCommands,
   ...zsetPopCommands,
   ...zsetStoreCommands,
+  ...sortCommands,
   ...hashCommands,
   ...hashFieldCommands,
   ...setCommands,

@@ -7,8 +7,9 @@ import type { Client } from "../server/client.ts";
 import { is, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { ERR } from "./args.ts";
-import type { ZSet } from "../types/zset.ts";
+import { isZset, type ZSet } from "../types/zset.ts";
 import { afterRemoval, collect, writableZset } from "./zset-args.ts";
+import { parseTimeout } from "../server/blocking.ts";
 
 export interface PopReply {
   /** Name the key: BZPOPMIN's [key, member, score] and ZMPOP's [key, [...]]. */
@@ -101,7 +102,36 @@ function zpop(c: Client, argv: Uint8Array[], max: boolean): void {
   popFrom(c, found[0], found[1], max, count, { withKey: false, nested: c.resp === 3 && count !== -1 });
 }
 
+/**
+ * BZPOPMIN/BZPOPMAX/BZMPOP: pops at once when one of the keys holds a zset,
+ * else blocks until a write makes one appear (or the timeout replies null).
+ */
+function blockingPop(c: Client, keys: Uint8Array[], timeoutArg: Uint8Array, max: boolean, count: number, shape: PopReply): void {
+  const deadline = parseTimeout(c, timeoutArg);
+  if (deadline === null) return;
+  const found = firstZset(c, keys);
+  if (found === null) return;
+  if (found !== undefined) return popFrom(c, found[0], found[1], max, count, shape);
+  if (!c.engine.blocking.canBlock(c)) return c.out.nullArray();
+  c.engine.blocking.block(c, keys.map(str), deadline, (key) => {
+    const z = c.db.lookup(key, c.engine.now);
+    if (!isZset(z)) return false;
+    popFrom(c, key, z, max, count, shape);
+    return true;
+  });
+}
+
 const pop = { arity: -2, flags: "write fast", keys: [1, 1, 1] as [number, number, number], keySpec: "RW access delete" };
+
+const bpop = {
+  arity: -3,
+  flags: "write noscript blocking fast",
+  keys: [1, -2, 1] as [number, number, number],
+  keySpec: "RW access delete",
+  acl: "sortedset",
+  group: "sorted_set",
+  complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+};
 
 export const zsetPopCommands: CommandDef[] = [
   {
@@ -115,6 +145,26 @@ export const zsetPopCommands: CommandDef[] = [
     summary: "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
     complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
     run: (c, argv) => zpop(c, argv, true),
+  },
+  {
+    name: "bzpopmin", ...bpop, since: "5.0.0",
+    summary: "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+    run: (c, argv) => blockingPop(c, argv.slice(1, -1), argv[argv.length - 1], false, -1, { withKey: true, nested: false }),
+  },
+  {
+    name: "bzpopmax", ...bpop, since: "5.0.0",
+    summary: "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.",
+    run: (c, argv) => blockingPop(c, argv.slice(1, -1), argv[argv.length - 1], true, -1, { withKey: true, nested: false }),
+  },
+  {
+    name: "bzmpop", arity: -5, flags: "write blocking", acl: "sortedset", group: "sorted_set", since: "7.0.0",
+    keySpecs: [{ flags: "RW access delete", begin: 2, find: { keynum: [0, 1, 1] } }],
+    summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+    complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+    run(c, argv) {
+      const args = parseMpop(c, argv, 2);
+      if (args !== null) blockingPop(c, args.keys, argv[1], args.max, args.count, { withKey: true, nested: true });
+    },
   },
   {
     name: "zmpop", arity: -4, flags: "write", acl: "sortedset", group: "sorted_set", since: "7.0.0",
