@@ -124,15 +124,49 @@ function build(def: CommandDef, parent?: Command): Command {
   return cmd;
 }
 
+/** Hash of a command name, ASCII case folded (the |32 also folds a few non-letters: the name check settles those). */
+function nameHash(name: Uint8Array | string): number {
+  let h = name.length;
+  if (typeof name === "string") for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + (name.charCodeAt(i) | 32)) | 0;
+  else for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + (name[i] | 32)) | 0;
+  return h;
+}
+
+/** Whether request bytes spell a lower-case command name, ignoring ASCII case. */
+function sameName(bytes: Uint8Array, name: string): boolean {
+  if (bytes.length !== name.length) return false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 export class CommandTable {
   readonly commands = new Map<string, Command>();
+  /** Commands by nameHash, so dispatch needs no string built from the request. */
+  private byHash = new Map<number, Command[]>();
 
   add(defs: CommandDef[]): void {
-    for (const def of defs) this.commands.set(def.name, build(def));
+    for (const def of defs) {
+      const cmd = build(def);
+      this.commands.set(def.name, cmd);
+      const h = nameHash(def.name);
+      const same = (this.byHash.get(h) ?? []).filter((other) => other.name !== def.name);
+      this.byHash.set(h, [...same, cmd]);
+    }
   }
 
   get(name: string): Command | undefined {
     return this.commands.get(name);
+  }
+
+  /** The command named by a request's first argument, in any letter case. */
+  find(name: Uint8Array): Command | undefined {
+    const candidates = this.byHash.get(nameHash(name));
+    if (candidates === undefined) return undefined;
+    for (const cmd of candidates) if (sameName(name, cmd.name)) return cmd;
+    return undefined;
   }
 
   /** Every command and subcommand, for COMMAND LIST and INFO commandstats. */

@@ -23,22 +23,33 @@ export const CONST = {
 
 export type Protocol = 2 | 3;
 
+const CHUNK = 16 * 1024;
+/** Below this much room left, take() starts a fresh chunk rather than a sliver. */
+const MIN_ROOM = 2 * 1024;
+
 export class ReplyWriter {
-  buf = new Uint8Array(16 * 1024);
+  /** Where replies go: the unused tail of a chunk, starting with the bytes not taken yet. */
+  buf = new Uint8Array(CHUNK);
   pos = 0;
   resp: Protocol = 2;
 
-  /** Takes the bytes written so far and starts over. */
+  /**
+   * Takes the bytes written so far and starts over. They are handed out as
+   * a view, not a copy (allocating an ArrayBuffer per write costs more than
+   * the replies): later replies go after them, never over them.
+   */
   take(): Uint8Array {
-    const out = this.buf.slice(0, this.pos);
+    const out = this.buf.subarray(0, this.pos);
+    const room = this.buf.length - this.pos;
+    // A buffer grown for a big reply is let go rather than kept per client.
+    this.buf = room >= MIN_ROOM && room <= CHUNK ? this.buf.subarray(this.pos) : new Uint8Array(CHUNK);
     this.pos = 0;
-    if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
     return out;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    let cap = Math.max(this.buf.length * 2, CHUNK);
     while (cap < this.pos + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
@@ -46,9 +57,12 @@ export class ReplyWriter {
   }
 
   raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const n = bytes.length;
+    this.ensure(n);
+    // For the few bytes of a typical reply a loop beats set()'s call overhead.
+    if (n > 32) this.buf.set(bytes, this.pos);
+    else for (let i = 0, p = this.pos; i < n; i++) this.buf[p + i] = bytes[i];
+    this.pos += n;
   }
 
   /** Writes a binary string (char codes 0..255) as bytes. */
