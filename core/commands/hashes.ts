@@ -61,9 +61,7 @@ const hset = (replyOk: boolean): Handler => (c, argv) => {
   const key = str(argv[1]);
   const h = hashToFill(c, key);
   if (h === null) return;
-  const limits = hashLimits(c);
-  let added = 0;
-  for (let i = 2; i < argv.length; i += 2) if (h.set(str(argv[i]), argv[i + 1], limits)) added++;
+  const added = h.setPairs(argv, 2, hashLimits(c));
   c.engine.keyWritten(c.db, key);
   if (replyOk) c.out.ok();
   else c.out.int(added);

@@ -13,6 +13,7 @@
 import type { Collection, StringValue } from "./value.ts";
 import { fromArg, fromStr } from "./string.ts";
 import { DenseTable } from "./dense.ts";
+import { str } from "../util/bytes.ts";
 
 export interface HashLimits {
   /** hash-max-listpack-entries */
@@ -195,6 +196,41 @@ export class HashValue implements Collection {
     this.packedCount++;
     if (this.packedCount > limits.entries) this.convert();
     return true;
+  }
+
+  /**
+   * HSET's pairs argv[from..]: returns how many fields were new. Runs of new
+   * fields are appended with one rebuild of the listpack rather than one
+   * per field, which matters when loading many small hashes.
+   */
+  setPairs(argv: Uint8Array[], from: number, limits: HashLimits): number {
+    let added = 0;
+    let i = from;
+    while (i < argv.length) {
+      if (this.packed !== null) {
+        const s = this.packed;
+        const fresh = new Set<string>();
+        builder.copy(s, 0, s.length);
+        while (i < argv.length && this.packedCount + fresh.size < limits.entries) {
+          const field = str(argv[i]), value = argv[i + 1];
+          if (field.length > limits.value || value.length > limits.value || fresh.has(field) || this.find(field) >= 0) break;
+          fresh.add(field);
+          builder.entry(field);
+          builder.entry(value);
+          i += 2;
+        }
+        const packed = builder.done();
+        if (fresh.size > 0) {
+          this.packed = packed;
+          this.packedCount += fresh.size;
+          added += fresh.size;
+        }
+        if (i >= argv.length) break;
+      }
+      if (this.set(str(argv[i]), argv[i + 1], limits)) added++;
+      i += 2;
+    }
+    return added;
   }
 
   delete(field: string): boolean {
