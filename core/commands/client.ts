@@ -38,6 +38,8 @@ const CLIENT_HELP = [
   "    Control the replies sent to the current connection.",
   "SETNAME <name>",
   "    Assign the name <name> to the current connection.",
+  "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+  "    Unblock the specified blocked client.",
   "SETINFO <option> <value>",
   "    Set client meta attr. Options are:",
   "    * LIB-NAME: the client lib name.",
@@ -208,6 +210,21 @@ function kill(c: Client, argv: Uint8Array[]): void {
   c.out.int(killed);
 }
 
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when the client was blocked and now is not. */
+function unblock(c: Client, argv: Uint8Array[]): void {
+  if (argv.length > 4) {
+    return c.error(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try CLIENT HELP.`);
+  }
+  const id = parseInteger(str(argv[2]));
+  if (id === null) return c.error(ERR.notInt);
+  const error = argv.length === 4 && is(argv[3], "error");
+  if (argv.length === 4 && !error && !is(argv[3], "timeout")) {
+    return c.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+  }
+  const target = c.engine.clients.get(id);
+  c.out.int(target !== undefined && c.engine.blocking.unblockByRequest(target, error) ? 1 : 0);
+}
+
 function reply(c: Client, argv: Uint8Array[]): void {
   if (is(argv[2], "on")) {
     c.replyMode = "on";
@@ -267,6 +284,9 @@ export const clientCommands: CommandDef[] = [
       }),
       sub("setinfo", 4, "noscript loading stale", "7.2.0", "Set client or connection specific info", setInfo, {
         tips: "request_policy:all_nodes response_policy:all_succeeded",
+      }),
+      sub("unblock", -3, ADMIN, "5.0.0", "Unblock a client blocked in a blocking command from a different connection", unblock, {
+        complexity: "O(log N) where N is the number of client connections",
       }),
       sub("reply", 3, SUB, "3.2.0", "Instruct the server whether to reply to commands", reply),
       sub("no-evict", 3, ADMIN, "7.0.0", "Set client eviction mode for the current connection", onOff((c, on) => (c.noEvict = on))),

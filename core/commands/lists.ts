@@ -154,6 +154,7 @@ function push(c: Client, argv: Uint8Array[], toHead: boolean, onlyExisting: bool
 }
 
 function pop(c: Client, argv: Uint8Array[], fromHead: boolean): void {
+  if (argv.length > 3) return c.error(`ERR wrong number of arguments for '${fromHead ? "lpop" : "rpop"}' command`);
   let count = -1;
   if (argv.length === 3) {
     count = parseInteger(str(argv[2])) ?? -1;
