@@ -67,6 +67,15 @@ function packScore(score: number): string {
   return DOUBLE_TAG + String.fromCharCode(...f64Bytes);
 }
 
+/**
+ * Forces a string built by concatenation into one flat buffer. Left as a
+ * rope of slices it would keep every earlier version of the listpack alive.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
 function packEntry(member: string, score: number): string {
   return varint(member.length) + member + packScore(score);
 }
@@ -177,7 +186,7 @@ export class ZSet implements Collection {
     if (fits) {
       let body = varint(members.length);
       for (let i = 0; i < members.length; i++) body += packEntry(members[i], scores[i]);
-      z.rep = body;
+      z.rep = flat(body);
     } else {
       const big = new Big();
       for (let i = 0; i < members.length; i++) big.add(members[i], scores[i]);
@@ -323,7 +332,7 @@ export class ZSet implements Collection {
   }
 
   private setBody(count: number, body: string): void {
-    this.rep = varint(count) + body;
+    this.rep = flat(varint(count) + body);
   }
 
   private lpRemove(member: string): boolean {
