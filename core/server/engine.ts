@@ -80,12 +80,6 @@ export class Engine implements KeyspaceObserver {
   private requirePass = "";
   /** Called by SHUTDOWN and signals once the engine has stopped. */
   onShutdown: (code: number) => void = () => {};
-  /**
-   * Date.now() - performance.now(), resynced by the cron: a command's `now`
-   * comes from the reading that also times it (as Redis's call() reuses one
-   * ustime()), one clock call per command instead of two.
-   */
-  private wallOffset = 0;
   /** Which db the next active expire cycle starts with. */
   expireDbCursor = 0;
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the background expire cycle off. */
@@ -110,7 +104,6 @@ export class Engine implements KeyspaceObserver {
     };
     this.logSink = opts.logSink ?? ((line) => console.log(line));
     this.now = this.startedAt = this.lastSave = this.clock.now();
-    this.wallOffset = this.now - performance.now();
     this.runId = randomHex(40);
     this.commands.add(ALL_COMMANDS);
     const databases = this.config.num("databases");
@@ -226,8 +219,7 @@ export class Engine implements KeyspaceObserver {
 
   /** Runs one command for a client, with Redis's checks in Redis's order. */
   execute(c: Client, argv: Uint8Array[]): void {
-    const t0 = performance.now();
-    this.now = this.clock === systemClock ? Math.floor(this.wallOffset + t0) : this.clock.now();
+    this.now = this.clock.now();
     c.lastInteraction = this.now;
     const replyStart = c.out.pos;
     let cmd = this.commands.find(argv[0]);
@@ -260,16 +252,17 @@ export class Engine implements KeyspaceObserver {
       c.out.raw(CONST.queued);
       return this.applyReplyMode(c, replyStart);
     }
-    this.call(c, cmd, argv, t0);
+    this.call(c, cmd, argv);
     c.lastInteraction = this.now;
     this.blocking.serveReady();
     this.applyReplyMode(c, replyStart);
   }
 
   /** Runs a command that passed every check: the inner path EXEC uses for queued commands. */
-  call(c: Client, cmd: Command, argv: Uint8Array[], t0 = performance.now()): void {
+  call(c: Client, cmd: Command, argv: Uint8Array[]): void {
     c.current = cmd;
     const errorsBefore = this.stats.errorReplies;
+    const t0 = performance.now();
     try {
       cmd.run!(c, argv);
     } catch (e) {
@@ -355,7 +348,6 @@ export class Engine implements KeyspaceObserver {
 
   private cron(): void {
     this.now = this.clock.now();
-    this.wallOffset = this.now - performance.now();
     if (this.activeExpire) activeExpireCycle(this);
     this.stats.sample(this.now);
     this.closeIdleClients();
