@@ -28,6 +28,12 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
+/** Every server a test started, killed when the test process exits even if a test failed before stop(). */
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
@@ -74,6 +80,8 @@ async function waitForPort(port: number, child: ChildProcess, out: () => string,
 
 async function launch(cmd: string, args: string[], port: number, unixsocket?: string, cwd = ROOT): Promise<ServerHandle> {
   const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
