@@ -87,7 +87,7 @@ for (const rt of RUNTIMES) {
       await c.call("NOSUCHCOMMAND");
       await c.call("GET");
       const f = fields(await info(c, "everything"));
-      assert.equal(f.get("db3"), "keys=2,expires=1,avg_ttl=0");
+      assert.match(f.get("db3")!, /^keys=2,expires=1,avg_ttl=\d+$/);
       assert.equal(f.get("keyspace_hits"), "1");
       assert.equal(f.get("keyspace_misses"), "1");
       assert.equal(f.get("total_error_replies"), "2");
