@@ -129,19 +129,19 @@ const bpop = {
   keys: [1, -2, 1] as [number, number, number],
   keySpec: "RW access delete",
   acl: "sortedset",
-  group: "sorted_set",
+  group: "sorted-set",
   complexity: "O(log(N)) with N being the number of elements in the sorted set.",
 };
 
 export const zsetPopCommands: CommandDef[] = [
   {
-    name: "zpopmin", ...pop, acl: "sortedset", group: "sorted_set", since: "5.0.0",
+    name: "zpopmin", ...pop, acl: "sortedset", group: "sorted-set", since: "5.0.0",
     summary: "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
     complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
     run: (c, argv) => zpop(c, argv, false),
   },
   {
-    name: "zpopmax", ...pop, acl: "sortedset", group: "sorted_set", since: "5.0.0",
+    name: "zpopmax", ...pop, acl: "sortedset", group: "sorted-set", since: "5.0.0",
     summary: "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
     complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
     run: (c, argv) => zpop(c, argv, true),
@@ -157,7 +157,7 @@ export const zsetPopCommands: CommandDef[] = [
     run: (c, argv) => blockingPop(c, argv.slice(1, -1), argv[argv.length - 1], true, -1, { withKey: true, nested: false }),
   },
   {
-    name: "bzmpop", arity: -5, flags: "write blocking", acl: "sortedset", group: "sorted_set", since: "7.0.0",
+    name: "bzmpop", arity: -5, flags: "write blocking", acl: "sortedset", group: "sorted-set", since: "7.0.0",
     keySpecs: [{ flags: "RW access delete", begin: 2, find: { keynum: [0, 1, 1] } }],
     summary: "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
     complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
@@ -167,7 +167,7 @@ export const zsetPopCommands: CommandDef[] = [
     },
   },
   {
-    name: "zmpop", arity: -4, flags: "write", acl: "sortedset", group: "sorted_set", since: "7.0.0",
+    name: "zmpop", arity: -4, flags: "write", acl: "sortedset", group: "sorted-set", since: "7.0.0",
     keySpecs: [{ flags: "RW access delete", begin: 1, find: { keynum: [0, 1, 1] } }],
     summary: "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
     complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",

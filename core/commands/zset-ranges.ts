@@ -164,7 +164,7 @@ const reader = {
   flags: "readonly",
   keys: [1, 1, 1] as [number, number, number],
   acl: "sortedset",
-  group: "sorted_set",
+  group: "sorted-set",
   complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
 };
 const remover = {
@@ -173,7 +173,7 @@ const remover = {
   keys: [1, 1, 1] as [number, number, number],
   keySpec: "RW delete",
   acl: "sortedset",
-  group: "sorted_set",
+  group: "sorted-set",
   complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
 };
 
@@ -209,7 +209,7 @@ export const zsetRangeCommands: CommandDef[] = [
     run: (c, argv) => zrange(c, argv, 1, null, "lex", true),
   },
   {
-    name: "zrangestore", arity: -5, flags: "write denyoom", keys: [1, 2, 1], acl: "sortedset", group: "sorted_set",
+    name: "zrangestore", arity: -5, flags: "write denyoom", keys: [1, 2, 1], acl: "sortedset", group: "sorted-set",
     keySpecs: [
       { flags: "OW update", begin: 1, find: { range: [0, 1, 0] } },
       { flags: "RO access", begin: 2, find: { range: [0, 1, 0] } },

@@ -170,7 +170,7 @@ function diff(sources: Source[]): Map<string, number> {
 }
 
 const numkeysSpec = (begin: number, flags: string): KeySpecDef => ({ flags, begin, find: { keynum: [0, 1, 1] } });
-const base = { acl: "sortedset", group: "sorted_set" };
+const base = { acl: "sortedset", group: "sorted-set" };
 const reader = { ...base, arity: -3, flags: "readonly", keySpecs: [numkeysSpec(1, "RO access")] };
 const storer = {
   ...base,

@@ -238,7 +238,7 @@ function replyScan(c: Client, cursor: string, members: string[], scores: number[
 
 // ---- command table ----
 
-const key1 = { keys: [1, 1, 1] as [number, number, number], acl: "sortedset", group: "sorted_set" };
+const key1 = { keys: [1, 1, 1] as [number, number, number], acl: "sortedset", group: "sorted-set" };
 
 export const zsetCommands: CommandDef[] = [
   {
