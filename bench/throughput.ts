@@ -152,10 +152,22 @@ async function measure(target: Target): Promise<void> {
   }
 }
 
+function roundsOf(target: Target, p: number, test: string): Result[] {
+  return results.get(target)?.get(p)?.get(test) ?? [];
+}
+
 function summary(target: Target, p: number, test: string): Result {
-  const list = results.get(target)?.get(p)?.get(test) ?? [];
+  const list = roundsOf(target, p, test);
   const numbers = list.filter((x): x is number => typeof x === "number");
   return numbers.length ? median(numbers) : (list[0] ?? "-");
+}
+
+/** Median over rounds of Respite/redis within the same round, so a noisy round skews both sides alike. */
+function ratio(target: Target, p: number, test: string): string {
+  const mine = roundsOf(target, p, test);
+  const base = roundsOf("redis", p, test);
+  const ratios = mine.flatMap((v, i) => (typeof v === "number" && typeof base[i] === "number" ? [v / (base[i] as number)] : []));
+  return ratios.length ? median(ratios).toFixed(2) + "x" : "-";
 }
 
 function report(): string {
@@ -169,7 +181,7 @@ function report(): string {
       for (const rt of runtimes) {
         const v = summary(rt, p, t);
         if (typeof v !== "number") row.push(v.startsWith("-ERR unknown command") ? "unsupported" : v.slice(0, 30), "-");
-        else row.push(Math.round(v).toString(), typeof base === "number" ? (v / base).toFixed(2) + "x" : "-");
+        else row.push(Math.round(v).toString(), ratio(rt, p, t));
       }
       rows.push(row);
     }
@@ -182,5 +194,5 @@ for (let round = 0; round < rounds; round++) {
   const order: Target[] = ["redis", ...runtimes];
   for (const target of order) await measure(target);
 }
-console.log(`redis-benchmark -c ${opts.clients} -n ${opts.requests} -q --csv -P <depth> -t <tests>; median of ${rounds} round(s)\n`);
+console.log(`redis-benchmark -c ${opts.clients} -n ${opts.requests} -q --csv -P <depth> -t <tests>; rps: median of ${rounds} round(s); ratio: median of per-round ratios\n`);
 console.log(report());
