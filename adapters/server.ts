@@ -54,31 +54,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   );
   engine.log("warning", config.configFile ? "Configuration loaded" : "Warning: no config file specified, using the default config.");
   const listeners: Listener[] = [];
-  const accept = engine.attach.bind(engine);
-  const port = config.num("port");
-  if (port !== 0) {
-    for (const { host, optional } of bindTargets(config.get("bind"))) {
-      try {
-        listeners.push(await backend.listenTcp(host, port, accept));
-      } catch (e) {
-        if (optional && /EADDRNOTAVAIL|EAFNOSUPPORT|not available|Address family/i.test(String(e))) continue;
-        engine.log("warning", `Warning: Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
-        throw e;
-      }
-    }
-  }
   const unixPath = config.get("unixsocket");
-  if (unixPath) {
-    removeStaleSocket(unixPath);
-    listeners.push(await backend.listenUnix(unixPath, accept));
-    const perm = parseInt(config.get("unixsocketperm"), 8);
-    if (perm) chmod(unixPath, perm);
-  }
-  engine.log("notice", `Running mode=standalone, port=${port}.`);
-  engine.start();
-  engine.log("warning", "Server initialized");
-  if (port !== 0) engine.log("notice", "Ready to accept connections tcp");
-  if (unixPath) engine.log("notice", "Ready to accept connections unix");
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -95,11 +71,37 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     close();
     if (opts.ownProcess) setTimeout(() => engine.host.exit(code), 10);
   };
+  // Handlers go in before listening: a client may connect (and a supervisor
+  // may signal) as soon as the socket exists.
   if (opts.ownProcess) {
     onSignals((sig) => {
       engine.log("warning", `Received ${sig} scheduling shutdown...`);
       engine.shutdown(0);
     });
   }
+  const accept = engine.attach.bind(engine);
+  const port = config.num("port");
+  if (port !== 0) {
+    for (const { host, optional } of bindTargets(config.get("bind"))) {
+      try {
+        listeners.push(await backend.listenTcp(host, port, accept));
+      } catch (e) {
+        if (optional && /EADDRNOTAVAIL|EAFNOSUPPORT|not available|Address family/i.test(String(e))) continue;
+        engine.log("warning", `Warning: Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
+        throw e;
+      }
+    }
+  }
+  if (unixPath) {
+    removeStaleSocket(unixPath);
+    listeners.push(await backend.listenUnix(unixPath, accept));
+    const perm = parseInt(config.get("unixsocketperm"), 8);
+    if (perm) chmod(unixPath, perm);
+  }
+  engine.log("notice", `Running mode=standalone, port=${port}.`);
+  engine.start();
+  engine.log("warning", "Server initialized");
+  if (port !== 0) engine.log("notice", "Ready to accept connections tcp");
+  if (unixPath) engine.log("notice", "Ready to accept connections unix");
   return { engine, close };
 }
