@@ -31,6 +31,9 @@ const MALFORMED: Array<[string, string]> = [
   ["unbalanced double quote", 'ECHO "abc\r\n'],
   ["unbalanced single quote", "ECHO 'abc\r\n"],
   ["text after closing quote", 'ECHO "a"b\r\n'],
+  // Redis finds line ends with strchr, so a NUL hides them until the 64 KB limit.
+  ["NUL before an inline newline", "ECHO a\0b\r\n" + long],
+  ["NUL before a count's CR", "*1\0\r\n" + long],
   ["replies before the error are sent", "PING\r\nECHO hi\r\n*1\r\n$x\r\nPING\r\n"],
 ];
 
