@@ -25,6 +25,8 @@ const GROW_MAX_STEP = 1024 * 1024;
 export interface ParserLimits {
   maxBulkLen: number;
   queryBufferLimit: number;
+  /** requirepass is set (assumed when absent): unauthenticated clients get the small limits. */
+  authRequired?: boolean;
 }
 
 export class RequestParser {
@@ -86,6 +88,10 @@ export class RequestParser {
     this.scanned = 0;
   }
 
+  private unauthenticated(): boolean {
+    return !this.authenticated && this.limits.authRequired !== false;
+  }
+
   /** The next complete command, or null when more bytes are needed. */
   next(): Uint8Array[] | null {
     for (;;) {
@@ -102,7 +108,7 @@ export class RequestParser {
         const n = this.readHeader("too big mbulk count string");
         if (n === null) return null;
         if (Number.isNaN(n) || n > INT_MAX) throw new ProtocolError("Protocol error: invalid multibulk length");
-        if (n > UNAUTH_MAX_ARGS && !this.authenticated) {
+        if (n > UNAUTH_MAX_ARGS && this.unauthenticated()) {
           throw new ProtocolError("Protocol error: unauthenticated multibulk length");
         }
         if (n <= 0) continue;
@@ -117,7 +123,7 @@ export class RequestParser {
           if (Number.isNaN(len) || len < 0 || len > this.limits.maxBulkLen) {
             throw new ProtocolError("Protocol error: invalid bulk length");
           }
-          if (len > UNAUTH_MAX_BULK && !this.authenticated) {
+          if (len > UNAUTH_MAX_BULK && this.unauthenticated()) {
             throw new ProtocolError("Protocol error: unauthenticated bulk length");
           }
           this.bulkLen = len;

@@ -66,7 +66,7 @@ export class Engine implements KeyspaceObserver {
   readonly watches = new Watches();
   readonly blocking: Blocking = new Blocking(this);
   dbs: Db[] = [];
-  readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024 };
+  readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024, authRequired: false };
   /** Time of the command being run: one reading per command, as Redis caches mstime. */
   now: number;
   readonly startedAt: number;
@@ -111,7 +111,10 @@ export class Engine implements KeyspaceObserver {
     this.config.watch("proto-max-bulk-len", (v) => (this.parserLimits.maxBulkLen = Number(v)));
     this.config.watch("client-query-buffer-limit", (v) => (this.parserLimits.queryBufferLimit = Number(v)));
     this.config.watch("loglevel", (v) => (this.logLevel = LEVELS.indexOf(v as LogLevel)));
-    this.config.watch("requirepass", (v) => (this.requirePass = v));
+    this.config.watch("requirepass", (v) => {
+      this.requirePass = v;
+      this.parserLimits.authRequired = v !== "";
+    });
   }
 
   authRequired(): boolean {
@@ -243,7 +246,8 @@ export class Engine implements KeyspaceObserver {
         `ERR ${cmd.name.toUpperCase()} command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
       );
     }
-    if (!c.authenticated && !cmd.flags.has("no_auth")) {
+    // Like Redis, dropping requirepass frees clients that never authenticated.
+    if (!c.authenticated && this.authRequired() && !cmd.flags.has("no_auth")) {
       cmd.rejectedCalls++;
       return this.reject(c, "NOAUTH Authentication required.");
     }

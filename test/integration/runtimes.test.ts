@@ -178,6 +178,21 @@ for (const rt of RUNTIMES) {
         }
       });
 
+      it("frees clients that never authenticated once requirepass is dropped", async () => {
+        const [admin, waiting] = [await DiffPair.open(redis.port, respite.port), await DiffPair.open(redis.port, respite.port)];
+        try {
+          await waiting.same("PING");
+          await admin.same("AUTH", "s3cret");
+          await admin.same("CONFIG", "SET", "requirepass", "");
+          await waiting.same("PING");
+          await waiting.same("ECHO", "x".repeat(20_000));
+        } finally {
+          await admin.same("CONFIG", "SET", "requirepass", "s3cret");
+          admin.close();
+          waiting.close();
+        }
+      });
+
       it("ioredis connects with a password and fails without", async () => {
         const ok = new Redis({ port: respite.port, host: "127.0.0.1", password: "s3cret", lazyConnect: true });
         await ok.connect();
