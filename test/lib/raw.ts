@@ -6,13 +6,14 @@ import * as net from "node:net";
 import { decodeAt, encodeCommand } from "../../core/resp/decoder.ts";
 
 export class RawConnection {
-  private buf = Buffer.alloc(0);
+  private store = Buffer.allocUnsafe(64 * 1024);
+  private buf = this.store.subarray(0, 0);
   private waiters: Array<() => void> = [];
   closed = false;
 
   private constructor(readonly sock: net.Socket) {
     sock.on("data", (d) => {
-      this.buf = Buffer.concat([this.buf, d]);
+      this.append(d);
       this.wake();
     });
     sock.on("close", () => {
@@ -35,6 +36,19 @@ export class RawConnection {
       sock.once("connect", () => resolve(new RawConnection(sock)));
       sock.once("error", reject);
     });
+  }
+
+  /** Appends into spare capacity (doubling), so a reply arriving in many reads is copied O(n) times, not O(n²). */
+  private append(d: Buffer): void {
+    const len = this.buf.length;
+    if (this.buf.byteOffset + len + d.length > this.buf.buffer.byteLength || this.buf.buffer !== this.store.buffer) {
+      const next = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * (len + d.length)));
+      this.buf.copy(next, 0);
+      this.store = next;
+      this.buf = next.subarray(0, len);
+    }
+    d.copy(this.store, this.buf.byteOffset - this.store.byteOffset + len);
+    this.buf = this.store.subarray(this.buf.byteOffset - this.store.byteOffset, this.buf.byteOffset - this.store.byteOffset + len + d.length);
   }
 
   private wake(): void {
