@@ -7,6 +7,7 @@ import { Engine, RESPITE_VERSION, VERSION } from "../core/server/engine.ts";
 import { Config } from "../core/config/config.ts";
 import type { Listener } from "./backend.ts";
 import { selectBackend } from "./select.ts";
+import { startGateway } from "./gateway.ts";
 import { chmod, fileSystem, hostInfo, onSignals, removeStaleSocket } from "./host.ts";
 import * as nodeFs from "node:fs";
 
@@ -97,6 +98,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     listeners.push(await backend.listenUnix(unixPath, accept));
     const perm = parseInt(config.get("unixsocketperm"), 8);
     if (perm) chmod(unixPath, perm);
+  }
+  if (config.bool("gateway")) {
+    const gateway = await startGateway(engine);
+    if (gateway) listeners.push(gateway);
   }
   engine.log("notice", `Running mode=standalone, port=${port}.`);
   engine.start();

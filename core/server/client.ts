@@ -45,6 +45,8 @@ export class Client {
   inExec = false;
   /** What the client waits for while a blocking command holds it (see blocking.ts), else null. */
   blocked: BlockState | null = null;
+  /** An access check run where Redis checks ACL (the gateway's rules for browsers): a NOPERM error text, or null to run. */
+  gate: ((cmd: Command, argv: Uint8Array[]) => string | null) | null = null;
   /** Bytes in and out, for CLIENT LIST tot-net-in/out. */
   netIn = 0;
   netOut = 0;

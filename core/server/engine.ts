@@ -251,6 +251,13 @@ export class Engine implements KeyspaceObserver {
       cmd.rejectedCalls++;
       return this.reject(c, "NOAUTH Authentication required.");
     }
+    if (c.gate !== null) {
+      const refused = c.gate(cmd, argv);
+      if (refused !== null) {
+        cmd.rejectedCalls++;
+        return this.reject(c, refused);
+      }
+    }
     if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
       c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
       c.out.raw(CONST.queued);

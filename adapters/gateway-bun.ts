@@ -1,0 +1,68 @@
+/** The gateway on Bun: Bun.serve for HTTP, with its WebSocket handlers for /ws. */
+import type { Listener } from "./backend.ts";
+import { formatAddr } from "./backend.ts";
+import type { Gateway } from "../core/gateway/gateway.ts";
+import type { UpgradeDecision, WsHandlers } from "../core/gateway/ws.ts";
+
+interface BunWs {
+  data: { decision: UpgradeDecision & { ok: true }; handlers: WsHandlers | null; remote: string };
+  send(data: string | Uint8Array): number;
+  getBufferedAmount(): number;
+  close(code?: number, reason?: string): void;
+  ping(): void;
+}
+
+interface BunServer {
+  upgrade(req: Request, opts: { data: unknown; headers?: Record<string, string> }): boolean;
+  requestIP(req: Request): { address: string; port: number } | null;
+  stop(closeActive?: boolean): void;
+}
+
+declare const Bun: { serve(opts: Record<string, unknown>): BunServer };
+
+export function serveGateway(gw: Gateway, host: string, port: number): Promise<Listener> {
+  const local = formatAddr(host, port);
+  const maxFrame = gw.engine.config.num("gateway-max-frame");
+  const maxQueue = gw.engine.config.num("gateway-max-queue");
+  const server = Bun.serve({
+    hostname: host,
+    port,
+    fetch(req: Request, server: BunServer) {
+      const ip = server.requestIP(req);
+      const remote = formatAddr(ip?.address, ip?.port);
+      const url = new URL(req.url);
+      if (url.pathname !== "/ws" || req.headers.get("upgrade")?.toLowerCase() !== "websocket") return gw.fetch(req, remote);
+      const decision = gw.decideUpgrade({ url, header: (name) => req.headers.get(name) });
+      if (!decision.ok) return new Response(decision.message, { status: decision.status });
+      const headers = req.headers.has("sec-websocket-protocol") ? { "Sec-WebSocket-Protocol": decision.protocol } : undefined;
+      if (server.upgrade(req, { data: { decision, handlers: null, remote }, headers })) return undefined;
+      return new Response("upgrade failed", { status: 400 });
+    },
+    websocket: {
+      // The gateway enforces its own queue bound (closing with 4008); Bun must not drop frames before that.
+      backpressureLimit: maxQueue + maxFrame + 1024 * 1024,
+      closeOnBackpressureLimit: false,
+      maxPayloadLength: maxFrame + 1,
+      idleTimeout: 0,
+      sendPings: false,
+      perMessageDeflate: false,
+      open(ws: BunWs) {
+        ws.data.handlers = gw.openSocket({
+          send: (data) => void ws.send(data),
+          bufferedAmount: () => ws.getBufferedAmount(),
+          close: (code, reason) => ws.close(code, reason),
+          ping: () => ws.ping(),
+          remoteAddress: ws.data.remote,
+          localAddress: local,
+        }, ws.data.decision);
+      },
+      message(ws: BunWs, data: string | Uint8Array) {
+        ws.data.handlers?.message(typeof data === "string" ? data : new Uint8Array(data));
+      },
+      close(ws: BunWs) {
+        ws.data.handlers?.closed();
+      },
+    },
+  });
+  return Promise.resolve({ close: () => server.stop(true) });
+}

@@ -1,0 +1,123 @@
+/**
+ * Helpers for the gateway tests: a Respite server with its gateway on a
+ * free port, and a WebSocket client (the `ws` package) for the json and
+ * resp3 protocols that collects frames and waits for them.
+ */
+import WebSocket from "ws";
+import { freePort, type Runtime, type ServerHandle, startRespite } from "./servers.ts";
+
+export interface GatewayServer {
+  server: ServerHandle;
+  /** http://127.0.0.1:<gateway-port> */
+  base: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startGateway(rt: Runtime, extra: string[] = []): Promise<GatewayServer> {
+  const port = await freePort();
+  const server = await startRespite(rt, ["--gateway-port", String(port), ...extra]);
+  const base = `http://127.0.0.1:${port}`;
+  // The gateway listens right after the RESP port: wait until it answers.
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(base + "/PING");
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { server, base, wsUrl: `ws://127.0.0.1:${port}/ws`, stop: () => server.stop() };
+}
+
+/** A WebSocket that queues what it receives and lets a test wait for the next frames. */
+export class WsClient {
+  readonly frames: Array<string | Buffer> = [];
+  private waiters: Array<() => void> = [];
+  closeCode: number | null = null;
+  closeReason = "";
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      this.frames.push(isBinary ? data : data.toString("utf8"));
+      this.wake();
+    });
+    ws.on("close", (code: number, reason: Buffer) => {
+      this.closeCode = code;
+      this.closeReason = reason.toString();
+      this.wake();
+    });
+    ws.on("error", () => {});
+  }
+
+  static open(url: string, protocols?: string | string[], headers: Record<string, string> = {}): Promise<WsClient> {
+    const ws = new WebSocket(url, protocols, { headers });
+    return new Promise((resolve, reject) => {
+      ws.once("open", () => resolve(new WsClient(ws)));
+      ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once("error", reject);
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async until(ready: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!ready()) {
+      if (Date.now() > deadline) throw new Error(`timeout waiting for ${what}; have ${JSON.stringify(this.frames)}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 100);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Takes the next n frames. */
+  async take(n = 1): Promise<Array<string | Buffer>> {
+    await this.until(() => this.frames.length >= n, `${n} frames`);
+    return this.frames.splice(0, n);
+  }
+
+  /** Takes the next n frames as JSON. */
+  async json(n = 1): Promise<any[]> {
+    return (await this.take(n)).map((f) => JSON.parse(String(f)));
+  }
+
+  /** Sends a json-protocol command and returns the reply frame (pushes before it are kept). */
+  async call(command: unknown[], extra: Record<string, unknown> = {}): Promise<any> {
+    const id = Math.floor(Math.random() * 1e9);
+    this.ws.send(JSON.stringify({ id, command, ...extra }));
+    let found: any;
+    await this.until(() => {
+      const i = this.frames.findIndex((f) => typeof f === "string" && JSON.parse(f).id === id && !JSON.parse(f).push);
+      if (i >= 0) found = JSON.parse(String(this.frames.splice(i, 1)[0]));
+      return i >= 0;
+    }, `reply ${id}`);
+    return found;
+  }
+
+  /** Resp3: sends bytes and waits until the concatenated binary frames equal expected's length. */
+  async resp(send: string, expectedLength: number): Promise<string> {
+    this.ws.send(Buffer.from(send, "latin1"));
+    let got = "";
+    await this.until(() => {
+      while (this.frames.length && got.length < expectedLength) got += Buffer.from(this.frames.shift() as Buffer).toString("latin1");
+      return got.length >= expectedLength;
+    }, `${expectedLength} bytes`);
+    return got;
+  }
+
+  async closed(timeoutMs = 10_000): Promise<number> {
+    await this.until(() => this.closeCode !== null, "close", timeoutMs);
+    return this.closeCode!;
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
