@@ -30,7 +30,9 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
         const offered = req.headers.has("sec-websocket-protocol");
         // Deno pings after idleTimeout seconds of silence and closes the socket when no pong comes back.
         const ping = gw.engine.config.num("gateway-ping-interval");
-        const { socket, response } = Deno.upgradeWebSocket(req, { protocol: offered ? decision.protocol : undefined, idleTimeout: ping });
+        const { socket, response } = Deno.upgradeWebSocket(req, { idleTimeout: ping });
+        // Set here rather than through upgradeWebSocket, which only finds offers separated by ", " (ws sends ",").
+        if (offered) response.headers.set("Sec-WebSocket-Protocol", decision.protocol);
         socket.binaryType = "arraybuffer";
         let handlers: WsHandlers | null = null;
         socket.onopen = () => {

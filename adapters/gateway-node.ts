@@ -126,7 +126,8 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
   const maxQueue = gw.engine.config.num("gateway-max-queue");
   const app = uws.App()
     .ws("/ws", {
-      maxPayloadLength: maxFrame + 1,
+      // uWS drops an oversized frame's connection without a close code: leave the gateway room to answer 1009 first.
+      maxPayloadLength: maxFrame * 2 + 1,
       // The gateway enforces its own queue bound (closing with 4008); uWS must not drop frames before that.
       maxBackpressure: maxQueue + maxFrame + 1024 * 1024,
       closeOnBackpressureLimit: false,

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RUNTIMES } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { type GatewayServer, startGateway } from "../lib/gateway.ts";
+import { type GatewayServer, startGateway, waitSubscribers } from "../lib/gateway.ts";
 import { toJson } from "../../core/gateway/json.ts";
 import { ReplyError, RespBigNumber, RespMap, RespVerbatim } from "../../core/resp/decoder.ts";
 
@@ -231,14 +231,4 @@ for (const rt of RUNTIMES) {
       assert.deepEqual(p[1].data, { pattern: "hist:*", channel: "hist:a", message: "6" });
     });
   });
-}
-
-/** Waits until PUBSUB NUMSUB reports n subscribers of channel. */
-export async function waitSubscribers(resp: RawConnection, channel: string, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const r = (await resp.call("PUBSUB", "NUMSUB", channel)).toString();
-    if (r.endsWith(`:${n}\r\n`)) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${channel} never had ${n} subscribers`);
 }

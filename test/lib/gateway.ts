@@ -5,6 +5,7 @@
  */
 import WebSocket from "ws";
 import { freePort, type Runtime, type ServerHandle, startRespite } from "./servers.ts";
+import type { RawConnection } from "./raw.ts";
 
 export interface GatewayServer {
   server: ServerHandle;
@@ -120,4 +121,14 @@ export class WsClient {
   close(): void {
     this.ws.terminate();
   }
+}
+
+/** Waits until PUBSUB NUMSUB reports n subscribers of channel. */
+export async function waitSubscribers(resp: RawConnection, channel: string, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const r = (await resp.call("PUBSUB", "NUMSUB", channel)).toString();
+    if (r.endsWith(`:${n}\r\n`)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${channel} never had ${n} subscribers`);
 }
