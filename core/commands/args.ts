@@ -34,8 +34,10 @@ export function floatArg(c: Client, arg: Uint8Array, msg = ERR.notFloat): number
 /** Reads a key as a read command does: lazily expired, counted in keyspace hits/misses. */
 export function readKey(c: Client, key: string): Value | undefined {
   const v = c.db.lookup(key, c.engine.now);
-  if (v === undefined) c.engine.stats.keyspaceMisses++;
-  else c.engine.stats.keyspaceHits++;
+  if (v === undefined) {
+    c.engine.stats.keyspaceMisses++;
+    c.engine.notify(c.db, "keymiss", key, "m");
+  } else c.engine.stats.keyspaceHits++;
   return v;
 }
 

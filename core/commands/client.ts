@@ -53,8 +53,8 @@ const CLIENT_HELP = [
 /** Redis's client types; "slave" and "replica" are the same. Respite has no replicas or masters yet. */
 const TYPES = ["normal", "slave", "replica", "pubsub", "master"];
 
-function clientType(_c: Client): string {
-  return "normal";
+function clientType(c: Client): string {
+  return c.pubsub !== null ? "pubsub" : "normal";
 }
 
 function typeArg(c: Client, arg: Uint8Array): string | null {
@@ -78,9 +78,9 @@ export function clientInfoLine(c: Client): string {
     ["idle", Math.floor((now - c.lastInteraction) / 1000)],
     ["flags", c.flagString()],
     ["db", c.db.id],
-    ["sub", 0],
-    ["psub", 0],
-    ["ssub", 0],
+    ["sub", c.pubsub?.channels.size ?? 0],
+    ["psub", c.pubsub?.patterns.size ?? 0],
+    ["ssub", c.pubsub?.shard.size ?? 0],
     ["multi", -1],
     ["qbuf", 0],
     ["qbuf-free", 0],

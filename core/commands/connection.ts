@@ -26,6 +26,9 @@ export function resetClient(c: Client): void {
   c.multiError = false;
   c.watchDirty = false;
   c.engine.watches.unwatchAll(c);
+  c.engine.pubsub.unsubscribeAll(c);
+  c.monitor = false;
+  c.engine.monitors.delete(c);
   c.db = c.engine.dbs[0];
   c.resp = 2;
   c.name = "";
@@ -50,6 +53,12 @@ export const connectionCommands: CommandDef[] = [
     summary: "Returns the server's liveliness response.",
     run(c, argv) {
       if (argv.length > 2) return c.error("ERR wrong number of arguments for 'ping' command");
+      if (c.pubsub !== null && c.resp === 2) {
+        // A RESP2 subscriber can only parse arrays, so Redis answers ["pong", arg].
+        c.out.array(2);
+        c.out.bulkStr("pong");
+        return argv.length === 2 ? c.out.bulk(argv[1]) : c.out.bulkStr("");
+      }
       if (argv.length === 2) c.out.bulk(argv[1]);
       else c.out.raw(CONST.pong);
     },

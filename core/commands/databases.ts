@@ -125,6 +125,8 @@ export const databaseCommands: CommandDef[] = [
       src.delete(key);
       c.engine.keyWritten(src, key);
       putKey(c, dst, key, value, expireAt);
+      c.engine.notify(src, "move_from", key, "g");
+      c.engine.notify(dst, "move_to", key, "g");
       c.out.int(1);
     },
   },

@@ -89,9 +89,11 @@ function expireCommand(name: string, unit: "s" | "ms", absolute: boolean, since:
       const now = c.engine.now;
       if (db.lookup(key, now) === undefined) return c.out.int(0);
       if (flags !== 0 && !allowed(flags, db.ttl(key), when)) return c.out.int(0);
-      if (when <= BigInt(now)) db.delete(key);
+      const past = when <= BigInt(now);
+      if (past) db.delete(key);
       else db.setExpire(key, Number(when));
       c.engine.keyWritten(db, key);
+      c.engine.notify(db, past ? "del" : "expire", key, "g");
       c.out.int(1);
     },
   };
@@ -149,6 +151,7 @@ export const expireCommands: CommandDef[] = [
       const db = c.db;
       if (db.lookup(key, c.engine.now) === undefined || !db.persist(key)) return c.out.int(0);
       c.engine.keyWritten(db, key);
+      c.engine.notify(db, "persist", key, "g");
       c.out.int(1);
     },
   },

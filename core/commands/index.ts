@@ -17,6 +17,7 @@ import { zsetRangeCommands } from "./zset-ranges.ts";
 import { zsetPopCommands } from "./zset-pop.ts";
 import { zsetStoreCommands } from "./zset-store.ts";
 import { sortCommands } from "./sort.ts";
+import { pubsubCommands } from "./pubsub.ts";
 import { hashCommands } from "./hashes.ts";
 import { hashFieldCommands } from "./hash-fields.ts";
 import { setCommands } from "./sets.ts";
@@ -40,6 +41,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...zsetPopCommands,
   ...zsetStoreCommands,
   ...sortCommands,
+  ...pubsubCommands,
   ...hashCommands,
   ...hashFieldCommands,
   ...setCommands,

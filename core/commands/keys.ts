@@ -59,6 +59,7 @@ function deleteKeys(c: Client, argv: Uint8Array[]): void {
     // An expired key is expired first, so it is not counted as deleted.
     if (db.lookup(key, now) !== undefined && db.delete(key)) {
       c.engine.keyWritten(db, key);
+      c.engine.notify(db, "del", key, "g");
       deleted++;
     }
   }
@@ -165,6 +166,8 @@ function rename(c: Client, argv: Uint8Array[], nx: boolean): void {
   db.delete(from);
   c.engine.keyWritten(db, from);
   putKey(c, db, to, value, expireAt);
+  c.engine.notify(db, "rename_from", from, "g");
+  c.engine.notify(db, "rename_to", to, "g");
   reply(true);
 }
 
@@ -191,6 +194,7 @@ const copy: Handler = (c, argv) => {
     dst.delete(to);
   }
   putKey(c, dst, to, cloneValue(value), c.db.ttl(from));
+  c.engine.notify(dst, "copy_to", to, "g");
   c.out.int(1);
 };
 

@@ -45,6 +45,7 @@ function incrementBy(c: Client, argv: Uint8Array[], by: number | bigint): void {
   }
   c.db.set(key, typeof next === "number" ? next : fromStr(String(next)), true);
   c.engine.keyWritten(c.db, key);
+  c.engine.notify(c.db, "incrby", key, "$");
   c.out.int(next);
 }
 
@@ -118,6 +119,7 @@ export const counterCommands: CommandDef[] = [
       if ("error" in r) return c.error(r.error);
       c.db.set(key, fromStr(r.value), true);
       c.engine.keyWritten(c.db, key);
+      c.engine.notify(c.db, "incrbyfloat", key, "$");
       c.out.bulkStr(r.value);
     },
   },

@@ -94,6 +94,7 @@ export const rangeCommands: CommandDef[] = [
         c.db.set(key, append(v, argv[2]), true);
       }
       c.engine.keyWritten(c.db, key);
+      c.engine.notify(c.db, "append", key, "$");
       c.out.int(len);
     },
   },
@@ -161,6 +162,7 @@ export const rangeCommands: CommandDef[] = [
       out.set(patch, offset);
       c.db.set(key, out, true);
       c.engine.keyWritten(c.db, key);
+      c.engine.notify(c.db, "setrange", key, "$");
       c.out.int(out.length);
     },
   },

@@ -136,6 +136,8 @@ function setGeneric(
   c.db.set(key, fromArg(value), o.keepTtl);
   if (expireAt >= 0) c.db.setExpire(key, expireAt);
   c.engine.keyWritten(c.db, key);
+  c.engine.notify(c.db, "set", key, "$");
+  if (expireAt >= 0) c.engine.notify(c.db, "expire", key, "g");
   if (o.get) replyValue(c, old);
   else onSet(c);
 }
@@ -166,6 +168,7 @@ function setPairs(c: Client, argv: Uint8Array[]): void {
     const key = str(argv[i]);
     c.db.set(key, fromArg(argv[i + 1]));
     c.engine.keyWritten(c.db, key);
+    c.engine.notify(c.db, "set", key, "$");
   }
 }
 
@@ -208,6 +211,7 @@ const wholeValueCommands: CommandDef[] = [
         const key = str(argv[1]);
         c.db.set(key, fromArg(argv[2]));
         c.engine.keyWritten(c.db, key);
+        c.engine.notify(c.db, "set", key, "$");
         return c.out.ok();
       }
       const o = parseStringOptions(c, argv, 3, true);
@@ -262,6 +266,7 @@ const wholeValueCommands: CommandDef[] = [
       if (old === null) return;
       c.db.set(key, fromArg(argv[2]));
       c.engine.keyWritten(c.db, key);
+      c.engine.notify(c.db, "set", key, "$");
       replyValue(c, old);
     },
   },
@@ -282,6 +287,7 @@ const wholeValueCommands: CommandDef[] = [
       if (v !== undefined) {
         c.db.delete(key);
         c.engine.keyWritten(c.db, key);
+        c.engine.notify(c.db, "del", key, "g");
       }
     },
   },
@@ -310,10 +316,17 @@ const wholeValueCommands: CommandDef[] = [
       if (expireAt === null) return;
       c.out.bulkValue(v);
       const absolute = o.expireKind === "exat" || o.expireKind === "pxat";
-      if (absolute && expireAt <= c.engine.now) c.db.delete(key);
-      else if (expireAt >= 0) c.db.setExpire(key, expireAt);
-      else if (!(o.persist && c.db.persist(key))) return;
+      let event: string;
+      if (absolute && expireAt <= c.engine.now) {
+        c.db.delete(key);
+        event = "del";
+      } else if (expireAt >= 0) {
+        c.db.setExpire(key, expireAt);
+        event = "expire";
+      } else if (o.persist && c.db.persist(key)) event = "persist";
+      else return;
       c.engine.keyWritten(c.db, key);
+      c.engine.notify(c.db, event, key, "g");
     },
   },
   {

@@ -10,6 +10,7 @@ import type { Db } from "../db/db.ts";
 import type { Engine } from "./engine.ts";
 import type { Command } from "../commands/table.ts";
 import type { BlockState } from "./blocking.ts";
+import type { Subscriptions } from "../pubsub/hub.ts";
 
 export type ReplyMode = "on" | "off" | "skip";
 
@@ -45,6 +46,8 @@ export class Client {
   inExec = false;
   /** What the client waits for while a blocking command holds it (see blocking.ts), else null. */
   blocked: BlockState | null = null;
+  /** Channels, patterns and shard channels subscribed to; null when in no pub/sub mode (Redis's CLIENT_PUBSUB). */
+  pubsub: Subscriptions | null = null;
   /** An access check run where Redis checks ACL (the gateway's rules for browsers): a NOPERM error text, or null to run. */
   gate: ((cmd: Command, argv: Uint8Array[]) => string | null) | null = null;
   /** Bytes in and out, for CLIENT LIST tot-net-in/out. */
@@ -86,7 +89,7 @@ export class Client {
 
   /** Redis's one-letter client flags for CLIENT LIST. */
   flagString(): string {
-    let f = "";
+    let f = this.pubsub !== null ? "P" : "";
     if (this.blocked !== null) f += "b";
     if (this.closeAfterReply) f += "c";
     if (this.conn.kind === "unix") f += "U";

@@ -11,6 +11,8 @@ import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
 import { CONST } from "../resp/writer.ts";
 import { Watches } from "../db/watch.ts";
 import { Blocking } from "./blocking.ts";
+import { PubSubHub } from "../pubsub/hub.ts";
+import { SUBSCRIBED_CONTEXT_COMMANDS, subscribedContextError } from "../commands/pubsub.ts";
 import { Config } from "../config/config.ts";
 import { Client } from "./client.ts";
 import { lower, str, utf8 } from "../util/bytes.ts";
@@ -65,6 +67,7 @@ export class Engine implements KeyspaceObserver {
   readonly scans = new ScanRegistry();
   readonly watches = new Watches();
   readonly blocking: Blocking = new Blocking(this);
+  readonly pubsub: PubSubHub;
   dbs: Db[] = [];
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024, authRequired: false };
   /** Time of the command being run: one reading per command, as Redis caches mstime. */
@@ -106,6 +109,7 @@ export class Engine implements KeyspaceObserver {
     this.now = this.startedAt = this.lastSave = this.clock.now();
     this.runId = randomHex(40);
     this.commands.add(ALL_COMMANDS);
+    this.pubsub = new PubSubHub(this);
     const databases = this.config.num("databases");
     for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
     this.config.watch("proto-max-bulk-len", (v) => (this.parserLimits.maxBulkLen = Number(v)));
@@ -164,6 +168,7 @@ export class Engine implements KeyspaceObserver {
     c.closed = true;
     this.watches.unwatchAll(c);
     this.blocking.disconnected(c);
+    this.pubsub.unsubscribeAll(c);
     this.clients.delete(c.id);
   }
 
@@ -258,6 +263,12 @@ export class Engine implements KeyspaceObserver {
         return this.reject(c, refused);
       }
     }
+    if (c.pubsub !== null && c.resp === 2 && !SUBSCRIBED_CONTEXT_COMMANDS.has(cmd.name)) {
+      cmd.rejectedCalls++;
+      const msg = subscribedContextError(cmd.fullName);
+      this.reject(c, cmd.name === "exec" ? `EXECABORT Transaction discarded because of: ${msg.slice(4)}` : msg);
+      return this.applyReplyMode(c, replyStart);
+    }
     if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
       c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
       c.out.raw(CONST.queued);
@@ -306,7 +317,10 @@ export class Engine implements KeyspaceObserver {
 
   private applyReplyMode(c: Client, replyStart: number): void {
     if (c.replyMode === "on" && !c.skipNext) return;
-    if (c.skipNext || c.replyMode === "off") c.out.pos = replyStart;
+    if (c.skipNext || c.replyMode === "off") {
+      c.out.pos = replyStart;
+      this.pubsub.releaseHeldPushes(c);
+    }
     if (c.replyMode === "skip") {
       c.replyMode = "on";
       c.skipNext = true;
@@ -334,12 +348,18 @@ export class Engine implements KeyspaceObserver {
 
   expired(db: Db, key: string): void {
     this.stats.expiredKeys++;
+    this.notify(db, "expired", key, "x");
     if (this.watches.size !== 0) this.watches.touch(db, key);
   }
 
   /** Call before FLUSHDB/FLUSHALL/SWAPDB change db: watched keys that existed count as modified. */
   dbReplaced(db: Db, other?: Db): void {
     if (this.watches.size !== 0) this.watches.touchDb(db, other);
+  }
+
+  /** A keyspace event (Redis's notifyKeyspaceEvent); cls is its notify-keyspace-events letter: "$" strings, "g" generic... */
+  notify(db: Db, event: string, key: string, cls: string): void {
+    if (this.pubsub.events.enabled) this.pubsub.notify(db.id, event, key, cls);
   }
 
   // ---- cron ----

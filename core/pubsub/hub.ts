@@ -1,0 +1,170 @@
+/**
+ * The pub/sub hub: who is subscribed to which channel, pattern and shard
+ * channel, and the fan-out of published messages. A message is encoded
+ * once per protocol and the same bytes go straight to every subscriber's
+ * socket, except to a client whose replies are still being built (the one
+ * running the command, or one with replies not yet flushed): those bytes
+ * join its reply buffer, so they keep their place after earlier replies.
+ */
+import type { Client } from "../server/client.ts";
+import type { Engine } from "../server/engine.ts";
+import { str } from "../util/bytes.ts";
+import { globMatch } from "../util/glob.ts";
+import { type Part, PushFrame } from "./frame.ts";
+import { type BufferLimit, outputUsed, overLimit, parsePubsubLimit } from "./output-limit.ts";
+import { keyeventChannel, KeyspaceEvents, keyspaceChannel } from "./notify.ts";
+import { clientInfoLine } from "../commands/client.ts";
+
+export type SubscriptionKind = "channels" | "patterns" | "shard";
+
+/** A client's subscriptions; Client.pubsub holds one while the client is in pub/sub mode (flag P). */
+export class Subscriptions {
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  readonly shard = new Set<string>();
+  /** Second at which output first reached the soft limit, 0 when below it. */
+  softSince = 0;
+
+  get total(): number {
+    return this.channels.size + this.patterns.size + this.shard.size;
+  }
+
+  /** The count subscribe/unsubscribe replies carry: shard channels are counted apart. */
+  countFor(kind: SubscriptionKind): number {
+    return kind === "shard" ? this.shard.size : this.channels.size + this.patterns.size;
+  }
+}
+
+export class PubSubHub {
+  /** Name -> subscribers, one map per kind; a name is dropped with its last subscriber. */
+  readonly registries: Record<SubscriptionKind, Map<string, Set<Client>>> = {
+    channels: new Map(),
+    patterns: new Map(),
+    shard: new Map(),
+  };
+  readonly events = new KeyspaceEvents();
+  private limit: BufferLimit = { hard: 0, soft: 0, softSeconds: 0 };
+  /** Told of every message before it is delivered (the gateway's history and message ids). */
+  onPublish: ((channel: string, message: Part) => void) | null = null;
+  /** Pushes for the running client while its replies are off: Redis sends pushes anyway, after the cut. */
+  private held: Uint8Array[] = [];
+
+  constructor(private readonly engine: Engine) {
+    engine.config.watch("client-output-buffer-limit", (v) => (this.limit = parsePubsubLimit(v)));
+    engine.config.watch("notify-keyspace-events", (v) => this.events.configure(v));
+  }
+
+  /** Adds one subscription (a repeat is harmless); returns the count the reply carries. */
+  subscribe(c: Client, kind: SubscriptionKind, name: string): number {
+    const subs = (c.pubsub ??= new Subscriptions());
+    const mine = subs[kind];
+    if (!mine.has(name)) {
+      mine.add(name);
+      const registry = this.registries[kind];
+      let clients = registry.get(name);
+      if (!clients) registry.set(name, (clients = new Set()));
+      clients.add(c);
+    }
+    return subs.countFor(kind);
+  }
+
+  /** Removes one subscription if present; returns the count the reply carries. */
+  unsubscribe(c: Client, kind: SubscriptionKind, name: string): number {
+    const subs = c.pubsub;
+    if (subs === null) return 0;
+    if (subs[kind].delete(name)) {
+      const registry = this.registries[kind];
+      const clients = registry.get(name)!;
+      clients.delete(c);
+      if (clients.size === 0) registry.delete(name);
+    }
+    return subs.countFor(kind);
+  }
+
+  /** After an unsubscribe command: a client with nothing left leaves pub/sub mode. */
+  settle(c: Client): void {
+    if (c.pubsub !== null && c.pubsub.total === 0) c.pubsub = null;
+  }
+
+  /** Drops every subscription silently (RESET, disconnection). */
+  unsubscribeAll(c: Client): void {
+    const subs = c.pubsub;
+    if (subs === null) return;
+    for (const kind of ["channels", "patterns", "shard"] as const) {
+      for (const name of [...subs[kind]]) this.unsubscribe(c, kind, name);
+    }
+    c.pubsub = null;
+  }
+
+  /** PUBLISH: channel subscribers, then every matching pattern's; returns how many deliveries were made. */
+  publish(channel: Part, message: Part): number {
+    const name = typeof channel === "string" ? channel : str(channel);
+    this.onPublish?.(name, message);
+    let receivers = 0;
+    const direct = this.registries.channels.get(name);
+    if (direct) receivers += this.fanOut(direct, new PushFrame(["message", channel, message]));
+    if (this.registries.patterns.size !== 0) {
+      for (const [pattern, clients] of this.registries.patterns) {
+        if (globMatch(pattern, name)) receivers += this.fanOut(clients, new PushFrame(["pmessage", pattern, channel, message]));
+      }
+    }
+    return receivers;
+  }
+
+  /** SPUBLISH: shard channel subscribers only. */
+  spublish(channel: Uint8Array, message: Uint8Array): number {
+    const clients = this.registries.shard.get(str(channel));
+    return clients ? this.fanOut(clients, new PushFrame(["smessage", channel, message])) : 0;
+  }
+
+  /** A keyspace event of class cls (a notify-keyspace-events letter) on key in db. */
+  notify(db: number, event: string, key: string, cls: string): void {
+    if (!this.events.wants(cls)) return;
+    if (this.registries.channels.size === 0 && this.registries.patterns.size === 0) return;
+    if (this.events.keyspace) this.publish(keyspaceChannel(db, key), event);
+    if (this.events.keyevent) this.publish(keyeventChannel(db, event), key);
+  }
+
+  /**
+   * Called after a push for the running client c was written from outStart:
+   * when c's replies are switched off (CLIENT REPLY OFF/SKIP), the push is
+   * set aside, to be put back once the engine has cut the command's reply.
+   */
+  holdIfSilenced(c: Client, outStart: number): void {
+    if (c.replyMode !== "off" && !c.skipNext) return;
+    this.held.push(c.out.buf.slice(outStart, c.out.pos));
+    c.out.pos = outStart;
+  }
+
+  releaseHeldPushes(c: Client): void {
+    for (const bytes of this.held) c.out.raw(bytes);
+    this.held = [];
+  }
+
+  /** Counts the receivers first: a subscriber closed for its output limit midway still counts, as in Redis. */
+  private fanOut(clients: Set<Client>, frame: PushFrame): number {
+    const n = clients.size;
+    for (const s of clients) this.deliver(s, frame);
+    return n;
+  }
+
+  private deliver(s: Client, frame: PushFrame): void {
+    const bytes = frame.bytes(s.resp);
+    if (s.current !== null) {
+      const start = s.out.pos;
+      s.out.raw(bytes);
+      return this.holdIfSilenced(s, start);
+    }
+    if (s.out.pos > 0) return s.out.raw(bytes);
+    s.conn.write(bytes);
+    this.engine.stats.netOutput += bytes.length;
+    s.netOut += bytes.length;
+    if (overLimit(this.limit, outputUsed(s), this.engine.now, s.pubsub!)) {
+      this.engine.log(
+        "warning",
+        `Client ${clientInfoLine(s).trimEnd()} scheduled to be closed ASAP for overcoming of output buffer limits.`,
+      );
+      this.engine.kill(s);
+    }
+  }
+}
