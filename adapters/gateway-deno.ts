@@ -37,7 +37,7 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
         let handlers: WsHandlers | null = null;
         socket.onopen = () => {
           handlers = gw.openSocket({
-            send: (data) => socket.readyState === WebSocket.OPEN && socket.send(data),
+            send: (data) => socket.readyState === WebSocket.OPEN && socket.send(data as string | Uint8Array<ArrayBuffer>),
             bufferedAmount: () => socket.bufferedAmount,
             close: (code, reason) => socket.close(code, reason),
             remoteAddress: remote,

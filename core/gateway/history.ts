@@ -112,9 +112,4 @@ export class History {
     entries.sort((a, b) => a.seq - b.seq);
     return { recovered, entries };
   }
-
-  /** Whether a channel keeps history (its messages carry ids). */
-  keeps(channel: string): boolean {
-    return this.channels.has(channel) || this.rules.some((r) => globMatch(r.pattern, channel));
-  }
 }

@@ -84,6 +84,7 @@ const SUBSCRIBERS: Record<string, "channels" | "patterns" | "shard"> = {
   subscribe: "channels", psubscribe: "patterns", ssubscribe: "shard",
   unsubscribe: "channels", punsubscribe: "patterns", sunsubscribe: "shard",
 };
+const NO_CLIENT_REPLY = "ERR CLIENT REPLY is not available over the gateway's json and HTTP protocols";
 const MESSAGE_KINDS = new Set(["message", "pmessage", "smessage", "invalidate"]);
 
 export class DecodedSession {
@@ -95,7 +96,11 @@ export class DecodedSession {
 
   constructor(private readonly gw: Gateway, t: Transport, access: Access, private readonly out: DecodedOutput) {
     this.client = connectClient(gw, t, (bytes) => this.received(bytes), access);
-    if (this.client) gw.sessions.set(this.client, this);
+    if (!this.client) return;
+    gw.sessions.set(this.client, this);
+    // Replies are paired with commands in order: a command that silences its own replies would break the pairing.
+    const gate = this.client.gate!;
+    this.client.gate = (cmd, argv) => (cmd.fullName === "client|reply" ? NO_CLIENT_REPLY : gate(cmd, argv));
   }
 
   /**

@@ -48,6 +48,7 @@ for (const rt of RUNTIMES) {
       ]);
       assert.deepEqual((await ws.call(["SET", "b", { base64: "AP8=" }])).result, "OK");
       assert.deepEqual((await ws.call(["GET", "b"])).result, { base64: "AP8=" });
+      assert.equal((await ws.call(["CLIENT", "REPLY", "OFF"])).error, "ERR CLIENT REPLY is not available over the gateway's json and HTTP protocols");
       assert.equal((await ws.call(["PING"])).result, "PONG");
       ws.close();
     });
