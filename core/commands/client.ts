@@ -1,6 +1,6 @@
 /**
  * CLIENT ID / SETNAME / GETNAME / LIST / INFO / KILL / SETINFO / REPLY /
- * NO-EVICT / NO-TOUCH / HELP. SETINFO and NO-TOUCH are Redis 7.2 additions.
+ * PAUSE / UNPAUSE / NO-EVICT / NO-TOUCH / HELP. SETINFO and NO-TOUCH are Redis 7.2 additions.
  */
 import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
@@ -8,6 +8,7 @@ import { is, lower, str } from "../util/bytes.ts";
 import { parseInteger } from "../util/number.ts";
 import { ERR } from "./args.ts";
 import { replyHelp } from "./help.ts";
+import type { PauseMode } from "../server/pause.ts";
 
 const CLIENT_HELP = [
   "GETNAME",
@@ -34,6 +35,10 @@ const CLIENT_HELP = [
   "    Return information about client connections. Options:",
   "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
   "      Return clients of specified type.",
+  "UNPAUSE",
+  "    Stop the current client pause, resuming traffic.",
+  "PAUSE <timeout> [WRITE|ALL]",
+  "    Suspend all, or just write, clients for <timeout> milliseconds.",
   "REPLY (ON|OFF|SKIP)",
   "    Control the replies sent to the current connection.",
   "SETNAME <name>",
@@ -225,6 +230,23 @@ function unblock(c: Client, argv: Uint8Array[]): void {
   c.out.int(target !== undefined && c.engine.blocking.unblockByRequest(target, error) ? 1 : 0);
 }
 
+/** CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked before the timeout, as in Redis. */
+function pause(c: Client, argv: Uint8Array[]): void {
+  if (argv.length > 4) {
+    return c.error(`ERR unknown subcommand or wrong number of arguments for '${str(argv[1])}'. Try CLIENT HELP.`);
+  }
+  let mode: PauseMode = "all";
+  if (argv.length === 4) {
+    if (is(argv[3], "write")) mode = "write";
+    else if (!is(argv[3], "all")) return c.error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+  }
+  const ms = parseInteger(str(argv[2]));
+  if (ms === null) return c.error("ERR timeout is not an integer or out of range");
+  if (ms < 0) return c.error("ERR timeout is negative");
+  c.engine.pause.pause(ms, mode);
+  c.out.ok();
+}
+
 function reply(c: Client, argv: Uint8Array[]): void {
   if (is(argv[2], "on")) {
     c.replyMode = "on";
@@ -288,6 +310,11 @@ export const clientCommands: CommandDef[] = [
       sub("unblock", -3, ADMIN, "5.0.0", "Unblock a client blocked in a blocking command from a different connection", unblock, {
         complexity: "O(log N) where N is the number of client connections",
       }),
+      sub("pause", -3, ADMIN, "2.9.50", "Stop processing commands from clients for some time", pause),
+      sub("unpause", 2, ADMIN, "6.2.0", "Resume processing of clients that were paused", (c) => {
+        c.engine.pause.unpause();
+        c.out.ok();
+      }, { complexity: "O(N) Where N is the number of paused clients" }),
       sub("reply", 3, SUB, "3.2.0", "Instruct the server whether to reply to commands", reply),
       sub("no-evict", 3, ADMIN, "7.0.0", "Set client eviction mode for the current connection", onOff((c, on) => (c.noEvict = on))),
       sub("no-touch", 3, "noscript loading stale", "7.2.0", "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", onOff((c, on) => (c.noTouch = on))),

@@ -22,6 +22,10 @@ import { hashCommands } from "./hashes.ts";
 import { hashFieldCommands } from "./hash-fields.ts";
 import { setCommands } from "./sets.ts";
 import { setAlgebraCommands } from "./set-algebra.ts";
+import { monitorCommands } from "./monitor.ts";
+import { slowlogCommands } from "./slowlog.ts";
+import { latencyCommands } from "./latency.ts";
+import { memoryCommands } from "./memory.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -46,4 +50,8 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...hashFieldCommands,
   ...setCommands,
   ...setAlgebraCommands,
+  ...monitorCommands,
+  ...slowlogCommands,
+  ...latencyCommands,
+  ...memoryCommands,
 ];

@@ -4,6 +4,7 @@
  * COMMAND INFO / DOCS / LIST / GETKEYS replies.
  */
 import type { Client } from "../server/client.ts";
+import type { LatencyHistogram } from "../server/latency.ts";
 
 export type Handler = (c: Client, argv: Uint8Array[]) => void;
 
@@ -70,6 +71,8 @@ export interface Command {
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** Latency distribution for INFO latencystats and LATENCY HISTOGRAM; created on the first call. */
+  histogram: LatencyHistogram | null;
 }
 
 /** Redis derives these categories from flags (setImplicitACLCategories). */
@@ -117,6 +120,7 @@ function build(def: CommandDef, parent?: Command): Command {
     usec: 0,
     rejectedCalls: 0,
     failedCalls: 0,
+    histogram: null,
   };
   if (def.subcommands) {
     cmd.subcommands = new Map(def.subcommands.map((s) => [s.name, build(s, cmd)]));

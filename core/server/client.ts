@@ -46,6 +46,10 @@ export class Client {
   inExec = false;
   /** What the client waits for while a blocking command holds it (see blocking.ts), else null. */
   blocked: BlockState | null = null;
+  /** A command held by CLIENT PAUSE (see pause.ts), run when the pause ends; input after it waits in the parser. */
+  postponed: Uint8Array[] | null = null;
+  /** In MONITOR mode: gets a line for every command run. */
+  monitor = false;
   /** Channels, patterns and shard channels subscribed to; null when in no pub/sub mode (Redis's CLIENT_PUBSUB). */
   pubsub: Subscriptions | null = null;
   /** An access check run where Redis checks ACL (the gateway's rules for browsers): a NOPERM error text, or null to run. */
@@ -89,8 +93,9 @@ export class Client {
 
   /** Redis's one-letter client flags for CLIENT LIST. */
   flagString(): string {
-    let f = this.pubsub !== null ? "P" : "";
-    if (this.blocked !== null) f += "b";
+    let f = this.monitor ? "O" : "";
+    if (this.pubsub !== null) f += "P";
+    if (this.blocked !== null || this.postponed !== null) f += "b";
     if (this.closeAfterReply) f += "c";
     if (this.conn.kind === "unix") f += "U";
     if (this.noEvict) f += "e";

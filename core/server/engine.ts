@@ -19,6 +19,10 @@ import { lower, str, utf8 } from "../util/bytes.ts";
 import { Stats } from "./stats.ts";
 import { ALL_COMMANDS } from "../commands/index.ts";
 import { activeExpireCycle } from "../db/expire.ts";
+import { Slowlog } from "./slowlog.ts";
+import { LatencyHistogram, LatencyMonitor } from "./latency.ts";
+import { ClientPause } from "./pause.ts";
+import { feedMonitors } from "../commands/monitor.ts";
 
 export const VERSION = "7.0.15";
 export const RESPITE_VERSION = "0.1.0";
@@ -67,6 +71,11 @@ export class Engine implements KeyspaceObserver {
   readonly scans = new ScanRegistry();
   readonly watches = new Watches();
   readonly blocking: Blocking = new Blocking(this);
+  readonly pause: ClientPause = new ClientPause(this);
+  /** Clients in MONITOR mode; call() feeds them only when there are some. */
+  readonly monitors = new Set<Client>();
+  readonly slowlog: Slowlog;
+  readonly latency: LatencyMonitor;
   readonly pubsub: PubSubHub;
   dbs: Db[] = [];
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024, authRequired: false };
@@ -109,6 +118,8 @@ export class Engine implements KeyspaceObserver {
     this.now = this.startedAt = this.lastSave = this.clock.now();
     this.runId = randomHex(40);
     this.commands.add(ALL_COMMANDS);
+    this.slowlog = new Slowlog(this.config);
+    this.latency = new LatencyMonitor(this.config);
     this.pubsub = new PubSubHub(this);
     const databases = this.config.num("databases");
     for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
@@ -168,6 +179,8 @@ export class Engine implements KeyspaceObserver {
     c.closed = true;
     this.watches.unwatchAll(c);
     this.blocking.disconnected(c);
+    if (c.postponed !== null) this.pause.forget(c);
+    this.monitors.delete(c);
     this.pubsub.unsubscribeAll(c);
     this.clients.delete(c.id);
   }
@@ -196,7 +209,7 @@ export class Engine implements KeyspaceObserver {
 
   /** Runs every complete command buffered for a client, until it blocks, and sends the replies. */
   processInput(c: Client): void {
-    while (c.blocked === null) {
+    while (c.blocked === null && c.postponed === null) {
       let argv: Uint8Array[] | null;
       try {
         argv = c.parser.next();
@@ -269,6 +282,11 @@ export class Engine implements KeyspaceObserver {
       this.reject(c, cmd.name === "exec" ? `EXECABORT Transaction discarded because of: ${msg.slice(4)}` : msg);
       return this.applyReplyMode(c, replyStart);
     }
+    if (c.monitor && (cmd.flags.has("write") || cmd.flags.has("readonly") || cmd.flags.has("may_replicate"))) {
+      cmd.rejectedCalls++;
+      return this.reject(c, "ERR Replica can't interact with the keyspace");
+    }
+    if (this.pause.mode !== null && this.pause.holds(c, cmd)) return this.pause.hold(c, cmd, argv);
     if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
       c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
       c.out.raw(CONST.queued);
@@ -296,6 +314,15 @@ export class Engine implements KeyspaceObserver {
     cmd.calls++;
     cmd.usec += usec;
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
+    // A command that blocked is timed when it is served, as in Redis.
+    if (c.blocked === null) {
+      if (this.latency.tracking) (cmd.histogram ??= new LatencyHistogram()).record(usec * 1000);
+      if (usec >= this.slowlog.threshold) this.slowlog.push(c, cmd, argv, usec);
+      if (usec >= this.latency.thresholdUsec) {
+        this.latency.add(cmd.flags.has("fast") ? "fast-command" : "command", Math.floor(usec / 1000), this.clock.now());
+      }
+    }
+    if (this.monitors.size !== 0) feedMonitors(c, cmd, argv);
     c.current = null;
     c.lastCommand = cmd.fullName;
     c.commandsProcessed++;
@@ -379,7 +406,8 @@ export class Engine implements KeyspaceObserver {
 
   private cron(): void {
     this.now = this.clock.now();
-    if (this.activeExpire) activeExpireCycle(this);
+    // Keys do not expire in the background while clients are paused, as in Redis.
+    if (this.activeExpire && this.pause.mode === null) activeExpireCycle(this);
     this.stats.sample(this.now);
     this.closeIdleClients();
   }

@@ -6,6 +6,7 @@
  */
 import type { Engine } from "./engine.ts";
 import { RESPITE_VERSION, VERSION } from "./engine.ts";
+import { infoPercentiles, percentileLabel } from "./latency.ts";
 
 type Field = [string, string | number];
 type Section = (e: Engine) => Field[];
@@ -81,14 +82,23 @@ const clients: Section = (e) => [
   ["connected_clients", e.clients.size],
   ["cluster_connections", 0],
   ["maxclients", e.config.get("maxclients")],
-  ...zeros("client_recent_max_input_buffer", "client_recent_max_output_buffer", "blocked_clients", "tracking_clients",
-    "clients_in_timeout_table"),
+  ...zeros("client_recent_max_input_buffer", "client_recent_max_output_buffer"),
+  // Redis 7.0 counts clients held by CLIENT PAUSE as blocked.
+  ["blocked_clients", e.blocking.blockedCount + e.pause.heldCount],
+  ...zeros("tracking_clients", "clients_in_timeout_table"),
 ];
+
+/** The highest memory use seen so far, this reading included (INFO used_memory_peak, MEMORY STATS). */
+export function memoryPeak(e: Engine): number {
+  const s = state(e);
+  s.peakMemory = Math.max(s.peakMemory, e.host.rss());
+  return s.peakMemory;
+}
 
 const memory: Section = (e) => {
   const used = e.host.rss();
   const s = state(e);
-  s.peakMemory = Math.max(s.peakMemory, used);
+  memoryPeak(e);
   const maxmemory = e.config.num("maxmemory");
   return [
     ["used_memory", used],
@@ -233,6 +243,19 @@ const commandstats: Section = (e) => {
 const errorstats: Section = (e) =>
   [...e.stats.errors].sort(([a], [b]) => (a < b ? -1 : 1)).map(([code, n]) => [`errorstat_${code}`, `count=${n}`]);
 
+/** Per-command latency percentiles in µs, as "%.3f" of HdrHistogram values. */
+const latencystats: Section = (e) => {
+  const percentiles = infoPercentiles(e.config);
+  const out: Field[] = [];
+  for (const cmd of e.commands.all()) {
+    const h = cmd.histogram;
+    if (h === null) continue;
+    const values = percentiles.map((p) => `${percentileLabel(p)}=${(h.valueAtPercentile(p) / 1000).toFixed(3)}`);
+    out.push([`latency_percentiles_usec_${cmd.fullName}`, values.join(",")]);
+  }
+  return out;
+};
+
 const keyspace: Section = (e) =>
   e.dbs.filter((db) => db.size > 0).map((db) => [
     `db${db.id}`,
@@ -250,7 +273,7 @@ const SECTIONS: [name: string, title: string, build: Section, inDefault: boolean
   ["modules", "Modules", () => [], true],
   ["commandstats", "Commandstats", commandstats, false],
   ["errorstats", "Errorstats", errorstats, true],
-  ["latencystats", "Latencystats", () => [], false],
+  ["latencystats", "Latencystats", latencystats, false],
   ["cluster", "Cluster", () => [["cluster_enabled", 0]], true],
   ["keyspace", "Keyspace", keyspace, true],
 ];

@@ -1,0 +1,246 @@
+/**
+ * MEMORY USAGE / STATS / DOCTOR / MALLOC-STATS / PURGE / HELP.
+ *
+ * The numbers are Respite's estimates of what the JS engine holds, not
+ * allocator sizes: a key costs its string, its Map entry and, with a TTL,
+ * the expires entry; string values cost a one-byte JS string (or a
+ * Uint8Array above 256 bytes), collections report their own memoryUsage().
+ * MEMORY STATS keeps Redis's field names; totals come from the process RSS.
+ */
+import type { CommandDef } from "./table.ts";
+import type { Client } from "../server/client.ts";
+import type { Engine } from "../server/engine.ts";
+import type { Db } from "../db/db.ts";
+import { is, str } from "../util/bytes.ts";
+import { parseInteger } from "../util/number.ts";
+import { ERR } from "./args.ts";
+import { replyHelp } from "./help.ts";
+import { isString, type Value } from "../types/value.ts";
+import { memoryPeak } from "../server/info.ts";
+
+const HELP = [
+  "DOCTOR",
+  "    Return memory problems reports.",
+  "MALLOC-STATS",
+  "    Return internal statistics report from the memory allocator.",
+  "PURGE",
+  "    Attempt to purge dirty pages for reclamation by the allocator.",
+  "STATS",
+  "    Return information about the memory usage of the server.",
+  "USAGE <key> [SAMPLES <count>]",
+  "    Return memory in bytes used by <key> and its value. Nested values are",
+  "    sampled up to <count> times (default: 5, 0 means sample all).",
+];
+
+/** Header of a flat one-byte JS string (map, hash, length), as in V8 and JSC. */
+const STRING_HEADER = 16;
+/** A Uint8Array's object, its ArrayBuffer and the backing store's header. */
+const BYTES_OVERHEAD = 144;
+/** A boxed number (integers beyond the small-integer range). */
+const HEAP_NUMBER = 16;
+/** One entry of a JS Map: key, value and chain slots plus its share of the buckets. */
+const MAP_ENTRY = 32;
+const SMALL_INT = 2 ** 30;
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+function stringBytes(length: number): number {
+  return align8(STRING_HEADER + length);
+}
+
+function valueBytes(v: Value): number {
+  if (typeof v === "number") return Math.abs(v) < SMALL_INT ? 0 : HEAP_NUMBER;
+  if (typeof v === "string") return stringBytes(v.length);
+  if (v instanceof Uint8Array) return BYTES_OVERHEAD + v.length;
+  return v.memoryUsage();
+}
+
+/** What a key and its value cost, in Respite's estimate. */
+function keyMemoryUsage(db: Db, key: string, v: Value): number {
+  const ttl = db.expires.has(key) ? MAP_ENTRY + HEAP_NUMBER : 0;
+  return stringBytes(key.length) + MAP_ENTRY + valueBytes(v) + ttl;
+}
+
+function usage(c: Client, argv: Uint8Array[]): void {
+  // SAMPLES is checked as Redis checks it; every collection measures itself in full anyway.
+  for (let i = 3; i < argv.length; i++) {
+    if (!is(argv[i], "samples") || i + 1 >= argv.length) return c.error(ERR.syntax);
+    const n = parseInteger(str(argv[++i]));
+    if (n === null) return c.error(ERR.notInt);
+    if (n < 0) return c.error(ERR.syntax);
+  }
+  // Like Redis, a key past its deadline but not yet removed still counts.
+  const key = str(argv[2]);
+  const v = c.db.data.get(key);
+  if (v === undefined) return c.out.nullBulk();
+  c.out.int(keyMemoryUsage(c.db, key, v));
+}
+
+/** The figures MEMORY STATS and MEMORY DOCTOR work from. */
+function overhead(e: Engine) {
+  const total = e.host.rss();
+  const peak = Math.max(memoryPeak(e), total);
+  let clients = 0;
+  for (const c of e.clients.values()) clients += c.out.buf.length + c.conn.pendingBytes();
+  const dbs = e.dbs.filter((db) => db.size > 0).map((db) => ({
+    id: db.id,
+    main: db.size * MAP_ENTRY,
+    expires: db.expires.size * (MAP_ENTRY + HEAP_NUMBER),
+  }));
+  const keys = e.dbs.reduce((n, db) => n + db.size, 0);
+  const overheadTotal = clients + dbs.reduce((n, db) => n + db.main + db.expires, 0);
+  const net = Math.max(total, 1);
+  return { total, peak, clients, dbs, keys, overheadTotal, dataset: total - overheadTotal, net };
+}
+
+function stats(c: Client): void {
+  const m = overhead(c.engine);
+  const out = c.out;
+  const ints: Array<[string, number]> = [
+    ["peak.allocated", m.peak],
+    ["total.allocated", m.total],
+    ["startup.allocated", 0],
+    ["replication.backlog", 0],
+    ["clients.slaves", 0],
+    ["clients.normal", m.clients],
+    ["cluster.links", 0],
+    ["aof.buffer", 0],
+    ["lua.caches", 0],
+    ["functions.caches", 0],
+  ];
+  // Ratios and percentages are C floats in Redis: { f } marks them.
+  const rest: Array<[string, number | { f: number }]> = [
+    ["overhead.total", m.overheadTotal],
+    ["keys.count", m.keys],
+    ["keys.bytes-per-key", m.keys ? Math.floor(m.net / m.keys) : 0],
+    ["dataset.bytes", m.dataset],
+    ["dataset.percentage", { f: (m.dataset * 100) / m.net }],
+    ["peak.percentage", { f: (m.total * 100) / Math.max(m.peak, 1) }],
+    ["allocator.allocated", m.total],
+    ["allocator.active", m.total],
+    ["allocator.resident", m.total],
+    ["allocator-fragmentation.ratio", { f: 1 }],
+    ["allocator-fragmentation.bytes", 0],
+    ["allocator-rss.ratio", { f: 1 }],
+    ["allocator-rss.bytes", 0],
+    ["rss-overhead.ratio", { f: 1 }],
+    ["rss-overhead.bytes", 0],
+    ["fragmentation", { f: 1 }],
+    ["fragmentation.bytes", 0],
+  ];
+  out.map(ints.length + m.dbs.length + rest.length);
+  for (const [name, n] of ints) {
+    out.bulkStr(name);
+    out.int(n);
+  }
+  for (const db of m.dbs) {
+    out.bulkStr(`db.${db.id}`);
+    out.map(3);
+    out.bulkStr("overhead.hashtable.main");
+    out.int(db.main);
+    out.bulkStr("overhead.hashtable.expires");
+    out.int(db.expires);
+    out.bulkStr("overhead.hashtable.slot-to-keys");
+    out.int(0);
+  }
+  for (const [name, v] of rest) {
+    out.bulkStr(name);
+    if (typeof v === "number") out.int(v);
+    else out.double(Math.fround(v.f));
+  }
+}
+
+const EMPTY_REPORT =
+  "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
+const HEALTHY_REPORT = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n";
+const PEAK_ISSUE =
+  " * Peak memory: In the past this instance used more than 150% the memory that is currently using. The allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the Redis instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the Redis instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the instance.\n\n";
+const CLIENT_BUFFERS_ISSUE =
+  " * Big client buffers: The clients output buffers in this instance are greater than 200K per client (on average). This may result from different causes, like Pub/Sub clients subscribed to channels bot not receiving data fast enough, so that data piles on the Redis instance output buffer, or clients sending commands with large replies or very large sequences of commands in the same pipeline. Please use the CLIENT LIST command in order to investigate the issue if it causes problems in your instance, or to understand better why certain clients are using a big amount of memory.\n\n";
+
+/** Redis's MEMORY DOCTOR checks that apply to Respite's figures (no allocator, replicas or scripts). */
+function doctor(c: Client): void {
+  const m = overhead(c.engine);
+  if (m.total < 5 * 1024 * 1024) return c.out.verbatim(EMPTY_REPORT);
+  const issues: string[] = [];
+  if (m.peak / m.total > 1.5) issues.push(PEAK_ISSUE);
+  if (m.clients / Math.max(c.engine.clients.size, 1) > 200 * 1024) issues.push(CLIENT_BUFFERS_ISSUE);
+  if (issues.length === 0) return c.out.verbatim(HEALTHY_REPORT);
+  c.out.verbatim(
+    "Sam, I detected a few issues in this Redis instance memory implants:\n\n" + issues.join("") +
+      "I'm here to keep you safe, Sam. I want to help you.\n",
+  );
+}
+
+const common = { group: "server", since: "4.0.0" };
+const SHARDS = "request_policy:all_shards response_policy:special";
+
+export const memoryCommands: CommandDef[] = [
+  {
+    ...common,
+    name: "memory",
+    arity: -2,
+    flags: "",
+    summary: "A container for memory diagnostics commands",
+    complexity: "Depends on subcommand.",
+    subcommands: [
+      {
+        ...common,
+        name: "usage",
+        arity: -3,
+        flags: "readonly",
+        keys: [2, 2, 1],
+        keySpec: "RO",
+        summary: "Estimate the memory usage of a key",
+        complexity: "O(N) where N is the number of samples.",
+        run: usage,
+      },
+      {
+        ...common,
+        name: "stats",
+        arity: 2,
+        flags: "",
+        tips: `nondeterministic_output ${SHARDS}`,
+        summary: "Show memory usage details",
+        run: stats,
+      },
+      {
+        ...common,
+        name: "doctor",
+        arity: 2,
+        flags: "",
+        tips: `nondeterministic_output ${SHARDS}`,
+        summary: "Outputs memory problems report",
+        run: doctor,
+      },
+      {
+        ...common,
+        name: "malloc-stats",
+        arity: 2,
+        flags: "",
+        tips: `nondeterministic_output ${SHARDS}`,
+        summary: "Show allocator internal stats",
+        complexity: "Depends on how much memory is allocated, could be slow",
+        run: (c) => c.out.verbatim("Stats not supported for the current allocator"),
+      },
+      {
+        ...common,
+        name: "purge",
+        arity: 2,
+        flags: "",
+        tips: "request_policy:all_shards response_policy:all_succeeded",
+        summary: "Ask the allocator to release memory",
+        complexity: "Depends on how much memory is allocated, could be slow",
+        run: (c) => c.out.ok(),
+      },
+      {
+        ...common,
+        name: "help",
+        arity: 2,
+        flags: "loading stale",
+        summary: "Show helpful text about the different subcommands",
+        run: (c) => replyHelp(c, "memory", HELP),
+      },
+    ],
+  },
+];
