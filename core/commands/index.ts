@@ -2,6 +2,7 @@
 import type { CommandDef } from "./table.ts";
 import { connectionCommands } from "./connection.ts";
 import { stringCommands } from "./strings.ts";
+import { transactionCommands } from "./transactions.ts";
 import { serverCommands } from "./server.ts";
 import { configCommands } from "./config.ts";
 import { clientCommands } from "./client.ts";
@@ -30,6 +31,7 @@ import { memoryCommands } from "./memory.ts";
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
   ...stringCommands,
+  ...transactionCommands,
   ...serverCommands,
   ...configCommands,
   ...clientCommands,
