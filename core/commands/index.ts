@@ -27,6 +27,7 @@ import { monitorCommands } from "./monitor.ts";
 import { slowlogCommands } from "./slowlog.ts";
 import { latencyCommands } from "./latency.ts";
 import { memoryCommands } from "./memory.ts";
+import { scriptingCommands } from "./scripting.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -56,4 +57,5 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...slowlogCommands,
   ...latencyCommands,
   ...memoryCommands,
+  ...scriptingCommands,
 ];

@@ -44,6 +44,8 @@ export class Client {
   watchDirty = false;
   /** True while EXEC runs the queue: blocking commands must not block. */
   inExec = false;
+  /** A script this client started is suspended past busy-reply-threshold: its further input waits. */
+  inBusyScript = false;
   /** What the client waits for while a blocking command holds it (see blocking.ts), else null. */
   blocked: BlockState | null = null;
   /** A command held by CLIENT PAUSE (see pause.ts), run when the pause ends; input after it waits in the parser. */

@@ -90,6 +90,8 @@ export class Engine implements KeyspaceObserver {
   private logLevel = 2;
   private logSink: (line: string) => void;
   private requirePass = "";
+  /** While a long script is suspended (see core/scripting/runner.ts): the BUSY error other clients get. */
+  busyError: string | null = null;
   /** Called by SHUTDOWN and signals once the engine has stopped. */
   onShutdown: (code: number) => void = () => {};
   /** Which db the next active expire cycle starts with. */
@@ -209,7 +211,7 @@ export class Engine implements KeyspaceObserver {
 
   /** Runs every complete command buffered for a client, until it blocks, and sends the replies. */
   processInput(c: Client): void {
-    while (c.blocked === null && c.postponed === null) {
+    while (c.blocked === null && c.postponed === null && !c.inBusyScript) {
       let argv: Uint8Array[] | null;
       try {
         argv = c.parser.next();
@@ -285,6 +287,10 @@ export class Engine implements KeyspaceObserver {
     if (c.monitor && (cmd.flags.has("write") || cmd.flags.has("readonly") || cmd.flags.has("may_replicate"))) {
       cmd.rejectedCalls++;
       return this.reject(c, "ERR Replica can't interact with the keyspace");
+    }
+    if (this.busyError !== null && !cmd.flags.has("allow_busy")) {
+      cmd.rejectedCalls++;
+      return this.reject(c, this.busyError);
     }
     if (this.pause.mode !== null && this.pause.holds(c, cmd)) return this.pause.hold(c, cmd, argv);
     if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
@@ -407,7 +413,8 @@ export class Engine implements KeyspaceObserver {
   private cron(): void {
     this.now = this.clock.now();
     // Keys do not expire in the background while clients are paused, as in Redis.
-    if (this.activeExpire && this.pause.mode === null) activeExpireCycle(this);
+    // A suspended script still owns the keyspace: nothing may expire under it.
+    if (this.activeExpire && this.pause.mode === null && this.busyError === null) activeExpireCycle(this);
     this.stats.sample(this.now);
     this.closeIdleClients();
   }

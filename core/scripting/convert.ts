@@ -1,0 +1,264 @@
+/**
+ * Conversions between Redis replies and Lua values, as Redis documents
+ * them: a command's RESP2/RESP3 reply becomes a Lua value for redis.call,
+ * and a script's Lua result becomes the reply its caller gets.
+ */
+import { lua, luaBytes, type LuaState } from "./lua.ts";
+import type { Client } from "../server/client.ts";
+import { str } from "../util/bytes.ts";
+
+const CR = 13;
+
+function lineEnd(buf: Uint8Array, pos: number): number {
+  while (buf[pos] !== CR) pos++;
+  return pos;
+}
+
+function setField(L: LuaState, name: string, push: () => void): void {
+  lua.lua_createtable(L, 0, 1);
+  push();
+  lua.lua_setfield(L, -2, luaBytes(name));
+}
+
+/**
+ * Splits "-CODE message" as Redis's luaPushError does: a message without a
+ * leading '-' gets the ERR code; the text is trimmed of CR/LF.
+ */
+export function errorText(raw: string): string {
+  let code = "ERR";
+  let msg = raw;
+  if (raw.charCodeAt(0) === 45) {
+    const sp = raw.indexOf(" ");
+    if (sp < 0) msg = raw.slice(1);
+    else {
+      code = raw.slice(1, sp);
+      msg = raw.slice(sp + 1);
+    }
+  }
+  return code + " " + msg.replace(/^[\r\n]+|[\r\n]+$/g, "");
+}
+
+/** Pushes Redis's error table {err=...}; `fromCommand` marks errors already counted in errorstats. */
+export function pushErrorTable(L: LuaState, raw: string, fromCommand = false): void {
+  lua.lua_createtable(L, 0, 2);
+  lua.lua_pushstring(L, luaBytes(errorText(raw)));
+  lua.lua_setfield(L, -2, luaBytes("err"));
+  if (fromCommand) {
+    lua.lua_pushboolean(L, true);
+    lua.lua_setfield(L, -2, luaBytes("ignore_error_stats_update"));
+  }
+}
+
+function parseDoubleReply(s: string): number {
+  if (s === "inf") return Infinity;
+  if (s === "-inf") return -Infinity;
+  if (s === "nan" || s === "-nan") return NaN;
+  return Number(s);
+}
+
+/** Pushes the reply at buf[pos] as a Lua value; returns where it ends. */
+export function pushReply(L: LuaState, buf: Uint8Array, pos: number): number {
+  const type = buf[pos];
+  const end = lineEnd(buf, pos + 1);
+  const line = str(buf.subarray(pos + 1, end));
+  let next = end + 2;
+  lua.lua_checkstack(L, 4);
+  switch (type) {
+    case 43: // + status
+      setField(L, "ok", () => lua.lua_pushstring(L, luaBytes(line)));
+      break;
+    case 45: // - error
+      pushErrorTable(L, "-" + line, true);
+      break;
+    case 58: // : integer; a double, as every Lua 5.1 number
+      lua.lua_pushnumber(L, Number(line));
+      break;
+    case 36: { // $ bulk
+      const n = Number(line);
+      if (n < 0) lua.lua_pushboolean(L, false);
+      else {
+        lua.lua_pushstring(L, buf.slice(next, next + n));
+        next += n + 2;
+      }
+      break;
+    }
+    case 42: // * array
+    case 62: { // > push
+      const n = Number(line);
+      if (n < 0) {
+        lua.lua_pushboolean(L, false);
+        break;
+      }
+      lua.lua_createtable(L, n, 0);
+      for (let i = 1; i <= n; i++) {
+        next = pushReply(L, buf, next);
+        lua.lua_rawseti(L, -2, i);
+      }
+      break;
+    }
+    case 37: // % map
+    case 126: { // ~ set
+      const n = Number(line);
+      const isMap = type === 37;
+      lua.lua_createtable(L, 0, 1);
+      lua.lua_createtable(L, 0, n);
+      for (let i = 0; i < n; i++) {
+        next = pushReply(L, buf, next);
+        if (isMap) next = pushReply(L, buf, next);
+        else lua.lua_pushboolean(L, true);
+        lua.lua_rawset(L, -3);
+      }
+      lua.lua_setfield(L, -2, luaBytes(isMap ? "map" : "set"));
+      break;
+    }
+    case 95: // _ null
+      lua.lua_pushnil(L);
+      break;
+    case 35: // # boolean
+      lua.lua_pushboolean(L, line === "t");
+      break;
+    case 44: // , double
+      setField(L, "double", () => lua.lua_pushnumber(L, parseDoubleReply(line)));
+      break;
+    case 40: // ( big number
+      setField(L, "big_number", () => lua.lua_pushstring(L, luaBytes(line)));
+      break;
+    case 61: { // = verbatim
+      const n = Number(line);
+      const body = buf.subarray(next, next + n);
+      next += n + 2;
+      setField(L, "verbatim_string", () => {
+        lua.lua_createtable(L, 0, 2);
+        lua.lua_pushstring(L, body.slice(0, 3));
+        lua.lua_setfield(L, -2, luaBytes("format"));
+        lua.lua_pushstring(L, body.slice(4));
+        lua.lua_setfield(L, -2, luaBytes("string"));
+      });
+      break;
+    }
+    default:
+      lua.lua_pushnil(L);
+  }
+  return next;
+}
+
+/** The string field `name` of the table at idx, or null. */
+function stringField(L: LuaState, idx: number, name: string): string | null {
+  lua.lua_getfield(L, idx, luaBytes(name));
+  const s = lua.lua_type(L, -1) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, -1)) : null;
+  lua.lua_pop(L, 1);
+  return s;
+}
+
+/** Whether the table at idx has a field `name` of Lua type `type`; if so it is left pushed. */
+function pushFieldOfType(L: LuaState, idx: number, name: string, type: number): boolean {
+  lua.lua_getfield(L, idx, luaBytes(name));
+  if (lua.lua_type(L, -1) === type) return true;
+  lua.lua_pop(L, 1);
+  return false;
+}
+
+const oneLine = (s: string) => s.replace(/[\r\n]/g, " ");
+
+/** Lua number to reply integer: C's (long long) cast truncates toward zero. */
+function luaInteger(n: number): number | bigint {
+  if (Number.isSafeInteger(n)) return n;
+  if (!Number.isFinite(n)) return -(2n ** 63n);
+  const t = Math.trunc(n);
+  return Number.isSafeInteger(t) ? t : BigInt(t);
+}
+
+/**
+ * Writes the Lua value at idx as the reply to c (Redis's luaReplyToRedisReply).
+ * `scriptResp` is the protocol the script chose with redis.setresp: it
+ * decides what booleans become.
+ */
+export function writeLuaValue(c: Client, L: LuaState, idx: number, scriptResp: 2 | 3): void {
+  const out = c.out;
+  idx = lua.lua_absindex(L, idx);
+  switch (lua.lua_type(L, idx)) {
+    case lua.LUA_TSTRING:
+      return out.bulk(lua.lua_tolstring(L, idx));
+    case lua.LUA_TBOOLEAN: {
+      const b = lua.lua_toboolean(L, idx);
+      if (scriptResp === 3) return out.bool(b);
+      return b ? out.int(1) : out.nullBulk();
+    }
+    case lua.LUA_TNUMBER:
+      return out.int(luaInteger(lua.lua_tonumber(L, idx)));
+    case lua.LUA_TTABLE:
+      return writeLuaTable(c, L, idx, scriptResp);
+    default:
+      return out.nullBulk();
+  }
+}
+
+function writeLuaTable(c: Client, L: LuaState, idx: number, scriptResp: 2 | 3): void {
+  const out = c.out;
+  lua.lua_checkstack(L, 8);
+  const err = stringField(L, idx, "err");
+  if (err !== null) {
+    lua.lua_getfield(L, idx, luaBytes("ignore_error_stats_update"));
+    const counted = !lua.lua_toboolean(L, -1);
+    lua.lua_pop(L, 1);
+    return counted ? c.error(err) : out.error(err);
+  }
+  const ok = stringField(L, idx, "ok");
+  if (ok !== null) return out.simple(oneLine(ok));
+  if (pushFieldOfType(L, idx, "double", lua.LUA_TNUMBER)) {
+    const d = lua.lua_tonumber(L, -1);
+    lua.lua_pop(L, 1);
+    return out.double(d);
+  }
+  const big = stringField(L, idx, "big_number");
+  if (big !== null) return out.bigNumber(oneLine(big));
+  if (pushFieldOfType(L, idx, "map", lua.LUA_TTABLE)) {
+    writePairs(c, L, scriptResp, true);
+    return lua.lua_pop(L, 1);
+  }
+  if (pushFieldOfType(L, idx, "set", lua.LUA_TTABLE)) {
+    writePairs(c, L, scriptResp, false);
+    return lua.lua_pop(L, 1);
+  }
+  if (pushFieldOfType(L, idx, "verbatim_string", lua.LUA_TTABLE)) {
+    const format = stringField(L, -1, "format");
+    lua.lua_getfield(L, -1, luaBytes("string"));
+    const text = lua.lua_type(L, -1) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, -1)) : null;
+    lua.lua_pop(L, 2);
+    if (format !== null && text !== null) return out.verbatim(text, format);
+  }
+  // An array: elements 1..n up to the first nil.
+  let n = 0;
+  while (lua.lua_rawgeti(L, idx, n + 1) !== lua.LUA_TNIL) {
+    lua.lua_pop(L, 1);
+    n++;
+  }
+  lua.lua_pop(L, 1);
+  out.array(n);
+  for (let i = 1; i <= n; i++) {
+    lua.lua_rawgeti(L, idx, i);
+    writeLuaValue(c, L, -1, scriptResp);
+    lua.lua_pop(L, 1);
+  }
+}
+
+/** Writes the table on top of the stack as a map (key and value) or a set (keys). */
+function writePairs(c: Client, L: LuaState, scriptResp: 2 | 3, isMap: boolean): void {
+  const t = lua.lua_absindex(L, -1);
+  let n = 0;
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, t) !== 0) {
+    n++;
+    lua.lua_pop(L, 1);
+  }
+  if (isMap) c.out.map(n);
+  else c.out.set(n);
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, t) !== 0) {
+    lua.lua_pushvalue(L, -2);
+    writeLuaValue(c, L, -1, scriptResp);
+    lua.lua_pop(L, 1);
+    if (isMap) writeLuaValue(c, L, -1, scriptResp);
+    lua.lua_pop(L, 1);
+  }
+}

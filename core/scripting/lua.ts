@@ -1,0 +1,63 @@
+/**
+ * The Lua VM: fengari (Lua 5.3 in plain JS, synchronous, no WebAssembly to
+ * load), adjusted towards the Lua 5.1 that Redis embeds: every number is a
+ * double, as in 5.1 (numerals and string conversions give floats, so
+ * arithmetic cannot wrap at fengari's 32-bit integers), and numbers print
+ * as 5.1's "%.14g" (10/2 is "5", not 5.3's "5.0").
+ */
+import internals from "./fengari.cjs";
+
+const { fengari, lobject, lstring } = internals;
+
+export const { lua, lauxlib, lualib } = fengari;
+// deno-lint-ignore no-explicit-any
+export type LuaState = any;
+
+/** C's printf("%.14g"), which Lua 5.1 uses for tostring and concatenation. */
+export function formatG14(n: number): string {
+  if (Number.isNaN(n)) return "-nan"; // x86 makes 0/0 a negative NaN, which Redis prints so
+  if (n === Infinity) return "inf";
+  if (n === -Infinity) return "-inf";
+  if (n === 0) return Object.is(n, -0) ? "-0" : "0";
+  const [mant, expText] = n.toExponential(13).split("e");
+  const exp = Number(expText);
+  if (exp < -4 || exp >= 14) {
+    const abs = Math.abs(exp);
+    return trimZeros(mant) + "e" + (exp < 0 ? "-" : "+") + (abs < 10 ? "0" : "") + abs;
+  }
+  return trimZeros(n.toFixed(13 - exp));
+}
+
+function trimZeros(s: string): string {
+  if (s.indexOf(".") < 0) return s;
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48) end--;
+  if (s.charCodeAt(end - 1) === 46) end--;
+  return s.slice(0, end);
+}
+
+/** Binary string (one char per byte) to a Lua string. */
+export function luaBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+let patched = false;
+
+/** Installs the 5.1 number behaviour into fengari's shared internals (once per process). */
+export function patchNumbers(): void {
+  if (patched) return;
+  patched = true;
+  const str2num = lobject.luaO_str2num;
+  // deno-lint-ignore no-explicit-any
+  lobject.luaO_str2num = (s: Uint8Array, o: any) => {
+    const used = str2num(s, o);
+    if (used !== 0 && o.ttisinteger()) o.setfltvalue(o.value);
+    return used;
+  };
+  // deno-lint-ignore no-explicit-any
+  lobject.luaO_tostring = (L: LuaState, obj: any) => {
+    obj.setsvalue(lstring.luaS_bless(L, luaBytes(formatG14(Number(obj.value)))));
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * One Lua state per engine, set up as Redis sets up its own: the standard
+ * libraries with Lua 5.1's names (prelude.ts), the redis, bit, cjson,
+ * cmsgpack and struct libraries, and sealed globals: reading a missing
+ * global or writing any global is an error. Scripts run as coroutines so
+ * that a count hook can suspend a long one (see runner.ts).
+ */
+import { lauxlib, lua, luaBytes, type LuaState, lualib, patchNumbers } from "./lua.ts";
+import { PRELUDE } from "./prelude.ts";
+import { str } from "../util/bytes.ts";
+import { openDataLibraries } from "./libs.ts";
+
+/** How often (in VM instructions) the count hook runs. */
+const HOOK_EVERY = 10_000;
+
+export type JsFunction = (L: LuaState) => number;
+
+export interface RunOutcome {
+  status: "ok" | "error" | "yield";
+}
+
+/** Where a script error was raised: Redis reports the innermost Lua frame. */
+export interface ErrorPlace {
+  source: string;
+  line: number;
+}
+
+export class LuaVm {
+  readonly L: LuaState;
+  /** Registry reference of the real globals table (the sealed proxy's backing store). */
+  private readonly realGlobals: number;
+
+  constructor(onHook: (L: LuaState) => void) {
+    patchNumbers();
+    const L = (this.L = lauxlib.luaL_newstate());
+    lualib.luaL_openlibs(L);
+    this.mustRun(PRELUDE, "=prelude");
+    openDataLibraries(this);
+    lua.lua_pushglobaltable(L);
+    this.realGlobals = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    lua.lua_sethook(L, (L: LuaState) => onHook(L), lua.LUA_MASKCOUNT, HOOK_EVERY);
+  }
+
+  /** Runs trusted setup code; a failure is a bug. */
+  mustRun(code: string, name: string): void {
+    if (lauxlib.luaL_loadbuffer(this.L, luaBytes(code), null, luaBytes(name)) !== lua.LUA_OK ||
+      lua.lua_pcall(this.L, 0, 0, 0) !== lua.LUA_OK) {
+      throw new Error(`Lua setup failed: ${str(lua.lua_tolstring(this.L, -1))}`);
+    }
+  }
+
+  /** Sets a table of functions and constants as global `name` (or fills the existing one). */
+  defineLibrary(name: string, functions: Record<string, JsFunction>, constants: Record<string, string | number> = {}): void {
+    const L = this.L;
+    if (lua.lua_getglobal(L, luaBytes(name)) !== lua.LUA_TTABLE) {
+      lua.lua_pop(L, 1);
+      lua.lua_newtable(L);
+    }
+    for (const [k, f] of Object.entries(functions)) {
+      lua.lua_pushjsfunction(L, f);
+      lua.lua_setfield(L, -2, luaBytes(k));
+    }
+    for (const [k, v] of Object.entries(constants)) {
+      if (typeof v === "number") lua.lua_pushnumber(L, v);
+      else lua.lua_pushstring(L, luaBytes(v));
+      lua.lua_setfield(L, -2, luaBytes(k));
+    }
+    lua.lua_setglobal(L, luaBytes(name));
+  }
+
+  /**
+   * Seals the globals: chunks compiled from now on see an empty proxy whose
+   * reads fall through to the real table (a missing name is an error) and
+   * whose writes fail, as with Redis 7.0's read-only globals.
+   */
+  seal(): void {
+    const L = this.L;
+    lua.lua_newtable(L); // the proxy
+    lua.lua_newtable(L); // its metatable
+    lua.lua_pushjsfunction(L, (L: LuaState) => {
+      const name = lua.lua_type(L, 2) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, 2)) : "?";
+      this.pushRealGlobals(L);
+      lua.lua_pushvalue(L, 2);
+      if (lua.lua_rawget(L, -2) === lua.LUA_TNIL) {
+        return this.raise(L, `Script attempted to access nonexistent global variable '${name}'`);
+      }
+      return 1;
+    });
+    lua.lua_setfield(L, -2, luaBytes("__index"));
+    lua.lua_pushjsfunction(L, (L: LuaState) => this.raise(L, "Attempt to modify a readonly table"));
+    lua.lua_setfield(L, -2, luaBytes("__newindex"));
+    lua.lua_setmetatable(L, -2);
+    this.pushRealGlobals();
+    lua.lua_pushvalue(L, -2);
+    lua.lua_setfield(L, -2, luaBytes("_G"));
+    lua.lua_pop(L, 1);
+    lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+  }
+
+  pushRealGlobals(L: LuaState = this.L): void {
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.realGlobals);
+  }
+
+  /** Sets a global in the real table, past the seal (KEYS, ARGV). */
+  setGlobal(name: string, values: Uint8Array[]): void {
+    const L = this.L;
+    this.pushRealGlobals();
+    lua.lua_createtable(L, values.length, 0);
+    for (let i = 0; i < values.length; i++) {
+      lua.lua_pushstring(L, values[i]);
+      lua.lua_rawseti(L, -2, i + 1);
+    }
+    lua.lua_setfield(L, -2, luaBytes(name));
+    lua.lua_pop(L, 1);
+  }
+
+  /** Raises a Lua error with the caller's position, as luaL_error does. */
+  raise(L: LuaState, msg: string): never {
+    lauxlib.luaL_where(L, 1);
+    lua.lua_pushstring(L, luaBytes(msg));
+    lua.lua_concat(L, 2);
+    return lua.lua_error(L);
+  }
+
+  /** Compiles code; returns a registry reference to the function, or the compile error text. */
+  compile(code: Uint8Array, chunkName: string): number | string {
+    const L = this.L;
+    if (lauxlib.luaL_loadbuffer(L, code, code.length, luaBytes(chunkName)) !== lua.LUA_OK) {
+      const err = str(lua.lua_tolstring(L, -1));
+      lua.lua_pop(L, 1);
+      return err;
+    }
+    return lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+  }
+
+  release(ref: number): void {
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
+  }
+
+  /** A new coroutine about to call the function `ref` with the given string-table arguments. */
+  thread(ref: number, tableArgs: Uint8Array[][] = []): LuaState {
+    const L = this.L;
+    const co = lua.lua_newthread(L);
+    lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
+    for (const values of tableArgs) {
+      lua.lua_createtable(co, values.length, 0);
+      for (let i = 0; i < values.length; i++) {
+        lua.lua_pushstring(co, values[i]);
+        lua.lua_rawseti(co, -2, i + 1);
+      }
+    }
+    return co;
+  }
+
+  /** Runs a coroutine until it returns, fails or yields from the hook. */
+  resume(co: LuaState): RunOutcome["status"] {
+    const nargs = lua.lua_status(co) === lua.LUA_YIELD ? 0 : lua.lua_gettop(co) - 1;
+    const status = lua.lua_resume(co, this.L, nargs);
+    if (status === lua.LUA_OK) return "ok";
+    if (status === lua.LUA_YIELD) return "yield";
+    return "error";
+  }
+
+  /** Drops a finished coroutine (it sits on the main stack to stay alive). */
+  dropThread(co: LuaState): void {
+    const L = this.L;
+    for (let i = lua.lua_gettop(L); i >= 1; i--) {
+      if (lua.lua_tothread(L, i) === co) {
+        lua.lua_remove(L, i);
+        return;
+      }
+    }
+  }
+
+  /** The innermost Lua frame of a failed coroutine, skipping the JS function that raised. */
+  errorPlace(co: LuaState): ErrorPlace | null {
+    const ar = new lua.lua_Debug();
+    for (let level = 0; level < 2; level++) {
+      if (!lua.lua_getstack(co, level, ar)) return null;
+      lua.lua_getinfo(co, luaBytes("Sl"), ar);
+      const what = typeof ar.what === "string" ? ar.what : str(ar.what);
+      if (what !== "C" && what !== "J") return { source: typeof ar.source === "string" ? ar.source : str(ar.source), line: ar.currentline };
+    }
+    return null;
+  }
+}
