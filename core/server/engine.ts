@@ -245,6 +245,25 @@ export class Engine implements KeyspaceObserver {
     this.now = this.clock.now();
     c.lastInteraction = this.now;
     const replyStart = c.out.pos;
+    const cmd = this.admit(c, argv);
+    if (cmd === null) return this.applyReplyMode(c, replyStart);
+    if (this.pause.mode !== null && this.pause.holds(c, cmd)) return this.pause.hold(c, cmd, argv);
+    if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
+      c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
+      c.out.raw(CONST.queued);
+      return this.applyReplyMode(c, replyStart);
+    }
+    this.call(c, cmd, argv);
+    c.lastInteraction = this.now;
+    this.blocking.serveReady();
+    this.applyReplyMode(c, replyStart);
+  }
+
+  /**
+   * Redis's checks before a command may run or be queued, in Redis's order.
+   * Returns the command, or null after replying with the refusal.
+   */
+  private admit(c: Client, argv: Uint8Array[]): Command | null {
     let cmd = this.commands.find(argv[0]);
     if (cmd === undefined) return this.reject(c, unknownCommandError(str(argv[0]), argv));
     if (cmd.subcommands && argv.length >= 2) {
@@ -281,8 +300,7 @@ export class Engine implements KeyspaceObserver {
     if (c.pubsub !== null && c.resp === 2 && !SUBSCRIBED_CONTEXT_COMMANDS.has(cmd.name)) {
       cmd.rejectedCalls++;
       const msg = subscribedContextError(cmd.fullName);
-      this.reject(c, cmd.name === "exec" ? `EXECABORT Transaction discarded because of: ${msg.slice(4)}` : msg);
-      return this.applyReplyMode(c, replyStart);
+      return this.reject(c, cmd.name === "exec" ? `EXECABORT Transaction discarded because of: ${msg.slice(4)}` : msg);
     }
     if (c.monitor && (cmd.flags.has("write") || cmd.flags.has("readonly") || cmd.flags.has("may_replicate"))) {
       cmd.rejectedCalls++;
@@ -292,16 +310,7 @@ export class Engine implements KeyspaceObserver {
       cmd.rejectedCalls++;
       return this.reject(c, this.busyError);
     }
-    if (this.pause.mode !== null && this.pause.holds(c, cmd)) return this.pause.hold(c, cmd, argv);
-    if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
-      c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
-      c.out.raw(CONST.queued);
-      return this.applyReplyMode(c, replyStart);
-    }
-    this.call(c, cmd, argv);
-    c.lastInteraction = this.now;
-    this.blocking.serveReady();
-    this.applyReplyMode(c, replyStart);
+    return cmd;
   }
 
   /** Runs a command that passed every check: the inner path EXEC uses for queued commands. */
@@ -335,11 +344,12 @@ export class Engine implements KeyspaceObserver {
     this.stats.commandsProcessed++;
   }
 
-  private reject(c: Client, msg: string): void {
+  private reject(c: Client, msg: string): null {
     // A command refused while queueing dooms the transaction (EXECABORT).
     if (c.multi !== null) c.multiError = true;
     this.stats.rejectedCalls++;
     this.replyError(c, msg);
+    return null;
   }
 
   /** Writes an error reply and counts it in errorstats. */
