@@ -109,7 +109,10 @@ export async function startRespite(runtime: Runtime, extra: string[] = []): Prom
   const port = await freePort();
   const [cmd, base] = respiteCommand(runtime);
   const file = extra.length && !extra[0].startsWith("-") ? extra.slice(0, 1) : [];
-  const args = [...base, ...file, "--port", String(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", ...extra.slice(file.length)];
+  // The gateway stays off unless a test asks for it, so parallel servers never race for port 8080.
+  const gateway = extra.includes("--gateway-port") ? [] : ["--gateway", "no"];
+  const args = [...base, ...file, "--port", String(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", ...gateway,
+    ...extra.slice(file.length)];
   const i = extra.indexOf("--unixsocket");
   return launch(cmd, args, port, i >= 0 ? extra[i + 1] : undefined);
 }
