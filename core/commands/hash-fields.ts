@@ -10,7 +10,7 @@ import type { Client } from "../server/client.ts";
 import { is, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { ERR } from "./args.ts";
-import { readHash, writableHash } from "./hashes.ts";
+import { fieldsRemoved, hashWritten, readHash, writableHash } from "./hashes.ts";
 import { fail } from "./collection-args.ts";
 import { watchFieldDeadlines } from "../types/hash-expiry.ts";
 
@@ -78,20 +78,23 @@ const hexpire = (unit: "s" | "ms", absolute: boolean): Handler => (c, argv) => {
   if (h === undefined) return replyCodes(c, fields.map(() => NO_FIELD));
   const now = c.engine.now;
   let changed = false;
+  let deleted = false;
   const codes = fields.map((field) => {
     if (!h.has(field)) return NO_FIELD;
     if (!allowed(cond, h.deadline(field), at)) return 0;
-    changed = true;
     if (at <= now) {
       h.delete(field);
+      deleted = true;
       return 2;
     }
     h.setDeadline(field, at);
+    changed = true;
     return 1;
   });
-  if (h.size === 0) c.db.delete(key);
-  else if (h.hasDeadlines) watchFieldDeadlines(c.db, key);
-  if (changed) c.engine.keyWritten(c.db, key);
+  if (h.size > 0 && h.hasDeadlines) watchFieldDeadlines(c.db, key);
+  // A deadline already past expires its fields at once: one hexpired event, as when they expire later.
+  if (deleted) fieldsRemoved(c, key, h, "hexpired");
+  else if (changed) hashWritten(c, key, "hexpire");
   replyCodes(c, codes);
 };
 
@@ -122,7 +125,7 @@ const hpersist: Handler = (c, argv) => {
     changed = true;
     return 1;
   }));
-  if (changed) c.engine.keyWritten(c.db, key);
+  if (changed) hashWritten(c, key, "hpersist");
 };
 
 const base = { keys: [1, 1, 1] as [number, number, number], acl: "hash", group: "hash", since: "7.4.0" };

@@ -56,13 +56,29 @@ function hashToFill(c: Client, key: string): HashValue | null {
   return created;
 }
 
+/** A write to the hash at key, announced as Redis names it (hset for HSETNX and HMSET too). */
+export function hashWritten(c: Client, key: string, event: string): void {
+  c.engine.notify(c.db, event, key, "h");
+  c.engine.keyWritten(c.db, key);
+}
+
+/** After fields left the hash through `event`: an emptied hash deletes its key, with Redis's del event after it. */
+export function fieldsRemoved(c: Client, key: string, h: HashValue, event: string): void {
+  c.engine.notify(c.db, event, key, "h");
+  if (h.size === 0) {
+    c.db.delete(key);
+    c.engine.notify(c.db, "del", key, "g");
+  }
+  c.engine.keyWritten(c.db, key);
+}
+
 const hset = (replyOk: boolean): Handler => (c, argv) => {
   if (argv.length % 2 === 1) return c.error(`ERR wrong number of arguments for '${replyOk ? "hmset" : "hset"}' command`);
   const key = str(argv[1]);
   const h = hashToFill(c, key);
   if (h === null) return;
   const added = h.setPairs(argv, 2, hashLimits(c));
-  c.engine.keyWritten(c.db, key);
+  hashWritten(c, key, "hset");
   if (replyOk) c.out.ok();
   else c.out.int(added);
 };
@@ -74,7 +90,7 @@ const hsetnx: Handler = (c, argv) => {
   const field = str(argv[2]);
   if (h.has(field)) return c.out.int(0);
   h.set(field, argv[3], hashLimits(c));
-  c.engine.keyWritten(c.db, key);
+  hashWritten(c, key, "hset");
   c.out.int(1);
 };
 
@@ -104,8 +120,7 @@ const hdel: Handler = (c, argv) => {
   let removed = 0;
   if (h !== undefined) {
     for (let i = 2; i < argv.length && h.size > 0; i++) if (h.delete(str(argv[i]))) removed++;
-    if (h.size === 0) c.db.delete(key);
-    if (removed > 0) c.engine.keyWritten(c.db, key);
+    if (removed > 0) fieldsRemoved(c, key, h, "hdel");
   }
   c.out.int(removed);
 };
@@ -150,7 +165,7 @@ const hincrby: Handler = (c, argv) => {
   const sum = value + incr;
   if (sum > MAX_INT64 || sum < MIN_INT64) return c.error(ERR.overflow);
   h.set(field, String(sum), hashLimits(c));
-  c.engine.keyWritten(c.db, key);
+  hashWritten(c, key, "hincrby");
   c.out.int(sum);
 };
 
@@ -173,7 +188,7 @@ const hincrbyfloat: Handler = (c, argv) => {
   if (sum === null || sum.inf) return c.error("ERR increment would produce NaN or Infinity");
   const text = formatLongDouble(sum);
   h.set(field, text, hashLimits(c));
-  c.engine.keyWritten(c.db, key);
+  hashWritten(c, key, "hincrbyfloat");
   c.out.bulkStr(text);
 };
 

@@ -10,7 +10,7 @@ import type { Client } from "../server/client.ts";
 import { str } from "../util/bytes.ts";
 import { parseTimeout } from "../server/blocking.ts";
 import { isList, type ListValue } from "../types/list.ts";
-import { firstList, MOVE_KEY_SPECS, moveElement, mpopInto, mpopKeys, parseMpop, sideArg } from "./lists.ts";
+import { afterRemoval, firstList, MOVE_KEY_SPECS, moveElement, mpopInto, mpopKeys, parseMpop, popEvent, sideArg } from "./lists.ts";
 
 /** The list at key when it has elements, the condition for serving a client blocked on it; else null. */
 function readyList(c: Client, key: string): ListValue | null {
@@ -23,8 +23,7 @@ function popPair(c: Client, key: string, list: ListValue, fromHead: boolean): vo
   c.out.array(2);
   c.out.bulkStr(key);
   const v = fromHead ? list.popFront() : list.popBack();
-  if (list.size === 0) c.db.delete(key);
-  c.engine.keyWritten(c.db, key);
+  afterRemoval(c, key, list, popEvent(fromHead));
   c.out.bulk(v);
 }
 

@@ -39,10 +39,24 @@ function listForPush(c: Client, key: string, existing: ListValue | undefined): L
   return list;
 }
 
-/** After elements left a list: an emptied list deletes its key, as in Redis. */
-function afterRemoval(c: Client, key: string, list: ListValue): void {
-  if (list.size === 0) c.db.delete(key);
+/** After elements left a list through `event` (lpop, ltrim...): an emptied list deletes its key, with Redis's del event after it. */
+export function afterRemoval(c: Client, key: string, list: ListValue, event: string): void {
+  c.engine.notify(c.db, event, key, "l");
+  if (list.size === 0) {
+    c.db.delete(key);
+    c.engine.notify(c.db, "del", key, "g");
+  }
   c.engine.keyWritten(c.db, key);
+}
+
+/** After elements were pushed at one end: Redis names the event after the end, for LPUSHX and LMOVE too. */
+function afterPush(c: Client, key: string, toHead: boolean): void {
+  c.engine.notify(c.db, toHead ? "lpush" : "rpush", key, "l");
+  c.engine.keyWritten(c.db, key);
+}
+
+export function popEvent(fromHead: boolean): string {
+  return fromHead ? "lpop" : "rpop";
 }
 
 /** LEFT or RIGHT: true for the head, null after a syntax error. */
@@ -58,7 +72,7 @@ export function popInto(c: Client, key: string, list: ListValue, fromHead: boole
   const n = Math.min(count, list.size);
   c.out.array(n);
   for (let i = 0; i < n; i++) c.out.bulk(fromHead ? list.popFront() : list.popBack());
-  afterRemoval(c, key, list);
+  afterRemoval(c, key, list, popEvent(fromHead));
 }
 
 /** The first non-empty list among keys (LMPOP, BLPOP): [key, list], undefined when none, null after WRONGTYPE. */
@@ -86,8 +100,8 @@ export function moveElement(c: Client, srcKey: string, dstKey: string, fromHead:
   const target = listForPush(c, dstKey, dst);
   if (toHead) target.pushFront(v);
   else target.pushBack(v);
-  c.engine.keyWritten(c.db, dstKey);
-  afterRemoval(c, srcKey, src);
+  afterPush(c, dstKey, toHead);
+  afterRemoval(c, srcKey, src, popEvent(fromHead));
   c.out.bulk(v);
   return true;
 }
@@ -149,7 +163,7 @@ function push(c: Client, argv: Uint8Array[], toHead: boolean, onlyExisting: bool
     if (toHead) list.pushFront(argv[i]);
     else list.pushBack(argv[i]);
   }
-  c.engine.keyWritten(c.db, key);
+  afterPush(c, key, toHead);
   c.out.int(list.size);
 }
 
@@ -166,7 +180,7 @@ function pop(c: Client, argv: Uint8Array[], fromHead: boolean): void {
   if (list === undefined) return count === -1 ? c.out.nullBulk() : c.out.nullArray();
   if (count === -1) {
     c.out.bulk(fromHead ? list.popFront() : list.popBack());
-    afterRemoval(c, key, list);
+    afterRemoval(c, key, list, popEvent(fromHead));
   } else if (count === 0) c.out.raw(CONST.emptyArray);
   else popInto(c, key, list, fromHead, count);
 }
@@ -209,7 +223,7 @@ function ltrim(c: Client, argv: Uint8Array[]): void {
     const range = clampRange(start, stop, list.size);
     if (range) list.trim(range[0], range[1]);
     else list.trim(list.size, list.size - 1);
-    afterRemoval(c, key, list);
+    afterRemoval(c, key, list, "ltrim");
   }
   c.out.ok();
 }
@@ -355,6 +369,7 @@ export const listCommands: CommandDef[] = [
       const index = intArg(c, argv[2]);
       if (index === null) return;
       if (!list.set(index, argv[3])) return c.error(ERR.outOfRange);
+      c.engine.notify(c.db, "lset", key, "l");
       c.engine.keyWritten(c.db, key);
       c.out.ok();
     },
@@ -377,6 +392,7 @@ export const listCommands: CommandDef[] = [
       if (list === null) return;
       if (list === undefined) return c.out.int(0);
       if (!list.insertAtPivot(argv[3], argv[4], after)) return c.out.int(-1);
+      c.engine.notify(c.db, "linsert", key, "l");
       c.engine.keyWritten(c.db, key);
       c.out.int(list.size);
     },
@@ -398,7 +414,7 @@ export const listCommands: CommandDef[] = [
       if (list === null) return;
       if (list === undefined) return c.out.int(0);
       const removed = list.removeMatching(argv[3], Math.abs(count), count < 0);
-      if (removed > 0) afterRemoval(c, key, list);
+      if (removed > 0) afterRemoval(c, key, list, "lrem");
       c.out.int(removed);
     },
   },

@@ -82,8 +82,12 @@ const store = (op: Op) => (c: Client, argv: Uint8Array[]) => {
   const result = combine(op, sets, intsetLimit(c));
   if (result.size > 0) {
     c.db.set(dst, result);
+    c.engine.notify(c.db, `s${op}store`, dst, "s");
     c.engine.keyWritten(c.db, dst);
-  } else if (c.db.delete(dst)) c.engine.keyWritten(c.db, dst);
+  } else if (c.db.delete(dst)) {
+    c.engine.notify(c.db, "del", dst, "g");
+    c.engine.keyWritten(c.db, dst);
+  }
   c.out.int(result.size);
 };
 

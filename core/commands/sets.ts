@@ -37,6 +37,22 @@ export function replyMembers(c: Client, members: string[]): void {
   for (const m of members) c.out.bulkStr(m);
 }
 
+/** SADD's event, also SMOVE's on its destination. */
+function membersAdded(c: Client, key: string): void {
+  c.engine.notify(c.db, "sadd", key, "s");
+  c.engine.keyWritten(c.db, key);
+}
+
+/** After members left the set through `event`: an emptied set deletes its key, with Redis's del event after it. */
+function membersRemoved(c: Client, key: string, left: number, event: string): void {
+  c.engine.notify(c.db, event, key, "s");
+  if (left === 0) {
+    c.db.delete(key);
+    c.engine.notify(c.db, "del", key, "g");
+  }
+  c.engine.keyWritten(c.db, key);
+}
+
 const sadd: Handler = (c, argv) => {
   const key = str(argv[1]);
   let s = writableSet(c, key);
@@ -45,7 +61,7 @@ const sadd: Handler = (c, argv) => {
   const limit = intsetLimit(c);
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (s.add(str(argv[i]), limit)) added++;
-  if (added > 0) c.engine.keyWritten(c.db, key);
+  if (added > 0) membersAdded(c, key);
   c.out.int(added);
 };
 
@@ -56,8 +72,7 @@ const srem: Handler = (c, argv) => {
   let removed = 0;
   if (s !== undefined) {
     for (let i = 2; i < argv.length && s.size > 0; i++) if (s.remove(str(argv[i]))) removed++;
-    if (s.size === 0) c.db.delete(key);
-    if (removed > 0) c.engine.keyWritten(c.db, key);
+    if (removed > 0) membersRemoved(c, key, s.size, "srem");
   }
   c.out.int(removed);
 };
@@ -103,20 +118,15 @@ const spop: Handler = (c, argv) => {
     const i = s.randomIndex();
     const member = s.memberAt(i);
     s.removeAt(i);
-    if (s.size === 0) c.db.delete(key);
-    c.engine.keyWritten(c.db, key);
+    membersRemoved(c, key, s.size, "spop");
     return c.out.bulkStr(member);
   }
   if (count === 0) return c.out.set(0);
-  let popped: string[];
-  if (count >= s.size) {
-    popped = s.members();
-    c.db.delete(key);
-  } else {
-    popped = sampleIndices(s.size, count).map((i) => s.memberAt(i));
-    for (const m of popped) s.remove(m);
-  }
-  c.engine.keyWritten(c.db, key);
+  // Popping everything leaves the set untouched: the key is dropped whole.
+  const all = count >= s.size;
+  const popped = all ? s.members() : sampleIndices(s.size, count).map((i) => s.memberAt(i));
+  if (!all) for (const m of popped) s.remove(m);
+  membersRemoved(c, key, all ? 0 : s.size, "spop");
   replyMembers(c, popped);
 };
 
@@ -156,12 +166,10 @@ const smove: Handler = (c, argv) => {
   const member = str(argv[3]);
   if (from === to) return c.out.int(from.has(member) ? 1 : 0);
   if (!from.remove(member)) return c.out.int(0);
-  if (from.size === 0) c.db.delete(srcKey);
-  c.engine.keyWritten(c.db, srcKey);
+  membersRemoved(c, srcKey, from.size, "srem");
   let target = to;
   if (target === undefined) c.db.set(dstKey, (target = new SetValue()));
-  target.add(member, intsetLimit(c));
-  c.engine.keyWritten(c.db, dstKey);
+  if (target.add(member, intsetLimit(c))) membersAdded(c, dstKey);
   c.out.int(1);
 };
 

@@ -195,12 +195,14 @@ function compareItems(x: Item, y: Item, o: SortOptions): number {
 /** STORE: the result as a list (missing GETs as empty strings), or the destination deleted when empty. */
 function storeList(c: Client, key: string, output: Array<string | null>): void {
   if (output.length === 0) {
-    if (c.db.delete(key)) c.engine.keyWritten(c.db, key);
-    return;
+    if (!c.db.delete(key)) return;
+    c.engine.notify(c.db, "del", key, "g");
+  } else {
+    const list = new ListValue(c.engine.config.num("list-max-listpack-size"));
+    for (const s of output) list.pushBack(s ?? "");
+    c.db.set(key, list);
+    c.engine.notify(c.db, "sortstore", key, "l");
   }
-  const list = new ListValue(c.engine.config.num("list-max-listpack-size"));
-  for (const s of output) list.pushBack(s ?? "");
-  c.db.set(key, list);
   c.engine.keyWritten(c.db, key);
 }
 

@@ -40,16 +40,23 @@ export function writableZset(c: Client, key: string): ZSet | undefined | null {
   return checkZset(c, c.db.lookup(key, c.engine.now));
 }
 
-/** After a command removed entries: deletes the key if it emptied, and signals the write. */
-export function afterRemoval(c: Client, key: string, z: ZSet): void {
-  if (z.size === 0) c.db.delete(key);
+/** After a command removed entries, announced as `event` (zrem, zpopmin...): deletes the key if it emptied, with Redis's del event after it. */
+export function afterRemoval(c: Client, key: string, z: ZSet, event: string): void {
+  c.engine.notify(c.db, event, key, "z");
+  if (z.size === 0) {
+    c.db.delete(key);
+    c.engine.notify(c.db, "del", key, "g");
+  }
   c.engine.keyWritten(c.db, key);
 }
 
-/** Stores a computed zset at key (dropping its TTL), or deletes key when the result is empty. */
-export function storeResult(c: Client, key: string, z: ZSet): void {
-  if (z.size > 0) c.db.set(key, z);
-  else if (!c.db.delete(key)) return;
+/** Stores a computed zset at key (dropping its TTL) announced as `event`, or deletes key (a del event) when the result is empty. */
+export function storeResult(c: Client, key: string, z: ZSet, event: string): void {
+  if (z.size > 0) {
+    c.db.set(key, z);
+    c.engine.notify(c.db, event, key, "z");
+  } else if (c.db.delete(key)) c.engine.notify(c.db, "del", key, "g");
+  else return;
   c.engine.keyWritten(c.db, key);
 }
 

@@ -23,7 +23,7 @@ export function popFrom(c: Client, key: string, z: ZSet, max: boolean, count: nu
   const n = Math.min(count === -1 ? 1 : count, z.size);
   const { members, scores } = collect(z, max ? z.size - 1 : 0, n, max);
   for (const m of members) z.remove(m);
-  afterRemoval(c, key, z);
+  afterRemoval(c, key, z, max ? "zpopmax" : "zpopmin");
   if (shape.withKey && shape.nested) {
     c.out.array(2);
     c.out.bulkStr(key);

@@ -123,7 +123,7 @@ function zrange(c: Client, argv: Uint8Array[], at: number, dst: string | null, f
     found.members.reverse();
     found.scores.reverse();
   }
-  storeResult(c, dst, ZSet.fromSorted(found.members, found.scores, zsetLimits(c)));
+  storeResult(c, dst, ZSet.fromSorted(found.members, found.scores, zsetLimits(c)), "zrangestore");
   c.out.int(found.members.length);
 }
 
@@ -155,7 +155,7 @@ function zremrange(c: Client, argv: Uint8Array[], by: By): void {
   if (z === undefined || span === null || span[1] <= span[0]) return c.out.int(0);
   const { members } = collect(z, span[0], span[1] - span[0], false);
   for (const m of members) z.remove(m);
-  afterRemoval(c, key, z);
+  afterRemoval(c, key, z, `zremrangeby${by}`);
   c.out.int(members.length);
 }
 

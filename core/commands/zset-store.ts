@@ -127,7 +127,7 @@ function algebra(c: Client, argv: Uint8Array[], at: number, mode: Mode): void {
   const members = entries.map((e) => e[0]);
   const scores = entries.map((e) => e[1]);
   if (dst === null) return replyScored(c, members, scores, withScores);
-  storeResult(c, dst, ZSet.fromSorted(members, scores, zsetLimits(c)));
+  storeResult(c, dst, ZSet.fromSorted(members, scores, zsetLimits(c)), mode.name);
   c.out.int(members.length);
 }
 

@@ -104,7 +104,10 @@ function zadd(c: Client, argv: Uint8Array[], incr: boolean): void {
       if (r !== NOP) processed++;
     }
     if (created && z.size > 0) c.db.set(key, z);
-    if (added + updated > 0) c.engine.keyWritten(c.db, key);
+    if (added + updated > 0) {
+      c.engine.notify(c.db, f.incr ? "zincr" : "zadd", key, "z");
+      c.engine.keyWritten(c.db, key);
+    }
   }
   if (!f.incr) c.out.int(ch ? added + updated : added);
   else if (processed > 0) c.out.double(out.score);
@@ -264,7 +267,7 @@ export const zsetCommands: CommandDef[] = [
       let removed = 0;
       if (z !== undefined) {
         for (let i = 2; i < argv.length; i++) if (z.remove(str(argv[i]))) removed++;
-        if (removed > 0) afterRemoval(c, key, z);
+        if (removed > 0) afterRemoval(c, key, z, "zrem");
       }
       c.out.int(removed);
     },

@@ -7,7 +7,11 @@ import type { Value } from "../types/value.ts";
 
 /** What the db tells the engine about, so stats, notifications and WATCH stay in one place. */
 export interface KeyspaceObserver {
+  /** The current time in ms, as commands see it. */
+  readonly now: number;
   expired(db: Db, key: string): void;
+  /** key did not exist and set() created it (Redis's dbAdd: the "new" keyspace event). */
+  added(db: Db, key: string): void;
 }
 
 /** Scans in progress, so a cursor resumes a live Map iterator (see scan()). */
@@ -56,8 +60,15 @@ export class Db {
 
   /** Stores value; keepTtl false (the default) clears any deadline, as SET does. */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.expires.size !== 0) {
+      const at = this.expires.get(key);
+      // Overwriting a key past its deadline expires it first, as Redis's lookup before the write does: expired, then new.
+      if (at !== undefined && at <= this.observer.now) this.expire(key);
+      else if (at !== undefined && !keepTtl) this.expires.delete(key);
+    }
+    const before = this.data.size;
     this.data.set(key, value);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (this.data.size !== before) this.observer.added(this, key);
   }
 
   delete(key: string): boolean {

@@ -395,6 +395,10 @@ export class Engine implements KeyspaceObserver {
     if (this.watches.size !== 0) this.watches.touch(db, key);
   }
 
+  added(db: Db, key: string): void {
+    if (this.pubsub.events.enabled) this.pubsub.notify(db.id, "new", key, "n");
+  }
+
   /** Call before FLUSHDB/FLUSHALL/SWAPDB change db: watched keys that existed count as modified. */
   dbReplaced(db: Db, other?: Db): void {
     if (this.watches.size !== 0) this.watches.touchDb(db, other);

@@ -26,7 +26,12 @@ export function watchFieldDeadlines(db: Db, key: string): void {
  */
 export function purgeHash(engine: Engine, db: Db, key: string, h: HashValue): HashValue | undefined {
   if (h.purgeExpired(engine.now) === 0) return h;
-  if (h.size === 0) db.delete(key);
+  // Redis 7.4 announces expired fields with one hexpired event per purge, then del for an emptied hash.
+  engine.notify(db, "hexpired", key, "h");
+  if (h.size === 0) {
+    db.delete(key);
+    engine.notify(db, "del", key, "g");
+  }
   engine.keyWritten(db, key);
   return h.size === 0 ? undefined : h;
 }

@@ -12,7 +12,7 @@ import { rng } from "../lib/diff.ts";
 /** A Db whose expirations are recorded, as the engine counts them. */
 function newDb(id = 0): { db: Db; expired: string[] } {
   const expired: string[] = [];
-  const db = new Db(id, { expired: (_db, key) => expired.push(key) });
+  const db = new Db(id, { now: 0, expired: (_db, key) => expired.push(key), added: () => {} });
   return { db, expired };
 }
 
