@@ -70,9 +70,9 @@ function listen(accept: Accept, kind: string, where: Record<string, unknown>, la
         if (!st.handlers) s.end();
       },
       data(s: BunSocket, chunk: Uint8Array) {
-        // Each chunk is a fresh Buffer that Bun never reuses (checked on Bun 1.4), so the
-        // parser may keep views into it without a copy.
-        s.data.handlers?.data(chunk);
+        // Bun documents no ownership of the chunk, and the parser and blocked or
+        // queued commands keep views into it past this call: copy (a memcpy per read).
+        s.data.handlers?.data(chunk.slice());
       },
       drain(s: BunSocket) {
         flushQueue(s);

@@ -4,6 +4,7 @@
  * lookup(), which deletes a key past its deadline before anyone can see it.
  */
 import type { Value } from "../types/value.ts";
+import { ShardedMap } from "./sharded-map.ts";
 
 /** What the db tells the engine about, so stats, notifications and WATCH stay in one place. */
 export interface KeyspaceObserver {
@@ -14,22 +15,23 @@ export interface KeyspaceObserver {
   added(db: Db, key: string): void;
 }
 
-/** Scans in progress, so a cursor resumes a live Map iterator (see scan()). */
+/** Scans in progress, so a cursor resumes a live Map iterator over one shard (see scan()). */
 interface ScanState {
-  it: Iterator<string>;
   /** The map walked: a cursor is only valid for the same map (SWAPDB exchanges maps). */
-  data: Map<string, unknown>;
-  /** The key read ahead to know whether the walk had ended; visited first on resume. */
-  pending: string;
-  /** Visits left before the walk has covered every key present at its start. */
+  data: ShardedMap<unknown>;
+  shard: number;
+  it: Iterator<string>;
+  /** Visits left in this shard before every key it held when the walk began has been seen. */
   left: number;
+  /** Each shard's size when the walk began: keys added later need not be visited. */
+  sizes: Uint32Array;
 }
 
 const MAX_SCANS = 10_000;
 
 export class Db {
-  data = new Map<string, Value>();
-  expires = new Map<string, number>();
+  data = new ShardedMap<Value>();
+  expires = new ShardedMap<number>();
   /** Persistent iterators so sampling walks the whole map across calls. */
   private expireWalk: Iterator<[string, number]> | null = null;
   private randomWalk: Iterator<string> | null = null;
@@ -166,28 +168,42 @@ export class Db {
   }
 
   /**
-   * SCAN: cursors name live Map iterators. A Map iterator visits every entry
-   * present from its start to its end exactly once even while the map
-   * changes, which is the guarantee SCAN promises. An unknown or evicted
-   * cursor restarts the walk: more duplicates, never a missed key.
-   * Keys added during the walk come after all older ones, so the walk stops
-   * after as many visits as there were keys at its start: every key present
-   * throughout has been seen by then, and a walk always ends even while
-   * keys are added faster than it reads them. One key is read ahead so the
-   * call that reaches the end returns cursor 0, as Redis does for a small
-   * keyspace.
+   * SCAN: a cursor names a live walk over the shards. Within a shard, a Map
+   * iterator visits every entry present from its start to its end exactly
+   * once even while the map changes, which is the guarantee SCAN promises.
+   * Keys added to a shard come after all older ones, so the walk leaves a
+   * shard after as many visits as it held when the walk began: every key
+   * present throughout has been seen by then, and a walk always ends within
+   * the keyspace's starting size even while keys are added faster than it
+   * reads them. An unknown or
+   * evicted cursor restarts the walk: more duplicates, never a missed key.
    */
   scan(scans: ScanRegistry, cursor: string, count: number, visit: (key: string) => void): string {
-    const state = cursor === "0" ? undefined : scans.take(cursor, this.data);
-    const it = state?.it ?? this.data.keys();
-    let left = state?.left ?? this.data.size;
-    let next: IteratorResult<string> = state ? { done: false, value: state.pending } : it.next();
-    for (let i = 0; i < count && left > 0 && !next.done; i++, left--) {
-      visit(next.value);
-      next = it.next();
+    const shards = this.data.shards;
+    let state = cursor === "0" ? undefined : scans.take(cursor, this.data);
+    if (!state) {
+      const sizes = Uint32Array.from(shards, (m) => m.size);
+      state = { data: this.data, shard: 0, it: shards[0].keys(), left: sizes[0], sizes };
     }
-    if (next.done || left === 0) return "0";
-    return scans.put({ it, data: this.data, pending: next.value, left });
+    let visited = 0;
+    for (;;) {
+      while (state.left > 0 && visited < count) {
+        const r = state.it.next();
+        if (r.done) break;
+        state.left--;
+        visited++;
+        visit(r.value);
+      }
+      const shardDone = state.left === 0 || visited < count;
+      if (shardDone) {
+        // Skip empty shards so the call that reaches the end returns cursor 0.
+        do state.shard++; while (state.shard < shards.length && state.sizes[state.shard] === 0);
+        if (state.shard >= shards.length) return "0";
+        state.it = shards[state.shard].keys();
+        state.left = state.sizes[state.shard];
+      }
+      if (visited >= count) return scans.put(state);
+    }
   }
 }
 
@@ -196,7 +212,7 @@ export class ScanRegistry {
   private states = new Map<string, ScanState>();
   private nextId = 1 + Math.floor(Math.random() * 1e9);
 
-  take(cursor: string, data: Map<string, unknown>): ScanState | undefined {
+  take(cursor: string, data: ShardedMap<unknown>): ScanState | undefined {
     const s = this.states.get(cursor);
     if (!s || s.data !== data) return undefined;
     this.states.delete(cursor);

@@ -111,12 +111,14 @@ describe("Db", () => {
     for (let i = 0; i < 20; i++) other.set(`b${i}`, i);
     const seen: string[] = [];
     assert.notEqual(db.scan(scans, "12345", 5, (k) => seen.push(k)), "0");
-    assert.deepEqual(seen, ["a0", "a1", "a2", "a3", "a4"]);
+    assert.equal(seen.length, 5);
+    assert.ok(seen.every((k) => k.startsWith("a")), `restarted on this db: ${seen}`);
     const cursor = db.scan(scans, "0", 5, () => {});
     db.swapWith(other);
     const after: string[] = [];
     db.scan(scans, cursor, 5, (k) => after.push(k));
-    assert.deepEqual(after, ["b0", "b1", "b2", "b3", "b4"]);
+    assert.equal(after.length, 5);
+    assert.ok(after.every((k) => k.startsWith("b")), `restarted on the swapped-in keys: ${after}`);
   });
 
   it("finishes a scan whose db was cleared", () => {
