@@ -1,6 +1,7 @@
 /**
  * CLIENT ID / SETNAME / GETNAME / LIST / INFO / KILL / SETINFO / REPLY /
- * PAUSE / UNPAUSE / NO-EVICT / NO-TOUCH / HELP. SETINFO and NO-TOUCH are Redis 7.2 additions.
+ * PAUSE / UNPAUSE / NO-EVICT / NO-TOUCH / HELP, and the tracking subcommands
+ * (client-tracking.ts). SETINFO and NO-TOUCH are Redis 7.2 additions.
  */
 import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
@@ -9,8 +10,13 @@ import { parseInteger } from "../util/number.ts";
 import { ERR } from "./args.ts";
 import { replyHelp } from "./help.ts";
 import type { PauseMode } from "../server/pause.ts";
+import { clientCaching, clientGetRedir, clientTracking, clientTrackingInfo } from "./client-tracking.ts";
 
 const CLIENT_HELP = [
+  "CACHING (YES|NO)",
+  "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+  "GETREDIR",
+  "    Return the client ID we are redirecting to when tracking is enabled.",
   "GETNAME",
   "    Return the name of the current connection.",
   "ID",
@@ -45,6 +51,11 @@ const CLIENT_HELP = [
   "    Assign the name <name> to the current connection.",
   "UNBLOCK <clientid> [TIMEOUT|ERROR]",
   "    Unblock the specified blocked client.",
+  "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+  "         [OPTIN] [OPTOUT] [NOLOOP]",
+  "    Control server assisted client side caching.",
+  "TRACKINGINFO",
+  "    Report tracking status for the current connection.",
   "SETINFO <option> <value>",
   "    Set client meta attr. Options are:",
   "    * LIB-NAME: the client lib name.",
@@ -100,7 +111,7 @@ export function clientInfoLine(c: Client): string {
     ["events", pending > 0 ? "rw" : "r"],
     ["cmd", c.current?.fullName ?? c.lastCommand],
     ["user", c.user],
-    ["redir", -1],
+    ["redir", c.tracking?.redirect ?? -1],
     ["resp", c.resp],
     ["lib-name", c.libName],
     ["lib-ver", c.libVer],
@@ -318,6 +329,12 @@ export const clientCommands: CommandDef[] = [
       sub("reply", 3, SUB, "3.2.0", "Instruct the server whether to reply to commands", reply),
       sub("no-evict", 3, ADMIN, "7.0.0", "Set client eviction mode for the current connection", onOff((c, on) => (c.noEvict = on))),
       sub("no-touch", 3, "noscript loading stale", "7.2.0", "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", onOff((c, on) => (c.noTouch = on))),
+      sub("tracking", -3, SUB, "6.0.0", "Enable or disable server assisted client side caching support", clientTracking, {
+        complexity: "O(1). Some options may introduce additional complexity.",
+      }),
+      sub("caching", 3, SUB, "6.0.0", "Instruct the server about tracking or not keys in the next request", clientCaching),
+      sub("getredir", 2, SUB, "6.0.0", "Get tracking notifications redirection client ID if any", clientGetRedir),
+      sub("trackinginfo", 2, SUB, "6.2.0", "Return information about server assisted client side caching for the current connection", clientTrackingInfo),
       sub("help", 2, "loading stale", "5.0.0", "Show helpful text about the different subcommands", (c) => replyHelp(c, "client", CLIENT_HELP)),
     ],
   },

@@ -27,6 +27,7 @@ export function resetClient(c: Client): void {
   c.watchDirty = false;
   c.engine.watches.unwatchAll(c);
   c.engine.pubsub.unsubscribeAll(c);
+  c.engine.tracking.disable(c);
   c.monitor = false;
   c.engine.monitors.delete(c);
   c.db = c.engine.dbs[0];

@@ -11,6 +11,7 @@ import type { Engine } from "./engine.ts";
 import type { Command } from "../commands/table.ts";
 import type { BlockState } from "./blocking.ts";
 import type { Subscriptions } from "../pubsub/hub.ts";
+import type { TrackingMode } from "./tracking.ts";
 
 export type ReplyMode = "on" | "off" | "skip";
 
@@ -54,6 +55,8 @@ export class Client {
   monitor = false;
   /** Channels, patterns and shard channels subscribed to; null when in no pub/sub mode (Redis's CLIENT_PUBSUB). */
   pubsub: Subscriptions | null = null;
+  /** CLIENT TRACKING mode, or null while tracking is off (see tracking.ts). */
+  tracking: TrackingMode | null = null;
   /** An access check run where Redis checks ACL (the gateway's rules for browsers): a NOPERM error text, or null to run. */
   gate: ((cmd: Command, argv: Uint8Array[]) => string | null) | null = null;
   /** Bytes in and out, for CLIENT LIST tot-net-in/out. */
@@ -98,6 +101,11 @@ export class Client {
     let f = this.monitor ? "O" : "";
     if (this.pubsub !== null) f += "P";
     if (this.blocked !== null || this.postponed !== null) f += "b";
+    if (this.tracking !== null) {
+      f += "t";
+      if (this.tracking.brokenRedirect) f += "R";
+      if (this.tracking.bcast) f += "B";
+    }
     if (this.closeAfterReply) f += "c";
     if (this.conn.kind === "unix") f += "U";
     if (this.noEvict) f += "e";

@@ -23,6 +23,7 @@ import { Slowlog } from "./slowlog.ts";
 import { LatencyHistogram, LatencyMonitor } from "./latency.ts";
 import { ClientPause } from "./pause.ts";
 import { feedMonitors } from "../commands/monitor.ts";
+import { Tracking } from "./tracking.ts";
 
 export const VERSION = "7.0.15";
 export const RESPITE_VERSION = "0.1.0";
@@ -77,6 +78,7 @@ export class Engine implements KeyspaceObserver {
   readonly slowlog: Slowlog;
   readonly latency: LatencyMonitor;
   readonly pubsub: PubSubHub;
+  readonly tracking: Tracking;
   dbs: Db[] = [];
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024, authRequired: false };
   /** Time of the command being run: one reading per command, as Redis caches mstime. */
@@ -123,6 +125,7 @@ export class Engine implements KeyspaceObserver {
     this.slowlog = new Slowlog(this.config);
     this.latency = new LatencyMonitor(this.config);
     this.pubsub = new PubSubHub(this);
+    this.tracking = new Tracking(this);
     const databases = this.config.num("databases");
     for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
     this.config.watch("proto-max-bulk-len", (v) => (this.parserLimits.maxBulkLen = Number(v)));
@@ -184,6 +187,7 @@ export class Engine implements KeyspaceObserver {
     if (c.postponed !== null) this.pause.forget(c);
     this.monitors.delete(c);
     this.pubsub.unsubscribeAll(c);
+    this.tracking.disable(c);
     this.clients.delete(c.id);
   }
 
@@ -246,14 +250,20 @@ export class Engine implements KeyspaceObserver {
     c.lastInteraction = this.now;
     const replyStart = c.out.pos;
     const cmd = this.admit(c, argv);
-    if (cmd === null) return this.applyReplyMode(c, replyStart);
+    if (cmd === null) {
+      if (c.tracking !== null) this.tracking.settleCaching(c, argv[0]);
+      return this.applyReplyMode(c, replyStart);
+    }
+    if (this.tracking.clients !== 0) this.tracking.limitTable(c);
     if (this.pause.mode !== null && this.pause.holds(c, cmd)) return this.pause.hold(c, cmd, argv);
     if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
       c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
       c.out.raw(CONST.queued);
       return this.applyReplyMode(c, replyStart);
     }
+    this.tracking.enter(c);
     this.call(c, cmd, argv);
+    this.tracking.leave(c, argv[0]);
     c.lastInteraction = this.now;
     this.blocking.serveReady();
     this.applyReplyMode(c, replyStart);
@@ -329,6 +339,7 @@ export class Engine implements KeyspaceObserver {
     cmd.calls++;
     cmd.usec += usec;
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
+    if (this.tracking.clients !== 0 && cmd.flags.has("readonly")) this.tracking.read(c, cmd, argv);
     // A command that blocked is timed when it is served, as in Redis.
     if (c.blocked === null) {
       if (this.latency.tracking) (cmd.histogram ??= new LatencyHistogram()).record(usec * 1000);
@@ -387,12 +398,14 @@ export class Engine implements KeyspaceObserver {
     this.dirty++;
     if (this.watches.size !== 0) this.watches.touch(db, key);
     if (this.blocking.keysWithWaiters !== 0) this.blocking.signal(db, key);
+    if (this.tracking.watching) this.tracking.keyWritten(key);
   }
 
   expired(db: Db, key: string): void {
     this.stats.expiredKeys++;
     this.notify(db, "expired", key, "x");
     if (this.watches.size !== 0) this.watches.touch(db, key);
+    if (this.tracking.watching) this.tracking.expired(key);
   }
 
   added(db: Db, key: string): void {
@@ -402,6 +415,8 @@ export class Engine implements KeyspaceObserver {
   /** Call before FLUSHDB/FLUSHALL/SWAPDB change db: watched keys that existed count as modified. */
   dbReplaced(db: Db, other?: Db): void {
     if (this.watches.size !== 0) this.watches.touchDb(db, other);
+    // A flush (no other db) sends tracking clients a null invalidation; SWAPDB does not, as in Redis.
+    if (other === undefined) this.tracking.flushed();
   }
 
   /** A keyspace event (Redis's notifyKeyspaceEvent); cls is its notify-keyspace-events letter: "$" strings, "g" generic... */
@@ -430,6 +445,7 @@ export class Engine implements KeyspaceObserver {
     // A suspended script still owns the keyspace: nothing may expire under it.
     if (this.activeExpire && this.pause.mode === null && this.busyError === null) activeExpireCycle(this);
     this.stats.sample(this.now);
+    this.tracking.limitTable(null);
     this.closeIdleClients();
   }
 

@@ -85,7 +85,8 @@ const clients: Section = (e) => [
   ...zeros("client_recent_max_input_buffer", "client_recent_max_output_buffer"),
   // Redis 7.0 counts clients held by CLIENT PAUSE as blocked.
   ["blocked_clients", e.blocking.blockedCount + e.pause.heldCount],
-  ...zeros("tracking_clients", "clients_in_timeout_table"),
+  ["tracking_clients", e.tracking.clients],
+  ["clients_in_timeout_table", 0],
 ];
 
 /** The highest memory use seen so far, this reading included (INFO used_memory_peak, MEMORY STATS). */
@@ -188,8 +189,11 @@ const stats: Section = (e) => {
     ["pubsubshard_channels", e.pubsub.registries.shard.size],
     ...zeros("latest_fork_usec", "total_forks",
       "migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses",
-      "active_defrag_key_hits", "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time",
-      "tracking_total_keys", "tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies"),
+      "active_defrag_key_hits", "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time"),
+    ["tracking_total_keys", e.tracking.totalKeys],
+    ["tracking_total_items", e.tracking.totalItems],
+    ["tracking_total_prefixes", e.tracking.totalPrefixes],
+    ["unexpected_error_replies", 0],
     ["total_error_replies", s.errorReplies],
     ["dump_payload_sanitizations", 0],
     ["total_reads_processed", s.commandsProcessed],
