@@ -28,6 +28,7 @@ import { slowlogCommands } from "./slowlog.ts";
 import { latencyCommands } from "./latency.ts";
 import { memoryCommands } from "./memory.ts";
 import { scriptingCommands } from "./scripting.ts";
+import { functionCommands } from "./functions.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -58,4 +59,5 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...latencyCommands,
   ...memoryCommands,
   ...scriptingCommands,
+  ...functionCommands,
 ];

@@ -9,8 +9,8 @@ import { sha1hex } from "../scripting/sha1.ts";
 import { evalShebang } from "../scripting/shebang.ts";
 
 /** numkeys and the keys/args split shared by EVAL and FCALL; null after replying with the error. */
-export function splitKeys(c: Client, argv: Uint8Array[]): { keys: Uint8Array[]; args: Uint8Array[] } | null {
-  const numkeys = intArg(c, argv[2]);
+export function splitKeys(c: Client, argv: Uint8Array[], badNumber?: string): { keys: Uint8Array[]; args: Uint8Array[] } | null {
+  const numkeys = intArg(c, argv[2], badNumber);
   if (numkeys === null) return null;
   if (numkeys > argv.length - 3) {
     c.error("ERR Number of keys can't be greater than number of args");
@@ -69,6 +69,7 @@ function evalGeneric(c: Client, argv: Uint8Array[], bySha: boolean, readOnlyComm
     ref: script.ref,
     isEval: true,
     readOnly: readOnlyCommand || script.flags.noWrites,
+    argv: argv.map((a) => a.slice()),
     ...split,
   });
 }

@@ -76,7 +76,7 @@ interface FormatItem {
 }
 
 /** Parses a struct format into items; '<' '>' '=' '!' set state. */
-function* formatItems(L: LuaState, fmt: string): Generator<FormatItem & { little: boolean; align: number }> {
+function* formatItems(L: LuaState, fmt: string, fname: string): Generator<FormatItem & { little: boolean; align: number }> {
   let little = true;
   let maxAlign = 1;
   for (let i = 0; i < fmt.length;) {
@@ -103,7 +103,7 @@ function* formatItems(L: LuaState, fmt: string): Generator<FormatItem & { little
       case "s": yield { op, size: 0, little, align: 1 }; continue;
       case "c": yield { op, size: n < 0 ? 1 : n, little, align: 1 }; continue;
       default:
-        raise(L, `invalid format option '${op}'`);
+        raise(L, `bad argument #1 to '${fname}' (invalid format option '${op}')`);
     }
   }
 }
@@ -115,7 +115,7 @@ function structPack(L: LuaState): number {
   const out: number[] = [];
   let arg = 2;
   const view = new DataView(new ArrayBuffer(8));
-  for (const it of formatItems(L, fmt)) {
+  for (const it of formatItems(L, fmt, "pack")) {
     for (let p = pad(out.length, it.align); p > 0; p--) out.push(0);
     if (it.op === "x") out.push(0);
     else if (it.op === "s" || it.op === "c") {
@@ -152,7 +152,7 @@ function structUnpack(L: LuaState): number {
   const need = (n: number) => {
     if (pos + n > data.length) raise(L, "bad argument #2 to 'unpack' (data string too short)");
   };
-  for (const it of formatItems(L, fmt)) {
+  for (const it of formatItems(L, fmt, "unpack")) {
     pos += pad(pos, it.align);
     lua.lua_checkstack(L, 2);
     if (it.op === "x") {
@@ -194,7 +194,7 @@ function structUnpack(L: LuaState): number {
 function structSize(L: LuaState): number {
   const fmt = String.fromCharCode(...(lua.lua_tolstring(L, 1) ?? []));
   let size = 0;
-  for (const it of formatItems(L, fmt)) {
+  for (const it of formatItems(L, fmt, "size")) {
     if (it.op === "s" || (it.op === "c" && it.size === 0)) return raise(L, "bad argument #1 to 'size' (options 'c0' - 's' have undefined sizes)");
     size += pad(size, it.align) + it.size;
   }

@@ -3,7 +3,7 @@
  * '/' escaped, an empty table encodes as {}, arrays are tables with only
  * positive integer keys (too sparse ones are refused), cjson.null.
  */
-import { lua, luaBytes, type LuaState, formatG14 } from "./lua.ts";
+import { lauxlib, lua, luaBytes, type LuaState, formatG14 } from "./lua.ts";
 import { arrayLength, JSON_NULL, LuaTable, type LuaValue, pushLua, readLua } from "./values.ts";
 import { str } from "../util/bytes.ts";
 
@@ -196,8 +196,11 @@ class JsonParser {
   }
 }
 
+/** luaL_error: the message with the calling script's position. */
 function raise(L: LuaState, msg: string): number {
+  lauxlib.luaL_where(L, 1);
   lua.lua_pushstring(L, luaBytes(msg));
+  lua.lua_concat(L, 2);
   return lua.lua_error(L);
 }
 

@@ -3,7 +3,7 @@
  * concatenates each value's encoding; unpack, unpack_one and unpack_limit
  * decode them back.
  */
-import { lua, luaBytes, type LuaState } from "./lua.ts";
+import { lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
 import { arrayLength, LuaTable, type LuaValue, pushLua, readLua } from "./values.ts";
 
 /** Tables nested deeper than this pack as nil, as lua-cmsgpack does. */
@@ -169,8 +169,11 @@ class Unpacker {
   }
 }
 
+/** luaL_error: the message with the calling script's position. */
 function raise(L: LuaState, msg: string): number {
+  lauxlib.luaL_where(L, 1);
   lua.lua_pushstring(L, luaBytes(msg));
+  lua.lua_concat(L, 2);
   return lua.lua_error(L);
 }
 

@@ -3,7 +3,7 @@
  * them: a command's RESP2/RESP3 reply becomes a Lua value for redis.call,
  * and a script's Lua result becomes the reply its caller gets.
  */
-import { lua, luaBytes, type LuaState } from "./lua.ts";
+import { lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
 import type { Client } from "../server/client.ts";
 import { str } from "../util/bytes.ts";
 
@@ -47,6 +47,32 @@ export function pushErrorTable(L: LuaState, raw: string, fromCommand = false): v
     lua.lua_pushboolean(L, true);
     lua.lua_setfield(L, -2, luaBytes("ignore_error_stats_update"));
   }
+}
+
+/** Lua 5.3 names the culprit after the error ("a nil value (local 'a')"), 5.1 before it, as Redis shows. */
+function lua51Message(msg: string): string {
+  return msg.replace(/attempt to (.+?) an? (\w+) value \((\w+) '(.*)'\)$/, (_m, op, type, kind, name) =>
+    `attempt to ${op} ${kind} '${name}' (a ${type} value)`);
+}
+
+/**
+ * The text of a script error on top of the stack, as Redis's error handler
+ * builds it: an error table's err field, or "ERR " and the value as a
+ * string; `counted` is false for errors a failed command already counted.
+ * The value stays on the stack.
+ */
+export function errorValueText(L: LuaState): { text: string; counted: boolean } {
+  if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) {
+    const text = "ERR " + lua51Message(str(lauxlib.luaL_tolstring(L, -1)));
+    lua.lua_pop(L, 1); // luaL_tolstring's copy
+    return { text, counted: true };
+  }
+  lua.lua_getfield(L, -1, luaBytes("err"));
+  const text = lua.lua_type(L, -1) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, -1)) : "ERR unknown error";
+  lua.lua_getfield(L, -2, luaBytes("ignore_error_stats_update"));
+  const counted = !lua.lua_toboolean(L, -1);
+  lua.lua_pop(L, 2);
+  return { text, counted };
 }
 
 function parseDoubleReply(s: string): number {

@@ -19,13 +19,29 @@ export function formatG14(n: number): string {
   if (n === Infinity) return "inf";
   if (n === -Infinity) return "-inf";
   if (n === 0) return Object.is(n, -0) ? "-0" : "0";
-  const [mant, expText] = n.toExponential(13).split("e");
+  const [mant, expText] = roundedExponential(n).split("e");
   const exp = Number(expText);
   if (exp < -4 || exp >= 14) {
     const abs = Math.abs(exp);
     return trimZeros(mant) + "e" + (exp < 0 ? "-" : "+") + (abs < 10 ? "0" : "") + abs;
   }
-  return trimZeros(n.toFixed(13 - exp));
+  const sign = mant.startsWith("-") ? "-" : "";
+  const digits = mant.replace(/[-.]/g, "");
+  const fixed = exp >= 0 ? digits.slice(0, exp + 1) + "." + digits.slice(exp + 1) : "0." + "0".repeat(-exp - 1) + digits;
+  return sign + trimZeros(fixed);
+}
+
+/**
+ * n.toExponential(13), except that an exact tie rounds half to even as C's
+ * printf does (JS rounds it away from zero): 123456789012345 is
+ * "1.2345678901234e+14" in Lua.
+ */
+function roundedExponential(n: number): string {
+  const wide = n.toExponential(20);
+  const digits = wide.slice(wide.indexOf(".") + 1, wide.indexOf("e"));
+  const lastKept = wide.charCodeAt(wide.indexOf(".") + 13);
+  if (digits.slice(13) !== "5000000" || lastKept % 2 !== 0) return n.toExponential(13);
+  return wide.slice(0, wide.indexOf(".") + 14) + wide.slice(wide.indexOf("e"));
 }
 
 function trimZeros(s: string): string {

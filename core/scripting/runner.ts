@@ -12,7 +12,7 @@
  */
 import { lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
 import { LuaVm } from "./vm.ts";
-import { pushErrorTable, pushReply, writeLuaValue } from "./convert.ts";
+import { errorValueText, pushErrorTable, pushReply, writeLuaValue } from "./convert.ts";
 import { sha1hex } from "./sha1.ts";
 import { Client } from "../server/client.ts";
 import type { Engine, LogLevel } from "../server/engine.ts";
@@ -59,6 +59,8 @@ export interface RunRequest {
   readOnly: boolean;
   keys: Uint8Array[];
   args: Uint8Array[];
+  /** The command as the caller sent it, for FUNCTION STATS. */
+  argv: Uint8Array[];
 }
 
 interface Run extends RunRequest {
@@ -95,8 +97,6 @@ export class Scripting {
   run: Run | null = null;
   /** The client redis.call runs commands as (Redis's lua client). */
   private readonly client: Client;
-  /** Set while FUNCTION LOAD runs a library's top-level code. */
-  registerFunction: ((L: LuaState) => number) | null = null;
 
   constructor(readonly engine: Engine) {
     this.vm = new LuaVm((L) => this.onHook(L));
@@ -182,12 +182,6 @@ export class Scripting {
       acl_check_cmd: (L) => {
         lua.lua_pushboolean(L, true);
         return 1;
-      },
-      register_function: (L) => {
-        if (this.registerFunction === null) {
-          return raise(L, "redis.register_function can only be called on FUNCTION LOAD command");
-        }
-        return this.registerFunction(L);
       },
     }, {
       LOG_DEBUG: 0,
@@ -337,19 +331,9 @@ export class Scripting {
     }
     const place = this.vm.errorPlace(co);
     lua.lua_xmove(co, L, 1);
-    let msg: string;
-    let counted = true;
-    if (lua.lua_type(L, -1) === lua.LUA_TTABLE) {
-      lua.lua_getfield(L, -1, luaBytes("err"));
-      msg = lua.lua_type(L, -1) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, -1)) : "ERR unknown error";
-      lua.lua_getfield(L, -2, luaBytes("ignore_error_stats_update"));
-      counted = !lua.lua_toboolean(L, -1);
-      lua.lua_pop(L, 2);
-    } else {
-      msg = "ERR " + str(lauxlib.luaL_tolstring(L, -1));
-      lua.lua_pop(L, 1);
-    }
+    const { text, counted } = errorValueText(L);
     lua.lua_pop(L, 1);
+    let msg = text;
     if (place) msg += ` script: ${run.name}, on ${place.source}:${place.line}.`;
     if (counted) c.error(msg);
     else c.out.error(msg);
@@ -360,7 +344,8 @@ export class Scripting {
     const run = this.run;
     if (run === null) return;
     if (run.killed) {
-      pushErrorTable(L, `Script killed by user with ${run.isEval ? "SCRIPT" : "FUNCTION"} KILL...`);
+      // Redis 7.0 names SCRIPT KILL even when FUNCTION KILL stopped a function.
+      pushErrorTable(L, "Script killed by user with SCRIPT KILL...");
       lua.lua_error(L);
       return;
     }

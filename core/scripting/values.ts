@@ -3,6 +3,7 @@
  * (cjson, cmsgpack): strings stay bytes, tables keep lua_next's order.
  */
 import { lua, luaBytes, type LuaState } from "./lua.ts";
+import { str } from "../util/bytes.ts";
 
 /** cjson.null: a light userdata that only compares equal to itself. */
 export const JSON_NULL = { jsonNull: true };
@@ -40,7 +41,7 @@ export function readLua(L: LuaState, idx: number, maxDepth = 1000, depth = 0): L
       return new LuaTable(entries);
     }
     default:
-      return { unsupported: lua.lua_typename(L, lua.lua_type(L, idx)) };
+      return { unsupported: str(lua.lua_typename(L, lua.lua_type(L, idx))) };
   }
 }
 

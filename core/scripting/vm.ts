@@ -9,6 +9,7 @@ import { lauxlib, lua, luaBytes, type LuaState, lualib, patchNumbers } from "./l
 import { PRELUDE } from "./prelude.ts";
 import { str } from "../util/bytes.ts";
 import { openDataLibraries } from "./libs.ts";
+import { errorValueText } from "./convert.ts";
 
 /** How often (in VM instructions) the count hook runs. */
 const HOOK_EVERY = 10_000;
@@ -29,6 +30,8 @@ export class LuaVm {
   readonly L: LuaState;
   /** Registry reference of the real globals table (the sealed proxy's backing store). */
   private readonly realGlobals: number;
+  /** What global reads fall through to: the real globals, or FUNCTION LOAD's library API while a library loads. */
+  globalsRef: number;
 
   constructor(onHook: (L: LuaState) => void) {
     patchNumbers();
@@ -37,7 +40,7 @@ export class LuaVm {
     this.mustRun(PRELUDE, "=prelude");
     openDataLibraries(this);
     lua.lua_pushglobaltable(L);
-    this.realGlobals = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
+    this.realGlobals = this.globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_sethook(L, (L: LuaState) => onHook(L), lua.LUA_MASKCOUNT, HOOK_EVERY);
   }
 
@@ -79,7 +82,7 @@ export class LuaVm {
     lua.lua_newtable(L); // its metatable
     lua.lua_pushjsfunction(L, (L: LuaState) => {
       const name = lua.lua_type(L, 2) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, 2)) : "?";
-      this.pushRealGlobals(L);
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
       lua.lua_pushvalue(L, 2);
       if (lua.lua_rawget(L, -2) === lua.LUA_TNIL) {
         return this.raise(L, `Script attempted to access nonexistent global variable '${name}'`);
@@ -126,7 +129,8 @@ export class LuaVm {
   compile(code: Uint8Array, chunkName: string): number | string {
     const L = this.L;
     if (lauxlib.luaL_loadbuffer(L, code, code.length, luaBytes(chunkName)) !== lua.LUA_OK) {
-      const err = str(lua.lua_tolstring(L, -1));
+      // Lua 5.1 quotes the end-of-input token ("near '<eof>'"), 5.3 does not.
+      const err = str(lua.lua_tolstring(L, -1)).replace(/ near <eof>$/, " near '<eof>'");
       lua.lua_pop(L, 1);
       return err;
     }
@@ -150,6 +154,16 @@ export class LuaVm {
       }
     }
     return co;
+  }
+
+  /** Calls the function `ref` with no arguments; returns the error text (Redis's form) or null. */
+  callProtected(ref: number): string | null {
+    const L = this.L;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    if (lua.lua_pcall(L, 0, 0, 0) === lua.LUA_OK) return null;
+    const { text } = errorValueText(L);
+    lua.lua_pop(L, 1);
+    return text;
   }
 
   /** Runs a coroutine until it returns, fails or yields from the hook. */
