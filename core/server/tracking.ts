@@ -308,19 +308,15 @@ export class Tracking {
   /** An invalidation for c, whose value part (keys array or null) is given as RESP bytes. */
   private send(c: Client, value: string): void {
     const redirect = c.tracking?.redirect ?? 0;
-    let target = c;
-    if (redirect !== 0) {
-      const other = this.engine.clients.get(redirect);
-      if (other === undefined) {
-        if (c.tracking !== null) c.tracking.brokenRedirect = true;
-        if (c.resp === 3) this.push(c, `>2\r\n$21\r\ntracking-redir-broken\r\n:${redirect}\r\n`);
-        return;
-      }
-      target = other;
+    const target = redirect === 0 ? c : this.engine.clients.get(redirect);
+    if (target === undefined) {
+      if (c.tracking !== null) c.tracking.brokenRedirect = true;
+      if (c.resp === 3) this.push(c, `>2\r\n$21\r\ntracking-redir-broken\r\n:${redirect}\r\n`);
+      return;
     }
     // A RESP2 connection cannot take pushes: only a redirect client in pub/sub mode gets a message.
     if (target.resp === 3) this.push(target, PUSH_HEADER + value);
-    else if (target !== c && target.pubsub !== null) this.push(target, MESSAGE_HEADER + value);
+    else if (redirect !== 0 && target.pubsub !== null) this.push(target, MESSAGE_HEADER + value);
   }
 
   /** Appends to a client's replies (after its reply when its command runs), else writes at once. */
