@@ -186,7 +186,7 @@ function fcallDef(name: string, summary: string, ro: boolean): CommandDef {
     getKeys: numkeysKeys,
     keySpecs: [{
       flags: ro ? "RO access" : "RW access update",
-      notes: `We cannot tell how the keys will be used so we assume the worst, ${ro ? "RO and ACCESS" : "RW and UPDATE"} flags`,
+      notes: `We cannot tell how the keys will be used so we assume the worst, ${ro ? "RO and ACCESS" : "RW and UPDATE"}`,
       begin: 2,
       find: { keynum: [0, 1, 1] },
     }],
@@ -199,51 +199,51 @@ function fcallDef(name: string, summary: string, ro: boolean): CommandDef {
 }
 
 export const functionCommands: CommandDef[] = [
-  fcallDef("fcall", "Invokes a function.", false),
-  fcallDef("fcall_ro", "Invokes a read-only function.", true),
+  fcallDef("fcall", "Invoke a function", false),
+  fcallDef("fcall_ro", "Invoke a read-only function", true),
   {
     name: "function",
     arity: -2,
     flags: "",
     group: "scripting",
     since: "7.0.0",
-    summary: "A container for function commands.",
+    summary: "A container for function commands",
     complexity: "Depends on subcommand.",
     subcommands: [
-      sub("delete", 3, "write noscript", "Deletes a library and its functions.", (c, argv) => {
+      sub("delete", 3, "write noscript", "Delete a function by name", (c, argv) => {
         const reg = registry(c);
         const lib = reg.libraries.get(str(argv[2]));
         if (lib === undefined) return c.error("ERR Library not found");
         reg.remove(lib);
         c.out.ok();
       }, { tips: ALL_SHARDS }),
-      sub("dump", 2, "noscript", "Dumps all libraries into a serialized binary payload.", (c) => {
+      sub("dump", 2, "noscript", "Dump all functions into a serialized binary payload", (c) => {
         c.out.bulk(dumpLibraries([...registry(c).libraries.values()].map((l) => l.code)));
       }, { complexity: "O(N) where N is the number of functions" }),
-      sub("flush", -2, "write noscript", "Deletes all libraries and functions.", (c, argv) => {
+      sub("flush", -2, "write noscript", "Deleting all functions", (c, argv) => {
         if (argv.length > 3 || (argv.length === 3 && !is(argv[2], "sync") && !is(argv[2], "async"))) {
           return c.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         }
         registry(c).flush();
         c.out.ok();
       }, { tips: ALL_SHARDS, complexity: "O(N) where N is the number of functions deleted" }),
-      sub("help", 2, "loading stale", "Returns helpful text about the different subcommands.", (c) => replyHelp(c, "function", FUNCTION_HELP)),
-      sub("kill", 2, "noscript allow_busy", "Terminates a function during execution.", (c) => scripting(c.engine).kill(c, false), {
+      sub("help", 2, "loading stale", "Show helpful text about the different subcommands", (c) => replyHelp(c, "function", FUNCTION_HELP)),
+      sub("kill", 2, "noscript allow_busy", "Kill the function currently in execution.", (c) => scripting(c.engine).kill(c, false), {
         tips: "request_policy:all_shards response_policy:one_succeeded",
       }),
-      sub("list", -2, "noscript", "Returns information about all libraries.", list, {
+      sub("list", -2, "noscript", "List information about all the functions", list, {
         tips: "nondeterministic_output_order",
         complexity: "O(N) where N is the number of functions",
       }),
-      sub("load", -3, "write denyoom noscript", "Creates a library.", load, {
+      sub("load", -3, "write denyoom noscript", "Create a function with the given arguments (name, code, description)", load, {
         tips: ALL_SHARDS,
         complexity: "O(1) (considering compilation time is redundant)",
       }),
-      sub("restore", -3, "write denyoom noscript", "Restores all libraries from a payload.", restore, {
+      sub("restore", -3, "write denyoom noscript", "Restore all the functions on the given payload", restore, {
         tips: ALL_SHARDS,
         complexity: "O(N) where N is the number of functions on the payload",
       }),
-      sub("stats", 2, "noscript allow_busy", "Returns information about a function during execution.", stats, {
+      sub("stats", 2, "noscript allow_busy", "Return information about the function currently running (name, description, duration)", stats, {
         tips: "nondeterministic_output request_policy:all_shards response_policy:special",
       }),
     ],

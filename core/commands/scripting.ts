@@ -74,8 +74,8 @@ function evalGeneric(c: Client, argv: Uint8Array[], bySha: boolean, readOnlyComm
   });
 }
 
-const EVAL_NOTES = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags";
-const RO_NOTES = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags";
+const EVAL_NOTES = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE";
+const RO_NOTES = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS";
 const keySpec = (flags: string, notes?: string): KeySpecDef[] => [{ flags, notes, begin: 2, find: { keynum: [0, 1, 1] } }];
 
 function evalDef(name: string, summary: string, since: string, bySha: boolean, ro: boolean): CommandDef {
@@ -123,37 +123,37 @@ function sub(name: string, arity: number, flags: string, summary: string, run: C
 }
 
 export const scriptingCommands: CommandDef[] = [
-  evalDef("eval", "Executes a server-side Lua script.", "2.6.0", false, false),
-  evalDef("evalsha", "Executes a server-side Lua script by SHA1 digest.", "2.6.0", true, false),
-  evalDef("eval_ro", "Executes a read-only server-side Lua script.", "7.0.0", false, true),
-  evalDef("evalsha_ro", "Executes a read-only server-side Lua script by SHA1 digest.", "7.0.0", true, true),
+  evalDef("eval", "Execute a Lua script server side", "2.6.0", false, false),
+  evalDef("evalsha", "Execute a Lua script server side", "2.6.0", true, false),
+  evalDef("eval_ro", "Execute a read-only Lua script server side", "7.0.0", false, true),
+  evalDef("evalsha_ro", "Execute a read-only Lua script server side", "7.0.0", true, true),
   {
     name: "script",
     arity: -2,
     flags: "",
     group: "scripting",
     since: "2.6.0",
-    summary: "A container for Lua scripts management commands.",
+    summary: "A container for Lua scripts management commands",
     complexity: "Depends on subcommand.",
     subcommands: [
-      sub("debug", 3, "noscript", "Sets the debug mode of server-side Lua scripts.", (c) => {
+      sub("debug", 3, "noscript", "Set the debug mode for executed scripts.", (c) => {
         c.error("ERR SCRIPT DEBUG is not supported by Respite");
       }, { since: "3.2.0" }),
-      sub("exists", -3, "noscript", "Determines whether server-side Lua scripts exist in the script cache.", (c, argv) => {
+      sub("exists", -3, "noscript", "Check existence of scripts in the script cache.", (c, argv) => {
         const scripts = scripting(c.engine).scripts;
         c.out.array(argv.length - 2);
         for (let i = 2; i < argv.length; i++) c.out.int(scripts.has(lower(str(argv[i]))) ? 1 : 0);
       }, { tips: "request_policy:all_shards response_policy:agg_logical_and", complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation)." }),
-      sub("flush", -2, "noscript", "Removes all server-side Lua scripts from the script cache.", (c, argv) => {
+      sub("flush", -2, "noscript", "Remove all the scripts from the script cache.", (c, argv) => {
         if (!flushModeOk(c, argv, "SCRIPT")) return;
         scripting(c.engine).flushScripts();
         c.out.ok();
       }, { tips: "request_policy:all_nodes response_policy:all_succeeded", complexity: "O(N) with N being the number of scripts in cache" }),
-      sub("help", 2, "loading stale", "Returns helpful text about the different subcommands.", (c) => replyHelp(c, "script", SCRIPT_HELP), { since: "5.0.0" }),
-      sub("kill", 2, "noscript allow_busy", "Terminates a server-side Lua script during execution.", (c) => scripting(c.engine).kill(c, true), {
+      sub("help", 2, "loading stale", "Show helpful text about the different subcommands", (c) => replyHelp(c, "script", SCRIPT_HELP), { since: "5.0.0" }),
+      sub("kill", 2, "noscript allow_busy", "Kill the script currently in execution.", (c) => scripting(c.engine).kill(c, true), {
         tips: "request_policy:all_shards response_policy:one_succeeded",
       }),
-      sub("load", 3, "noscript stale", "Loads a server-side Lua script to the script cache.", (c, argv) => {
+      sub("load", 3, "noscript stale", "Load the specified Lua script into the script cache.", (c, argv) => {
         const found = loadScript(c, argv[2]);
         if (found) c.out.bulkStr(found.sha);
       }, { tips: "request_policy:all_nodes response_policy:all_succeeded", complexity: "O(N) with N being the length in bytes of the script body." }),
