@@ -323,8 +323,10 @@ for (const rt of RUNTIMES) {
       const bin = ["\0", "a\r\nb", "\xff\xfe", "\x80", "", "\0\0", "z".repeat(100)];
       await same([
         ["ZADD", "{b}", ...bin.flatMap((m, i) => [String(i % 3), m])], "ZRANGE {b} 0 -1 WITHSCORES", "OBJECT ENCODING {b}",
-        ["ZSCORE", "{b}", "\xff\xfe"], ["ZRANK", "{b}", "\0\0"], "ZRANGEBYLEX {b} - +", ["ZRANGEBYLEX", "{b}", "[\0", "(\xff"],
+        ["ZSCORE", "{b}", "\xff\xfe"], ["ZRANK", "{b}", "\0\0"], "ZRANGEBYLEX {b} - +",
+        // A bounded lex range is only defined when all scores are equal: on {b} Redis's answer depends on its random skiplist levels.
         ["ZADD", "{c}", "0", "\xff", "0", "\0", "0", "", "0", "\x7f"], "ZRANGEBYLEX {c} - +", ["ZLEXCOUNT", "{c}", "(", "[\x7f"],
+        ["ZRANGEBYLEX", "{c}", "[\0", "(\xff"],
         ["ZREM", "{b}", "", "\0"], "ZRANGE {b} 0 -1", "ZSCAN {c} 0",
       ]);
     });
