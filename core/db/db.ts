@@ -68,9 +68,7 @@ export class Db {
       if (at !== undefined && at <= this.observer.now) this.expire(key);
       else if (at !== undefined && !keepTtl) this.expires.delete(key);
     }
-    const before = this.data.size;
-    this.data.set(key, value);
-    if (this.data.size !== before) this.observer.added(this, key);
+    if (this.data.set(key, value)) this.observer.added(this, key);
   }
 
   delete(key: string): boolean {

@@ -34,12 +34,14 @@ export class ShardedMap<V> {
     return this.shards[shardOf(key)].has(key);
   }
 
-  set(key: string, value: V): this {
+  /** Stores value; true when key was not there before (Redis's dbAdd rather than an overwrite). */
+  set(key: string, value: V): boolean {
     const shard = this.shards[shardOf(key)];
     const before = shard.size;
     shard.set(key, value);
-    this.count += shard.size - before;
-    return this;
+    if (shard.size === before) return false;
+    this.count++;
+    return true;
   }
 
   delete(key: string): boolean {
