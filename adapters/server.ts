@@ -87,8 +87,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       try {
         listeners.push(await backend.listenTcp(host, port, accept));
       } catch (e) {
-        if (optional && /EADDRNOTAVAIL|EAFNOSUPPORT|not available|Address family/i.test(String(e))) continue;
         engine.log("warning", `Warning: Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
+        // "-" marks an address to skip when it cannot be bound: no IPv6, or Bun/Deno's dual-stack "::"
+        // colliding with the IPv4 wildcard bound just before (they cannot ask for IPV6_V6ONLY).
+        if (optional) continue;
         throw e;
       }
     }

@@ -41,6 +41,17 @@ for (const rt of RUNTIMES) {
       }
     });
 
+    it("starts with the default bind `* -::*` and serves IPv4 clients", async () => {
+      const server = await startRespite(rt, ["--bind", "*", "-::*"]);
+      try {
+        const conn = await RawConnection.connect(server.port, "127.0.0.1");
+        assert.equal((await conn.call("PING")).toString(), "+PONG\r\n");
+        conn.close();
+      } finally {
+        await server.stop();
+      }
+    });
+
     it("refuses another runtime's backend with exit code 1", () => {
       const [cmd, base] = respiteCommand(rt);
       for (const other of BACKENDS.filter((b) => b !== rt)) {
