@@ -11,7 +11,7 @@
  */
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { DiffPair, rng, type Cmd } from "../lib/diff.ts";
 import { decode, lines, loadOneLiners, text } from "../lib/keyspace.ts";
@@ -25,13 +25,7 @@ async function infoField(conn: RawConnection, field: string): Promise<number> {
   return Number(m[1]);
 }
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`expiry on ${rt}`, () => {
@@ -41,7 +35,7 @@ for (const rt of RUNTIMES) {
 
     before(async () => {
       respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
+      pair = await DiffPair.open(redis().port, respite.port);
     });
     after(async () => {
       pair?.close();

@@ -9,7 +9,7 @@
  */
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { DiffPair, rng, show, type Cmd } from "../lib/diff.ts";
 import type { RespValue } from "../../core/resp/decoder.ts";
@@ -42,13 +42,7 @@ const MY_COMMANDS = [
   "flushall", "swapdb", "move", "object",
 ];
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 /** RESP2 maps arrive as flat [key, value, ...] arrays. */
 function pairs(list: RespValue[]): Record<string, RespValue> {
@@ -59,7 +53,7 @@ function pairs(list: RespValue[]): Record<string, RespValue> {
 
 describe("key command table", () => {
   it("matches redis-server's COMMAND INFO: arity, flags, keys, ACL, tips, key specs, subcommands", async () => {
-    const conn = await RawConnection.connect(redis.port);
+    const conn = await RawConnection.connect(redis().port);
     const infos = decode(await conn.call("COMMAND", "INFO", ...MY_COMMANDS)) as RespValue[][];
     conn.close();
     const table = new CommandTable();
@@ -105,7 +99,7 @@ for (const rt of RUNTIMES) {
 
     before(async () => {
       respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
+      pair = await DiffPair.open(redis().port, respite.port);
     });
     after(async () => {
       pair?.close();
@@ -227,7 +221,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("SWAPDB is seen by clients that selected either db", async () => {
-      const other = await DiffPair.open(redis.port, respite.port);
+      const other = await DiffPair.open(redis().port, respite.port);
       try {
         await same("SET in0 x");
         await other.sameAll(lines("SELECT 1", "SET in1 y"));

@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { type Cmd, DiffPair, rng, show } from "../lib/diff.ts";
 import { lines } from "../lib/keyspace.ts";
@@ -31,13 +31,7 @@ async function pushesUntilBarrier(sub: RawConnection): Promise<string[]> {
   }
 }
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`keyspace notifications on ${rt}`, () => {
@@ -48,9 +42,9 @@ for (const rt of RUNTIMES) {
     let blocker: DiffPair;
     before(async () => {
       server = await startRespite(rt);
-      cmd = await DiffPair.open(redis.port, server.port);
-      sub = await DiffPair.open(redis.port, server.port);
-      blocker = await DiffPair.open(redis.port, server.port);
+      cmd = await DiffPair.open(redis().port, server.port);
+      sub = await DiffPair.open(redis().port, server.port);
+      blocker = await DiffPair.open(redis().port, server.port);
       for (const conn of [sub.redis, sub.respite]) {
         await conn.pipeline([["PSUBSCRIBE", "__key*__:*"], ["SUBSCRIBE", BARRIER]]);
       }

@@ -9,7 +9,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { type Cmd, DiffPair, show } from "../lib/diff.ts";
 import { encodeCommand } from "../../core/resp/decoder.ts";
@@ -52,20 +52,14 @@ async function ownField(conn: RawConnection, field: string): Promise<string> {
 const bin = (s: string) => Buffer.from(s, "latin1");
 const BINARY = bin("bin\x00\r\n\xff\x80ary");
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`pub/sub on ${rt}`, () => {
     let server: ServerHandle;
     const pairs: DiffPair[] = [];
     const open = async () => {
-      const pair = await DiffPair.open(redis.port, server.port);
+      const pair = await DiffPair.open(redis().port, server.port);
       pairs.push(pair);
       return pair;
     };

@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { DiffPair, rng } from "../lib/diff.ts";
 import { type Arg, bytes, commands, compare, compareUnordered, decode } from "../lib/collections.ts";
 
@@ -18,13 +18,7 @@ const SET_COMMANDS = [
   "sinterstore", "sunion", "sunionstore", "sdiff", "sdiffstore", "sscan",
 ];
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`sets on ${rt}`, () => {
@@ -39,7 +33,7 @@ for (const rt of RUNTIMES) {
 
     before(async () => {
       respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
+      pair = await DiffPair.open(redis().port, respite.port);
     });
     after(async () => {
       pair?.close();

@@ -7,7 +7,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { DiffPair, rng, show } from "../lib/diff.ts";
 
 type Command = Buffer[];
@@ -25,13 +25,7 @@ async function compare(pair: DiffPair, cmds: Command[]): Promise<void> {
   }
 }
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`SORT on ${rt}`, () => {
@@ -45,7 +39,7 @@ for (const rt of RUNTIMES) {
 
     before(async () => {
       respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
+      pair = await DiffPair.open(redis().port, respite.port);
     });
     after(async () => {
       pair?.close();

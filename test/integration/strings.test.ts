@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { DiffPair, rng, show } from "../lib/diff.ts";
 import { decodeReplies, type RespValue } from "../../core/resp/decoder.ts";
@@ -35,13 +35,7 @@ const STRING_COMMANDS = [
   "strlen", "incr", "decr", "incrby", "decrby", "incrbyfloat", "getrange", "setrange", "substr", "lcs",
 ];
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 /** A decoded reply with bulk strings as text, for comparing COMMAND INFO structures. */
 function plain(v: RespValue): unknown {
@@ -59,7 +53,7 @@ function pairs(list: unknown[]): Record<string, unknown> {
 
 describe("string command table", () => {
   it("matches redis-server's COMMAND INFO: arity, flags, keys, ACL categories, tips, key specs", async () => {
-    const conn = await RawConnection.connect(redis.port);
+    const conn = await RawConnection.connect(redis().port);
     const reply = await conn.call("COMMAND", "INFO", ...STRING_COMMANDS);
     conn.close();
     const infos = plain(decodeReplies(reply).values[0]) as unknown[][];
@@ -100,7 +94,7 @@ for (const rt of RUNTIMES) {
 
     before(async () => {
       respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
+      pair = await DiffPair.open(redis().port, respite.port);
     });
     after(async () => {
       pair?.close();

@@ -6,17 +6,11 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { DiffPair } from "../lib/diff.ts";
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`transactions on ${rt}`, () => {
@@ -24,7 +18,7 @@ for (const rt of RUNTIMES) {
     let pair: DiffPair;
     before(async () => {
       server = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, server.port);
+      pair = await DiffPair.open(redis().port, server.port);
     });
     after(async () => {
       pair?.close();
@@ -63,7 +57,7 @@ for (const rt of RUNTIMES) {
     it("a write from another client breaks WATCH; UNWATCH and EXEC clear it", async () => {
       const k = `tx:${rt}:w`;
       const other = await RawConnection.connect(server.port);
-      const otherRedis = await RawConnection.connect(redis.port);
+      const otherRedis = await RawConnection.connect(redis().port);
       await pair.same("SET", k, "1");
       await pair.same("WATCH", k);
       await Promise.all([other.call("SET", k, "2"), otherRedis.call("SET", k, "2")]);

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { DiffPair, rng, show } from "../lib/diff.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { decodeReplies, type RespValue } from "../../core/resp/decoder.ts";
@@ -49,13 +49,7 @@ const ZSET_COMMANDS = [
   "zunionstore", "zinterstore", "zdiffstore", "zintercard", "zscan",
 ];
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`sorted sets on ${rt}`, () => {
@@ -68,7 +62,7 @@ for (const rt of RUNTIMES) {
 
     before(async () => {
       respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
+      pair = await DiffPair.open(redis().port, respite.port);
     });
     after(async () => {
       pair?.close();
@@ -211,7 +205,7 @@ for (const rt of RUNTIMES) {
       await both(["HELLO 3"]);
       await same(["ZADD {y} 1 a 2 b", "BZPOPMIN {y} 0", "BZMPOP 0 1 {y} MAX", "BZPOPMAX {none} 0.05"]);
       await both(["HELLO 2"]);
-      const waiters = await Promise.all([RawConnection.connect(redis.port), RawConnection.connect(respite.port)]);
+      const waiters = await Promise.all([RawConnection.connect(redis().port), RawConnection.connect(respite.port)]);
       try {
         for (const cmd of [["BZMPOP", "0", "2", "{w}", "{v}", "MAX", "COUNT", "2"], ["BZPOPMIN", "{v}", "{w}", "5"]]) {
           const replies = waiters.map((w) => w.call(...commands(prefix(), [cmd])[0]));

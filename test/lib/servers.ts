@@ -3,6 +3,7 @@
  * dist/respite.mjs, which is what Node users run), and a real redis-server
  * as the oracle for differential tests. Each gets a free port.
  */
+import { after, before } from "node:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
 import * as fs from "node:fs";
@@ -124,4 +125,19 @@ export async function startRedis(extra: string[] = []): Promise<ServerHandle> {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
     "--enable-debug-command", "yes", ...extra];
   return launch("redis-server", args, port, undefined, dir);
+}
+
+/**
+ * One real redis-server for a whole test file: started before its first test,
+ * stopped after the last. Call the returned function inside tests.
+ */
+export function sharedRedis(extra: string[] = []): () => ServerHandle {
+  let redis: ServerHandle | undefined;
+  before(async () => {
+    redis = await startRedis(extra);
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+  return () => redis!;
 }
