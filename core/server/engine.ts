@@ -100,6 +100,8 @@ export class Engine implements KeyspaceObserver {
   expireDbCursor = 0;
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the background expire cycle off. */
   activeExpire = true;
+  /** performance.now() when the last call() ended: the next pipelined command starts there. */
+  private callEnd = 0;
 
   constructor(opts: EngineOptions = {}) {
     this.config = opts.config ?? new Config();
@@ -215,6 +217,11 @@ export class Engine implements KeyspaceObserver {
 
   /** Runs every complete command buffered for a client, until it blocks, and sends the replies. */
   processInput(c: Client): void {
+    // One wall-clock read per batch: each command's time is derived from the
+    // reading that also times it (clock reads were ~6% of a pipelined SET).
+    const batchStart = performance.now();
+    const batchWall = this.clock.now();
+    let start = batchStart;
     while (c.blocked === null && c.postponed === null && !c.inBusyScript) {
       let argv: Uint8Array[] | null;
       try {
@@ -228,8 +235,9 @@ export class Engine implements KeyspaceObserver {
         break;
       }
       if (argv === null) break;
-      this.execute(c, argv);
+      const end = this.execute(c, argv, start, batchWall + Math.floor(start - batchStart));
       if (c.closeAfterReply || c.closed) break;
+      start = end >= 0 ? end : performance.now();
     }
     this.flush(c);
   }
@@ -244,29 +252,41 @@ export class Engine implements KeyspaceObserver {
     if (c.closeAfterReply && !c.closed) this.kill(c);
   }
 
-  /** Runs one command for a client, with Redis's checks in Redis's order. */
-  execute(c: Client, argv: Uint8Array[]): void {
-    this.now = this.clock.now();
+  /**
+   * Runs one command for a client, with Redis's checks in Redis's order.
+   * start is a performance.now() reading taken just before, now the wall
+   * time then. Returns the reading the command ended with, or -1 when it did
+   * not run.
+   */
+  execute(c: Client, argv: Uint8Array[], start = performance.now(), now = this.clock.now()): number {
+    this.now = now;
     c.lastInteraction = this.now;
     const replyStart = c.out.pos;
     const cmd = this.admit(c, argv);
     if (cmd === null) {
       if (c.tracking !== null) this.tracking.settleCaching(c, argv[0]);
-      return this.applyReplyMode(c, replyStart);
+      this.applyReplyMode(c, replyStart);
+      return -1;
     }
     if (this.tracking.clients !== 0) this.tracking.limitTable(c);
-    if (this.pause.mode !== null && this.pause.holds(c, cmd)) return this.pause.hold(c, cmd, argv);
+    if (this.pause.mode !== null && this.pause.holds(c, cmd)) {
+      this.pause.hold(c, cmd, argv);
+      return -1;
+    }
     if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
       c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
       c.out.raw(CONST.queued);
-      return this.applyReplyMode(c, replyStart);
+      this.applyReplyMode(c, replyStart);
+      return -1;
     }
     this.tracking.enter(c);
-    this.call(c, cmd, argv);
+    this.call(c, cmd, argv, start);
     this.tracking.leave(c, argv[0]);
     c.lastInteraction = this.now;
+    // Blocked clients served here run calls of their own: callEnd stays the latest reading.
     this.blocking.serveReady();
     this.applyReplyMode(c, replyStart);
+    return this.callEnd;
   }
 
   /**
@@ -324,10 +344,9 @@ export class Engine implements KeyspaceObserver {
   }
 
   /** Runs a command that passed every check: the inner path EXEC uses for queued commands. */
-  call(c: Client, cmd: Command, argv: Uint8Array[]): void {
+  call(c: Client, cmd: Command, argv: Uint8Array[], t0 = performance.now()): void {
     c.current = cmd;
     const errorsBefore = this.stats.errorReplies;
-    const t0 = performance.now();
     try {
       cmd.run!(c, argv);
     } catch (e) {
@@ -335,7 +354,8 @@ export class Engine implements KeyspaceObserver {
       c.out.error("ERR internal error: " + utf8(String((e as Error).message)));
       this.stats.errorReply("ERR");
     }
-    const usec = (performance.now() - t0) * 1000;
+    this.callEnd = performance.now();
+    const usec = (this.callEnd - t0) * 1000;
     cmd.calls++;
     cmd.usec += usec;
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
