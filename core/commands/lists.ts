@@ -206,7 +206,7 @@ function lrange(c: Client, argv: Uint8Array[]): void {
   let left = range[1] - range[0] + 1;
   c.out.array(left);
   list.walk(range[0], false, (node, pos) => {
-    c.out.bulk(node.value(pos));
+    c.out.bulkFrom(node.buf, node.dataOffset(pos), node.length(pos));
     return --left > 0;
   });
 }

@@ -75,11 +75,22 @@ export class ReplyWriter {
     this.pos = p;
   }
 
+  /** Writes an integer in decimal; safe integers without building a string (lengths, counters). */
   private decimal(n: number): void {
-    if (n >= 0 && n < 10) {
-      this.ensure(1);
-      this.buf[this.pos++] = 48 + n;
-    } else this.latin1(String(n));
+    if (!Number.isSafeInteger(n)) return this.latin1(String(n));
+    let digits = 1;
+    let v = n < 0 ? -n : n;
+    for (let rest = v; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    this.ensure(digits + 1);
+    const buf = this.buf;
+    if (n < 0) buf[this.pos++] = 45; // '-'
+    let p = this.pos + digits;
+    this.pos = p;
+    do {
+      const q = Math.floor(v / 10);
+      buf[--p] = 48 + (v - q * 10);
+      v = q;
+    } while (v !== 0);
   }
 
   private crlf(): void {
@@ -119,7 +130,8 @@ export class ReplyWriter {
     if (n === 1) return this.raw(CONST.one);
     this.ensure(1);
     this.buf[this.pos++] = 58; // ':'
-    this.latin1(String(n));
+    if (typeof n === "number") this.decimal(n);
+    else this.latin1(String(n));
     this.crlf();
   }
 
@@ -127,6 +139,20 @@ export class ReplyWriter {
     this.header(36, bytes.length);
     this.raw(bytes);
     this.crlf();
+  }
+
+  /** A bulk string of len bytes of src from offset: no view to allocate (LRANGE over listpack nodes). */
+  bulkFrom(src: Uint8Array, offset: number, len: number): void {
+    this.header(36, len);
+    this.ensure(len + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    if (len > 32) buf.set(src.subarray(offset, offset + len), p);
+    else for (let i = 0; i < len; i++) buf[p + i] = src[offset + i];
+    p += len;
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.pos = p;
   }
 
   /** A bulk string given as a binary string. */
