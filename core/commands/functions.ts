@@ -22,7 +22,7 @@ function fcall(c: Client, argv: Uint8Array[], readOnlyCommand: boolean): void {
     ref: fn.ref,
     isEval: false,
     readOnly: readOnlyCommand || fn.flags.noWrites,
-    argv: argv.map((a) => a.slice()),
+    argv,
     ...split,
   });
 }

@@ -69,7 +69,7 @@ function evalGeneric(c: Client, argv: Uint8Array[], bySha: boolean, readOnlyComm
     ref: script.ref,
     isEval: true,
     readOnly: readOnlyCommand || script.flags.noWrites,
-    argv: argv.map((a) => a.slice()),
+    argv,
     ...split,
   });
 }

@@ -63,7 +63,7 @@ function encode(v: LuaValue, depth: number): string {
     });
     return "{" + members.join(",") + "}";
   }
-  if (v.unsupported === "depth") throw new EncodeError(`Cannot serialise, excessive nesting (${MAX_DEPTH + 1})`);
+  if ("unsupported" in v && v.unsupported === "depth") throw new EncodeError(`Cannot serialise, excessive nesting (${MAX_DEPTH + 1})`);
   throw new EncodeError(`Cannot serialise ${typeName(v)}: type not supported`);
 }
 

@@ -9,6 +9,15 @@ import { str } from "../util/bytes.ts";
 
 const CR = 13;
 
+const fieldNames = new Map<string, Uint8Array>();
+
+/** A field name as Lua bytes, made once: every reply conversion looks up the same few. */
+function field(name: string): Uint8Array {
+  let b = fieldNames.get(name);
+  if (b === undefined) fieldNames.set(name, b = luaBytes(name));
+  return b;
+}
+
 function lineEnd(buf: Uint8Array, pos: number): number {
   while (buf[pos] !== CR) pos++;
   return pos;
@@ -17,7 +26,7 @@ function lineEnd(buf: Uint8Array, pos: number): number {
 function setField(L: LuaState, name: string, push: () => void): void {
   lua.lua_createtable(L, 0, 1);
   push();
-  lua.lua_setfield(L, -2, luaBytes(name));
+  lua.lua_setfield(L, -2, field(name));
 }
 
 /**
@@ -42,10 +51,10 @@ export function errorText(raw: string): string {
 export function pushErrorTable(L: LuaState, raw: string, fromCommand = false): void {
   lua.lua_createtable(L, 0, 2);
   lua.lua_pushstring(L, luaBytes(errorText(raw)));
-  lua.lua_setfield(L, -2, luaBytes("err"));
+  lua.lua_setfield(L, -2, field("err"));
   if (fromCommand) {
     lua.lua_pushboolean(L, true);
-    lua.lua_setfield(L, -2, luaBytes("ignore_error_stats_update"));
+    lua.lua_setfield(L, -2, field("ignore_error_stats_update"));
   }
 }
 
@@ -67,9 +76,9 @@ export function errorValueText(L: LuaState): { text: string; counted: boolean } 
     lua.lua_pop(L, 1); // luaL_tolstring's copy
     return { text, counted: true };
   }
-  lua.lua_getfield(L, -1, luaBytes("err"));
+  lua.lua_getfield(L, -1, field("err"));
   const text = lua.lua_type(L, -1) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, -1)) : "ERR unknown error";
-  lua.lua_getfield(L, -2, luaBytes("ignore_error_stats_update"));
+  lua.lua_getfield(L, -2, field("ignore_error_stats_update"));
   const counted = !lua.lua_toboolean(L, -1);
   lua.lua_pop(L, 2);
   return { text, counted };
@@ -91,7 +100,7 @@ export function pushReply(L: LuaState, buf: Uint8Array, pos: number): number {
   lua.lua_checkstack(L, 4);
   switch (type) {
     case 43: // + status
-      setField(L, "ok", () => lua.lua_pushstring(L, luaBytes(line)));
+      setField(L, "ok", () => lua.lua_pushstring(L, buf.subarray(pos + 1, end)));
       break;
     case 45: // - error
       pushErrorTable(L, "-" + line, true);
@@ -103,7 +112,7 @@ export function pushReply(L: LuaState, buf: Uint8Array, pos: number): number {
       const n = Number(line);
       if (n < 0) lua.lua_pushboolean(L, false);
       else {
-        lua.lua_pushstring(L, buf.slice(next, next + n));
+        lua.lua_pushstring(L, buf.subarray(next, next + n)); // fengari copies it
         next += n + 2;
       }
       break;
@@ -134,7 +143,7 @@ export function pushReply(L: LuaState, buf: Uint8Array, pos: number): number {
         else lua.lua_pushboolean(L, true);
         lua.lua_rawset(L, -3);
       }
-      lua.lua_setfield(L, -2, luaBytes(isMap ? "map" : "set"));
+      lua.lua_setfield(L, -2, field(isMap ? "map" : "set"));
       break;
     }
     case 95: // _ null
@@ -156,9 +165,9 @@ export function pushReply(L: LuaState, buf: Uint8Array, pos: number): number {
       setField(L, "verbatim_string", () => {
         lua.lua_createtable(L, 0, 2);
         lua.lua_pushstring(L, body.slice(0, 3));
-        lua.lua_setfield(L, -2, luaBytes("format"));
+        lua.lua_setfield(L, -2, field("format"));
         lua.lua_pushstring(L, body.slice(4));
-        lua.lua_setfield(L, -2, luaBytes("string"));
+        lua.lua_setfield(L, -2, field("string"));
       });
       break;
     }
@@ -168,9 +177,16 @@ export function pushReply(L: LuaState, buf: Uint8Array, pos: number): number {
   return next;
 }
 
+/** Pushes field `name` of the table at idx, read raw as Redis reads a result's fields; returns its type. */
+function pushRawField(L: LuaState, idx: number, name: string): number {
+  idx = lua.lua_absindex(L, idx);
+  lua.lua_pushstring(L, field(name));
+  return lua.lua_rawget(L, idx);
+}
+
 /** The string field `name` of the table at idx, or null. */
 function stringField(L: LuaState, idx: number, name: string): string | null {
-  lua.lua_getfield(L, idx, luaBytes(name));
+  pushRawField(L, idx, name);
   const s = lua.lua_type(L, -1) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, -1)) : null;
   lua.lua_pop(L, 1);
   return s;
@@ -178,8 +194,7 @@ function stringField(L: LuaState, idx: number, name: string): string | null {
 
 /** Whether the table at idx has a field `name` of Lua type `type`; if so it is left pushed. */
 function pushFieldOfType(L: LuaState, idx: number, name: string, type: number): boolean {
-  lua.lua_getfield(L, idx, luaBytes(name));
-  if (lua.lua_type(L, -1) === type) return true;
+  if (pushRawField(L, idx, name) === type) return true;
   lua.lua_pop(L, 1);
   return false;
 }
@@ -219,40 +234,24 @@ export function writeLuaValue(c: Client, L: LuaState, idx: number, scriptResp: 2
   }
 }
 
+/**
+ * Whether the table at idx has only number keys, so that none of Redis's
+ * special fields can be in it: most script results are such arrays, and
+ * this scan costs less than looking the fields up.
+ */
+function isPlainArray(L: LuaState, idx: number): boolean {
+  lua.lua_pushnil(L);
+  while (lua.lua_next(L, idx) !== 0) {
+    const numberKey = lua.lua_type(L, -2) === lua.LUA_TNUMBER;
+    lua.lua_pop(L, numberKey ? 1 : 2);
+    if (!numberKey) return false;
+  }
+  return true;
+}
+
 function writeLuaTable(c: Client, L: LuaState, idx: number, scriptResp: 2 | 3): void {
-  const out = c.out;
   lua.lua_checkstack(L, 8);
-  const err = stringField(L, idx, "err");
-  if (err !== null) {
-    lua.lua_getfield(L, idx, luaBytes("ignore_error_stats_update"));
-    const counted = !lua.lua_toboolean(L, -1);
-    lua.lua_pop(L, 1);
-    return counted ? c.error(err) : out.error(err);
-  }
-  const ok = stringField(L, idx, "ok");
-  if (ok !== null) return out.simple(oneLine(ok));
-  if (pushFieldOfType(L, idx, "double", lua.LUA_TNUMBER)) {
-    const d = lua.lua_tonumber(L, -1);
-    lua.lua_pop(L, 1);
-    return out.double(d);
-  }
-  const big = stringField(L, idx, "big_number");
-  if (big !== null) return out.bigNumber(oneLine(big));
-  if (pushFieldOfType(L, idx, "map", lua.LUA_TTABLE)) {
-    writePairs(c, L, scriptResp, true);
-    return lua.lua_pop(L, 1);
-  }
-  if (pushFieldOfType(L, idx, "set", lua.LUA_TTABLE)) {
-    writePairs(c, L, scriptResp, false);
-    return lua.lua_pop(L, 1);
-  }
-  if (pushFieldOfType(L, idx, "verbatim_string", lua.LUA_TTABLE)) {
-    const format = stringField(L, -1, "format");
-    lua.lua_getfield(L, -1, luaBytes("string"));
-    const text = lua.lua_type(L, -1) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, -1)) : null;
-    lua.lua_pop(L, 2);
-    if (format !== null && text !== null) return out.verbatim(text, format);
-  }
+  if (!isPlainArray(L, idx) && writeSpecialTable(c, L, idx, scriptResp)) return;
   // An array: elements 1..n up to the first nil.
   let n = 0;
   while (lua.lua_rawgeti(L, idx, n + 1) !== lua.LUA_TNIL) {
@@ -260,12 +259,58 @@ function writeLuaTable(c: Client, L: LuaState, idx: number, scriptResp: 2 | 3): 
     n++;
   }
   lua.lua_pop(L, 1);
-  out.array(n);
+  c.out.array(n);
   for (let i = 1; i <= n; i++) {
     lua.lua_rawgeti(L, idx, i);
     writeLuaValue(c, L, -1, scriptResp);
     lua.lua_pop(L, 1);
   }
+}
+
+/** Writes a table holding one of Redis's special fields (err, ok, double, map...); false if it has none. */
+function writeSpecialTable(c: Client, L: LuaState, idx: number, scriptResp: 2 | 3): boolean {
+  const out = c.out;
+  const err = stringField(L, idx, "err");
+  if (err !== null) {
+    pushRawField(L, idx, "ignore_error_stats_update");
+    const counted = !lua.lua_toboolean(L, -1);
+    lua.lua_pop(L, 1);
+    if (counted) c.error(err);
+    else out.error(err);
+    return true;
+  }
+  const ok = stringField(L, idx, "ok");
+  if (ok !== null) {
+    out.simple(oneLine(ok));
+    return true;
+  }
+  if (pushFieldOfType(L, idx, "double", lua.LUA_TNUMBER)) {
+    out.double(lua.lua_tonumber(L, -1));
+    lua.lua_pop(L, 1);
+    return true;
+  }
+  const big = stringField(L, idx, "big_number");
+  if (big !== null) {
+    out.bigNumber(oneLine(big));
+    return true;
+  }
+  for (const kind of ["map", "set"] as const) {
+    if (pushFieldOfType(L, idx, kind, lua.LUA_TTABLE)) {
+      writePairs(c, L, scriptResp, kind === "map");
+      lua.lua_pop(L, 1);
+      return true;
+    }
+  }
+  if (pushFieldOfType(L, idx, "verbatim_string", lua.LUA_TTABLE)) {
+    const format = stringField(L, -1, "format");
+    const text = stringField(L, -1, "string");
+    lua.lua_pop(L, 1);
+    if (format !== null && text !== null) {
+      out.verbatim(text, format);
+      return true;
+    }
+  }
+  return false;
 }
 
 /** Writes the table on top of the stack as a map (key and value) or a set (keys). */

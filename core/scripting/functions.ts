@@ -47,14 +47,9 @@ export class FunctionRegistry {
     }
     lua.lua_remove(L, -2);
     // As in Redis, the load-time redis table reports a missing field as a missing global.
-    lua.lua_newtable(L);
-    lua.lua_pushjsfunction(L, (L: LuaState) => {
-      const name = lua.lua_type(L, 2) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, 2)) : "?";
-      return scripting.vm.raise(L, `Script attempted to access nonexistent global variable '${name}'`);
-    });
-    lua.lua_setfield(L, -2, luaBytes("__index"));
-    lua.lua_setmetatable(L, -2);
+    scripting.vm.forbidMissingNames(-1);
     lua.lua_setfield(L, -2, luaBytes("redis"));
+    scripting.vm.forbidMissingNames(-1);
     this.loadApi = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
 
@@ -92,12 +87,11 @@ export class FunctionRegistry {
     const ref = vm.compile(body, "@user_function");
     if (typeof ref === "string") return { error: `ERR Error compiling function: ${ref}` };
     const lib: Library = { name, code: code.slice(), functions: new Map() };
-    const previous = vm.globalsRef;
-    vm.globalsRef = this.loadApi;
+    const previous = vm.readGlobalsFrom(this.loadApi);
     this.loading = lib;
     const err = vm.callProtected(ref);
     this.loading = null;
-    vm.globalsRef = previous;
+    vm.readGlobalsFrom(previous);
     vm.release(ref);
     if (err !== null) {
       this.drop(lib);

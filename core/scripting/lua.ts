@@ -19,6 +19,8 @@ export function formatG14(n: number): string {
   if (n === Infinity) return "inf";
   if (n === -Infinity) return "-inf";
   if (n === 0) return Object.is(n, -0) ? "-0" : "0";
+  // Integers below 1e14 print in full, as JS prints them (scripts format timestamps and counters all the time).
+  if (Number.isInteger(n) && n < 1e14 && n > -1e14) return String(n);
   const [mant, expText] = roundedExponential(n).split("e");
   const exp = Number(expText);
   if (exp < -4 || exp >= 14) {

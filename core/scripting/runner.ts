@@ -59,7 +59,7 @@ export interface RunRequest {
   readOnly: boolean;
   keys: Uint8Array[];
   args: Uint8Array[];
-  /** The command as the caller sent it, for FUNCTION STATS. */
+  /** The command as the caller sent it, for FUNCTION STATS (views into its input until the script is suspended). */
   argv: Uint8Array[];
 }
 
@@ -76,6 +76,9 @@ interface Run extends RunRequest {
   canSuspend: boolean;
   suspended: boolean;
 }
+
+const KEYS = luaBytes("KEYS");
+const ARGV = luaBytes("ARGV");
 
 /** How long a suspended script runs before letting the engine read clients again. */
 const SLICE_MS = 50;
@@ -213,7 +216,7 @@ export class Scripting {
     for (let i = 1; i <= argc; i++) {
       const t = lua.lua_type(L, i);
       if (t !== lua.LUA_TSTRING && t !== lua.LUA_TNUMBER) return fail("Lua redis lib command arguments must be strings or integers");
-      argv.push(lua.lua_tolstring(L, i).slice());
+      argv.push(lua.lua_tolstring(L, i)); // Lua strings are immutable: no copy needed
     }
     if (run === null) return fail("redis.call can only be called inside a script invocation");
     let cmd = this.engine.commands.find(argv[0]);
@@ -259,15 +262,20 @@ export class Scripting {
   start(c: Client, req: RunRequest): void {
     const vm = this.vm;
     if (req.isEval) {
-      vm.setGlobal("KEYS", req.keys);
-      vm.setGlobal("ARGV", req.args);
+      vm.setGlobal(KEYS, req.keys);
+      vm.setGlobal(ARGV, req.args);
     }
-    const co = vm.thread(req.ref, req.isEval ? [] : [req.keys, req.args]);
     const now = performance.now();
     this.run = {
-      ...req,
+      name: req.name,
+      ref: req.ref,
+      isEval: req.isEval,
+      readOnly: req.readOnly,
+      keys: req.keys,
+      args: req.args,
+      argv: req.argv,
       caller: c,
-      co,
+      co: vm.thread(req.ref, req.isEval ? [] : [req.keys, req.args]),
       db: c.db,
       resp: 2,
       wrote: false,
@@ -288,13 +296,15 @@ export class Scripting {
     if (status === "yield") return this.suspend(run);
     this.run = null;
     this.reply(run, status === "ok");
-    this.vm.dropThread(run.co);
+    this.vm.releaseThread(run.co, status === "ok");
     if (run.suspended) this.resumeCaller(run.caller);
   }
 
   private suspend(run: Run): void {
     if (!run.suspended) {
       run.suspended = true;
+      // The caller's argument views only last until the engine reads input again.
+      run.argv = run.argv.map((a) => a.slice());
       run.caller.inBusyScript = true;
       const kill = run.isEval ? "SCRIPT KILL" : "FUNCTION KILL";
       this.engine.busyError = busyError(run.isEval);

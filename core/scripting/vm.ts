@@ -11,6 +11,8 @@ import { str } from "../util/bytes.ts";
 import { openDataLibraries } from "./libs.ts";
 import { errorValueText } from "./convert.ts";
 
+const INDEX = luaBytes("__index");
+
 /** How often (in VM instructions) the count hook runs. */
 const HOOK_EVERY = 10_000;
 
@@ -31,7 +33,13 @@ export class LuaVm {
   /** Registry reference of the real globals table (the sealed proxy's backing store). */
   private readonly realGlobals: number;
   /** What global reads fall through to: the real globals, or FUNCTION LOAD's library API while a library loads. */
-  globalsRef: number;
+  private globalsRef: number;
+  /** Registry reference of the globals proxy's metatable, whose __index is the table at globalsRef. */
+  private proxyMeta = 0;
+  /** A coroutine that finished its run, kept for the next one. */
+  private spareThread: LuaState | null = null;
+  /** Registry references that keep the coroutines alive. */
+  private readonly threadAnchors = new Map<LuaState, number>();
 
   constructor(onHook: (L: LuaState) => void) {
     patchNumbers();
@@ -74,24 +82,23 @@ export class LuaVm {
   /**
    * Seals the globals: chunks compiled from now on see an empty proxy whose
    * reads fall through to the real table (a missing name is an error) and
-   * whose writes fail, as with Redis 7.0's read-only globals.
+   * whose writes fail, as with Redis 7.0's read-only globals. Reads fall
+   * through by the proxy's __index being the table itself, not a function:
+   * every global a script names is read this way.
    */
   seal(): void {
     const L = this.L;
+    this.pushRealGlobals();
+    this.forbidMissingNames(-1);
+    lua.lua_pop(L, 1);
     lua.lua_newtable(L); // the proxy
     lua.lua_newtable(L); // its metatable
-    lua.lua_pushjsfunction(L, (L: LuaState) => {
-      const name = lua.lua_type(L, 2) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, 2)) : "?";
-      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.globalsRef);
-      lua.lua_pushvalue(L, 2);
-      if (lua.lua_rawget(L, -2) === lua.LUA_TNIL) {
-        return this.raise(L, `Script attempted to access nonexistent global variable '${name}'`);
-      }
-      return 1;
-    });
-    lua.lua_setfield(L, -2, luaBytes("__index"));
+    this.pushRealGlobals();
+    lua.lua_setfield(L, -2, INDEX);
     lua.lua_pushjsfunction(L, (L: LuaState) => this.raise(L, "Attempt to modify a readonly table"));
     lua.lua_setfield(L, -2, luaBytes("__newindex"));
+    lua.lua_pushvalue(L, -1);
+    this.proxyMeta = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_setmetatable(L, -2);
     this.pushRealGlobals();
     lua.lua_pushvalue(L, -2);
@@ -100,25 +107,46 @@ export class LuaVm {
     lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
   }
 
+  /** Gives the table at idx a metatable that makes reading a missing name an error, as for globals. */
+  forbidMissingNames(idx: number): void {
+    const L = this.L;
+    idx = lua.lua_absindex(L, idx);
+    lua.lua_newtable(L);
+    lua.lua_pushjsfunction(L, (L: LuaState) => {
+      const name = lua.lua_type(L, 2) === lua.LUA_TSTRING ? str(lua.lua_tolstring(L, 2)) : "?";
+      return this.raise(L, `Script attempted to access nonexistent global variable '${name}'`);
+    });
+    lua.lua_setfield(L, -2, INDEX);
+    lua.lua_setmetatable(L, idx);
+  }
+
+  /** Makes global reads go to the table `ref` (see forbidMissingNames); returns the previous one. */
+  readGlobalsFrom(ref: number): number {
+    const L = this.L;
+    const previous = this.globalsRef;
+    this.globalsRef = ref;
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.proxyMeta);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
+    lua.lua_setfield(L, -2, INDEX);
+    lua.lua_pop(L, 1);
+    return previous;
+  }
+
   pushRealGlobals(L: LuaState = this.L): void {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.realGlobals);
   }
 
-  /** Sets a global in the real table, past the seal (KEYS, ARGV). */
-  setGlobal(name: string, values: Uint8Array[]): void {
+  /** Sets a global array of strings in the real table, past the seal (KEYS, ARGV). */
+  setGlobal(name: Uint8Array, values: Uint8Array[]): void {
     const L = this.L;
     this.pushRealGlobals();
-    lua.lua_createtable(L, values.length, 0);
-    for (let i = 0; i < values.length; i++) {
-      lua.lua_pushstring(L, values[i]);
-      lua.lua_rawseti(L, -2, i + 1);
-    }
-    lua.lua_setfield(L, -2, luaBytes(name));
+    pushStringArray(L, values);
+    lua.lua_setfield(L, -2, name);
     lua.lua_pop(L, 1);
   }
 
   /** Raises a Lua error with the caller's position, as luaL_error does. */
-  raise(L: LuaState, msg: string): never {
+  raise(L: LuaState, msg: string): number {
     lauxlib.luaL_where(L, 1);
     lua.lua_pushstring(L, luaBytes(msg));
     lua.lua_concat(L, 2);
@@ -141,18 +169,33 @@ export class LuaVm {
     lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
 
-  /** A new coroutine about to call the function `ref` with the given string-table arguments. */
+  /** A coroutine about to call the function `ref` with the given string-table arguments. */
   thread(ref: number, tableArgs: Uint8Array[][] = []): LuaState {
-    const L = this.L;
-    const co = lua.lua_newthread(L);
+    const co = this.spareThread ?? this.newThread();
+    this.spareThread = null;
     lua.lua_rawgeti(co, lua.LUA_REGISTRYINDEX, ref);
-    for (const values of tableArgs) {
-      lua.lua_createtable(co, values.length, 0);
-      for (let i = 0; i < values.length; i++) {
-        lua.lua_pushstring(co, values[i]);
-        lua.lua_rawseti(co, -2, i + 1);
-      }
+    for (const values of tableArgs) pushStringArray(co, values);
+    return co;
+  }
+
+  /**
+   * Hands back a coroutine whose run is over: one that returned can start
+   * another function, so the next run reuses it (creating a coroutine is
+   * a good part of a short script's cost); one that failed is dead.
+   */
+  releaseThread(co: LuaState, returned: boolean): void {
+    if (returned && this.spareThread === null) {
+      lua.lua_settop(co, 0);
+      this.spareThread = co;
+      return;
     }
+    lauxlib.luaL_unref(this.L, lua.LUA_REGISTRYINDEX, this.threadAnchors.get(co));
+    this.threadAnchors.delete(co);
+  }
+
+  private newThread(): LuaState {
+    const co = lua.lua_newthread(this.L);
+    this.threadAnchors.set(co, lauxlib.luaL_ref(this.L, lua.LUA_REGISTRYINDEX));
     return co;
   }
 
@@ -175,17 +218,6 @@ export class LuaVm {
     return "error";
   }
 
-  /** Drops a finished coroutine (it sits on the main stack to stay alive). */
-  dropThread(co: LuaState): void {
-    const L = this.L;
-    for (let i = lua.lua_gettop(L); i >= 1; i--) {
-      if (lua.lua_tothread(L, i) === co) {
-        lua.lua_remove(L, i);
-        return;
-      }
-    }
-  }
-
   /** The innermost Lua frame of a failed coroutine, skipping the JS function that raised. */
   errorPlace(co: LuaState): ErrorPlace | null {
     const ar = new lua.lua_Debug();
@@ -196,5 +228,13 @@ export class LuaVm {
       if (what !== "C" && what !== "J") return { source: typeof ar.source === "string" ? ar.source : str(ar.source), line: ar.currentline };
     }
     return null;
+  }
+}
+
+function pushStringArray(L: LuaState, values: Uint8Array[]): void {
+  lua.lua_createtable(L, values.length, 0);
+  for (let i = 0; i < values.length; i++) {
+    lua.lua_pushstring(L, values[i]);
+    lua.lua_rawseti(L, -2, i + 1);
   }
 }
