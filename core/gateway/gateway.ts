@@ -10,15 +10,14 @@ import type { Engine } from "../server/engine.ts";
 import type { Client } from "../server/client.ts";
 import { globMatch } from "../util/glob.ts";
 import { History, parseHistoryRules } from "./history.ts";
-import type { DecodedSession } from "./session.ts";
 import { buildApp, type GatewayEnv } from "./http.ts";
 import { CLOSE, decideUpgrade, type LiveSocket, openSocket, type UpgradeDecision, type UpgradeRequest, type WsHandlers, type WsSocket } from "./ws.ts";
 
 export class Gateway {
   readonly app: Hono<GatewayEnv>;
   readonly history = new History();
-  /** Engine clients of JSON, HTTP and SSE sessions, for message ids. */
-  readonly sessions = new Map<Client, DecodedSession>();
+  /** Engine clients whose pushes carry history ids: json, HTTP and SSE sessions, resp3 sockets that used SINCE. */
+  readonly sessions = new Map<Client, { expectId(key: string, seq: number): void }>();
   readonly sockets = new Set<LiveSocket>();
   /** SSE streams' heartbeats. */
   readonly heartbeats = new Set<() => void>();

@@ -113,3 +113,42 @@ export class History {
     return { recovered, entries };
   }
 }
+
+/**
+ * The history ids of messages on their way to one subscriber, per
+ * "c:<channel>" / "p:<pattern>", in delivery order: the gateway learns a
+ * message's id when it is published and pairs it with the push when that
+ * push reaches the subscriber's output.
+ */
+export class PendingIds {
+  private readonly queues = new Map<string, number[]>();
+
+  expect(key: string, seq: number): void {
+    const q = this.queues.get(key);
+    if (q) q.push(seq);
+    else this.queues.set(key, [seq]);
+  }
+
+  /** The sequence number a message/pmessage push carries (its channel or pattern is name), or 0 when none is expected. */
+  take(kind: string, name: string): number {
+    const key = kind === "message" ? "c:" + name : kind === "pmessage" ? "p:" + name : null;
+    const q = key === null ? undefined : this.queues.get(key);
+    if (!q) return 0;
+    const seq = q.shift()!;
+    if (q.length === 0) this.queues.delete(key!);
+    return seq;
+  }
+}
+
+/** Which channels a SUBSCRIBE (patterns null) or PSUBSCRIBE to names covers. */
+export function subscriptionMatcher(names: string[], patterns: boolean): (channel: string) => boolean {
+  return patterns ? (ch) => names.some((p) => globMatch(p, ch)) : (ch) => names.includes(ch);
+}
+
+/** A missed message as the push its subscriber would have received: message, or pmessage for the first matching pattern. */
+export function missedPush(e: HistoryEntry, patterns: string[] | null): Uint8Array[] {
+  const bytes = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
+  return patterns === null
+    ? [bytes("message"), bytes(e.channel), e.message]
+    : [bytes("pmessage"), bytes(patterns.find((p) => globMatch(p, e.channel))!), bytes(e.channel), e.message];
+}

@@ -11,10 +11,9 @@ import type { Connection } from "../io.ts";
 import type { Client } from "../server/client.ts";
 import { decodeAt, encodeCommand, ReplyError, RespPush, type RespValue } from "../resp/decoder.ts";
 import { lower, str } from "../util/bytes.ts";
-import { globMatch } from "../util/glob.ts";
 import { type Access, credentials, refusal } from "./access.ts";
 import type { Gateway } from "./gateway.ts";
-import type { HistoryEntry } from "./history.ts";
+import { type HistoryEntry, missedPush, PendingIds, subscriptionMatcher } from "./history.ts";
 import { pushKind } from "./json.ts";
 
 /** The transport side of a session: the engine's output and closes go here. */
@@ -91,8 +90,7 @@ export class DecodedSession {
   readonly client: Client | null;
   private input = new Uint8Array(0);
   private readonly pending: Pending[] = [];
-  /** History sequence numbers of messages on their way, per "c:channel" / "p:pattern", in delivery order. */
-  private readonly ids = new Map<string, number[]>();
+  private readonly ids = new PendingIds();
 
   constructor(private readonly gw: Gateway, t: Transport, access: Access, private readonly out: DecodedOutput) {
     this.client = connectClient(gw, t, (bytes) => this.received(bytes), access);
@@ -124,7 +122,7 @@ export class DecodedSession {
       since,
       // Nothing else runs before this command when the session is idle: messages up to here are history, later ones live.
       upto: this.gw.history.seq,
-      matches: name === "subscribe" ? (ch: string) => names.includes(ch) : (ch: string) => names.some((p) => globMatch(p, ch)),
+      matches: subscriptionMatcher(names, name === "psubscribe"),
       patterns: name === "psubscribe" ? names : null,
     };
     this.pending.push({ tag, pushes, confirmations: [], replay });
@@ -134,9 +132,7 @@ export class DecodedSession {
 
   /** The gateway saw a message published for this client: its id rides along with the push when it arrives. */
   expectId(key: string, seq: number): void {
-    const q = this.ids.get(key);
-    if (q) q.push(seq);
-    else this.ids.set(key, [seq]);
+    this.ids.expect(key, seq);
   }
 
   close(): void {
@@ -179,22 +175,12 @@ export class DecodedSession {
   }
 
   private idFor(kind: string, p: RespPush): string | null {
-    const key = kind === "message" ? "c:" + str(p[1] as Uint8Array) : kind === "pmessage" ? "p:" + str(p[1] as Uint8Array) : null;
-    const q = key === null ? undefined : this.ids.get(key);
-    if (!q) return null;
-    const seq = q.shift()!;
-    if (q.length === 0) this.ids.delete(key!);
-    return this.gw.history.idOf(seq);
+    const seq = this.ids.take(kind, str(p[1] as Uint8Array));
+    return seq === 0 ? null : this.gw.history.idOf(seq);
   }
 
   /** Sends what a subscriber missed, as the pushes it would have received. */
   private replay(entries: HistoryEntry[], patterns: string[] | null): void {
-    const bytes = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
-    for (const e of entries) {
-      const parts: RespValue[] = patterns === null
-        ? [bytes("message"), bytes(e.channel), e.message]
-        : [bytes("pmessage"), bytes(patterns.find((p) => globMatch(p, e.channel))!), bytes(e.channel), e.message];
-      this.out.push(RespPush.from(parts), this.gw.history.idOf(e.seq));
-    }
+    for (const e of entries) this.out.push(RespPush.from(missedPush(e, patterns)), this.gw.history.idOf(e.seq));
   }
 }

@@ -12,6 +12,7 @@ import { type Access, defaultAccess, tokenAccess } from "./access.ts";
 import type { Gateway } from "./gateway.ts";
 import { jsonToArgs, type Json, toJson } from "./json.ts";
 import { connectClient, DecodedSession, type Recovery, type Transport } from "./session.ts";
+import { Resp3Resume } from "./resume.ts";
 
 /** Close codes the gateway uses (also in the README). */
 export const CLOSE = {
@@ -121,12 +122,20 @@ export function openSocket(gw: Gateway, sock: WsSocket, d: UpgradeDecision & { o
     live.detach();
   };
   if (d.protocol === "resp3") {
-    const c = connectClient(gw, live.transport(), (bytes) => live.send(bytes), d.access);
+    let resume: Resp3Resume | null = null;
+    const c = connectClient(gw, live.transport(), (bytes) => resume!.write(bytes), d.access);
     if (c === null) {
       live.close(CLOSE.normal, "max number of clients reached");
       return { message: () => {}, closed };
     }
-    live.detach = () => gw.engine.disconnect(c);
+    resume = new Resp3Resume(gw, c, (bytes) => live.send(bytes));
+    const access = c.gate!;
+    c.gate = (cmd, argv) => resume.option(cmd, argv) ?? access(cmd, argv);
+    c.afterCall = (cmd, argv) => resume.afterCall(cmd, argv);
+    live.detach = () => {
+      resume.detach();
+      gw.engine.disconnect(c);
+    };
     const enc = new TextEncoder();
     return {
       message(data) {

@@ -59,6 +59,8 @@ export class Client {
   tracking: TrackingMode | null = null;
   /** An access check run where Redis checks ACL (the gateway's rules for browsers): a NOPERM error text, or null to run. */
   gate: ((cmd: Command, argv: Uint8Array[]) => string | null) | null = null;
+  /** Told of each command once it ran, before anything else is written (the gateway's replay after SUBSCRIBE ... SINCE). */
+  afterCall: ((cmd: Command, argv: Uint8Array[]) => void) | null = null;
   /** Bytes in and out, for CLIENT LIST tot-net-in/out. */
   netIn = 0;
   netOut = 0;

@@ -354,6 +354,7 @@ export class Engine implements KeyspaceObserver {
       c.out.error("ERR internal error: " + utf8(String((e as Error).message)));
       this.stats.errorReply("ERR");
     }
+    if (c.afterCall !== null) c.afterCall(cmd, argv);
     this.callEnd = performance.now();
     const usec = (this.callEnd - t0) * 1000;
     cmd.calls++;

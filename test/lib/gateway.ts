@@ -3,7 +3,9 @@
  * free port, and a WebSocket client (the `ws` package) for the json and
  * resp3 protocols that collects frames and waits for them.
  */
+import assert from "node:assert/strict";
 import WebSocket from "ws";
+import { decodeAt, type RespValue } from "../../core/resp/decoder.ts";
 import { freePort, type Runtime, type ServerHandle, startRespite } from "./servers.ts";
 import type { RawConnection } from "./raw.ts";
 
@@ -34,6 +36,7 @@ export async function startGateway(rt: Runtime, extra: string[] = []): Promise<G
 /** A WebSocket that queues what it receives and lets a test wait for the next frames. */
 export class WsClient {
   readonly frames: Array<string | Buffer> = [];
+  private pendingBytes = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
   closeCode: number | null = null;
   closeReason = "";
@@ -113,6 +116,37 @@ export class WsClient {
     return got;
   }
 
+  /**
+   * Resp3: the next n values of the binary stream, bulk strings as text and
+   * pushes as arrays; a value preceded by an attribute comes with it (attrs).
+   */
+  async values(n: number): Promise<Resp3Item[]> {
+    const items: Resp3Item[] = [];
+    await this.until(() => {
+      items.push(...this.buffered(n - items.length));
+      return items.length >= n;
+    }, `${n} RESP3 values`);
+    return items;
+  }
+
+  /** Resp3: up to max complete values already received, without waiting. */
+  buffered(max = Infinity): Resp3Item[] {
+    while (this.frames.length && typeof this.frames[0] !== "string") {
+      this.pendingBytes = Buffer.concat([this.pendingBytes, this.frames.shift() as Buffer]);
+    }
+    const items: Resp3Item[] = [];
+    for (let r = readItem(this.pendingBytes); r !== null && items.length < max; r = readItem(this.pendingBytes)) {
+      items.push(r[0]);
+      this.pendingBytes = this.pendingBytes.subarray(r[1]);
+    }
+    return items;
+  }
+
+  async noMoreValues(): Promise<void> {
+    this.ws.send(Buffer.from("*1\r\n$4\r\nPING\r\n"));
+    assert.deepEqual(await this.values(1), [{ attrs: null, value: "PONG" }]);
+  }
+
   async closed(timeoutMs = 10_000): Promise<number> {
     await this.until(() => this.closeCode !== null, "close", timeoutMs);
     return this.closeCode!;
@@ -121,6 +155,39 @@ export class WsClient {
   close(): void {
     this.ws.terminate();
   }
+}
+
+export interface Resp3Item {
+  attrs: Record<string, unknown> | null;
+  value: unknown;
+}
+
+/** RESP values with bulk strings as text, so tests can deepEqual them. */
+function plain(v: RespValue): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("latin1");
+  if (Array.isArray(v)) return Array.from(v, plain);
+  return v;
+}
+
+/** One top-level value (with its attribute, if any) from buf, and where it ends; null when incomplete. */
+function readItem(buf: Buffer): [Resp3Item, number] | null {
+  let attrs: Record<string, unknown> | null = null;
+  let pos = 0;
+  if (buf[0] === 0x7c) { // |
+    const eol = buf.indexOf("\r\n");
+    if (eol < 0) return null;
+    attrs = {};
+    pos = eol + 2;
+    for (let i = Number(buf.subarray(1, eol).toString()); i > 0; i--) {
+      const k = decodeAt(buf, pos);
+      const v = k && decodeAt(buf, k[1]);
+      if (!v) return null;
+      attrs[plain(k[0]) as string] = plain(v[0]);
+      pos = v[1];
+    }
+  }
+  const r = decodeAt(buf, pos);
+  return r === null ? null : [{ attrs, value: plain(r[0]) }, r[1]];
 }
 
 /** Waits until PUBSUB NUMSUB reports n subscribers of channel. */
