@@ -3,11 +3,11 @@
  * forms (killing yourself closes after the reply), REPLY modes, flags, and
  * the 7.2 SETINFO / NO-TOUCH additions.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRedis, startRespite, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { DiffPair } from "../lib/diff.ts";
+import { DiffPair, diffSuite } from "../lib/diff.ts";
 
 /** The fields of one CLIENT LIST / INFO line. */
 function parseLine(line: string): Map<string, string> {
@@ -19,28 +19,14 @@ async function clientInfo(c: RawConnection): Promise<Map<string, string>> {
   return parseLine(raw.slice(raw.indexOf("\r\n") + 2, -2));
 }
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(() => redis.stop());
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`CLIENT on ${rt}`, () => {
-    let respite: ServerHandle;
-    let pair: DiffPair;
-
-    before(async () => {
-      respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
-    });
-    after(async () => {
-      pair.close();
-      await respite.stop();
-    });
+    const suite = diffSuite(redis, rt);
 
     it("names and argument errors match Redis", async () => {
-      await pair.sameAll([
+      await suite.pair.sameAll([
         ["CLIENT", "GETNAME"],
         ["CLIENT", "SETNAME", "a b"],
         ["CLIENT", "SETNAME", "a\nb"],
@@ -79,10 +65,10 @@ for (const rt of RUNTIMES) {
     });
 
     it("CLIENT LIST and INFO have Redis's fields in Redis's order", async () => {
-      const theirs = [...(await clientInfo(pair.redis)).keys()];
-      const ours = [...(await clientInfo(pair.respite)).keys()];
+      const theirs = [...(await clientInfo(suite.pair.redis)).keys()];
+      const ours = [...(await clientInfo(suite.pair.respite)).keys()];
       assert.deepEqual(ours, [...theirs, "lib-name", "lib-ver"]);
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       await c.call("SELECT", "2");
       await c.call("CLIENT", "SETNAME", "me");
       await c.call("CLIENT", "NO-EVICT", "on");
@@ -92,10 +78,10 @@ for (const rt of RUNTIMES) {
       assert.equal(f.get("flags"), "e");
       assert.equal(f.get("cmd"), "client|info");
       assert.equal(f.get("resp"), "2");
-      assert.equal(f.get("laddr"), `127.0.0.1:${respite.port}`);
+      assert.equal(f.get("laddr"), `127.0.0.1:${suite.respite.port}`);
       const id = (await c.call("CLIENT", "ID")).toString().slice(1, -2);
       assert.equal(f.get("id"), id);
-      const list = (await pair.respite.call("CLIENT", "LIST", "ID", id, "999")).toString("latin1");
+      const list = (await suite.pair.respite.call("CLIENT", "LIST", "ID", id, "999")).toString("latin1");
       const line = list.slice(list.indexOf("\r\n") + 2, -2);
       assert.equal(line.split("\n").length, 2, "one line and a final newline");
       assert.equal(parseLine(line).get("name"), "me");
@@ -104,7 +90,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("CLIENT LIST and INFO are verbatim strings in RESP3", async () => {
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       await c.call("HELLO", "3");
       assert.match((await c.call("CLIENT", "INFO")).toString("latin1"), /^=\d+\r\ntxt:id=\d+ .* resp=3 lib-name= lib-ver=\n\r\n$/);
       assert.match((await c.call("CLIENT", "LIST")).toString("latin1"), /^=\d+\r\ntxt:id=/);
@@ -112,34 +98,34 @@ for (const rt of RUNTIMES) {
     });
 
     it("CLIENT KILL by address, by filters, and of yourself", async () => {
-      const victim = await RawConnection.connect(respite.port);
+      const victim = await RawConnection.connect(suite.respite.port);
       const addr = (await clientInfo(victim)).get("addr")!;
-      assert.equal((await pair.respite.call("CLIENT", "KILL", addr)).toString(), "+OK\r\n");
+      assert.equal((await suite.pair.respite.call("CLIENT", "KILL", addr)).toString(), "+OK\r\n");
       await victim.untilClosed();
 
-      const a = await RawConnection.connect(respite.port);
-      const b = await RawConnection.connect(respite.port);
+      const a = await RawConnection.connect(suite.respite.port);
+      const b = await RawConnection.connect(suite.respite.port);
       const idA = (await a.call("CLIENT", "ID")).toString().slice(1, -2);
       await b.call("CLIENT", "SETNAME", "b");
-      assert.equal((await pair.respite.call("CLIENT", "KILL", "ID", idA, "TYPE", "normal")).toString(), ":1\r\n");
+      assert.equal((await suite.pair.respite.call("CLIENT", "KILL", "ID", idA, "TYPE", "normal")).toString(), ":1\r\n");
       await a.untilClosed();
       assert.equal((await b.call("PING")).toString(), "+PONG\r\n");
 
-      const listed = Number((await pair.respite.call("CLIENT", "LIST")).toString("latin1").split("\n").length);
+      const listed = Number((await suite.pair.respite.call("CLIENT", "LIST")).toString("latin1").split("\n").length);
       assert.ok(listed > 2);
-      const killer = await RawConnection.connect(respite.port);
+      const killer = await RawConnection.connect(suite.respite.port);
       const killed = (await killer.call("CLIENT", "KILL", "USER", "default", "SKIPME", "yes")).toString();
       assert.match(killed, /^:\d+\r\n$/);
       await b.untilClosed();
       assert.equal((await killer.call("PING")).toString(), "+PONG\r\n");
       assert.equal((await killer.call("CLIENT", "KILL", "ADDR", (await clientInfo(killer)).get("addr")!, "SKIPME", "no")).toString(), ":1\r\n");
       assert.equal(await killer.untilClosed(), "");
-      pair.close();
-      pair = await DiffPair.open(redis.port, respite.port);
+      suite.pair.close();
+      suite.pair = await DiffPair.open(redis().port, suite.respite.port);
     });
 
     it("CLIENT REPLY OFF, SKIP and ON", async () => {
-      for (const conn of [pair.redis, pair.respite]) {
+      for (const conn of [suite.pair.redis, suite.pair.respite]) {
         conn.write("*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n*2\r\n$4\r\nECHO\r\n$1\r\na\r\n*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n");
         assert.equal((await conn.readReplies(1))[0].toString(), "+OK\r\n");
         conn.write("*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n*2\r\n$4\r\nECHO\r\n$1\r\nb\r\n*2\r\n$4\r\nECHO\r\n$1\r\nc\r\n");
@@ -148,7 +134,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("CLIENT SETINFO and NO-TOUCH behave as in Redis 7.2", async () => {
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       assert.equal((await c.call("CLIENT", "SETINFO", "LIB-NAME", "redis-py")).toString(), "+OK\r\n");
       assert.equal((await c.call("CLIENT", "SETINFO", "lib-ver", "5.0.1")).toString(), "+OK\r\n");
       assert.equal((await c.call("CLIENT", "SETINFO", "lib-name", "a b")).toString(), "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n");

@@ -4,13 +4,13 @@
  * and REWRITE of the file the server started with, including a stock
  * Debian redis.conf.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RUNTIMES, startRedis, startRespite, tmpDir, type ServerHandle } from "../lib/servers.ts";
+import { RUNTIMES, sharedRedis, startRespite, tmpDir } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { DiffPair, type Cmd } from "../lib/diff.ts";
+import { type Cmd, diffSuite } from "../lib/diff.ts";
 import { decodeAt, type RespValue } from "../../core/resp/decoder.ts";
 
 const text = (v: RespValue) => Buffer.from(v as Uint8Array).toString("latin1");
@@ -62,29 +62,15 @@ const SET_CASES: Cmd[] = [
   ["CONFIG", "FOO"],
 ];
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(() => redis.stop());
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`CONFIG on ${rt}`, () => {
-    let respite: ServerHandle;
-    let pair: DiffPair;
-
-    before(async () => {
-      respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
-    });
-    after(async () => {
-      pair.close();
-      await respite.stop();
-    });
+    const suite = diffSuite(redis, rt);
 
     it("CONFIG GET * lists Redis's parameters with Redis's defaults", async () => {
-      const ours = new Map((await configGet(pair.respite, "*")).map(([k, v]) => [k, v]));
-      const theirs = await configGet(pair.redis, "*");
+      const ours = new Map((await configGet(suite.pair.respite, "*")).map(([k, v]) => [k, v]));
+      const theirs = await configGet(suite.pair.redis, "*");
       for (const [name, value] of theirs) {
         assert.ok(ours.has(name), `missing ${name}`);
         if (!LOCAL.has(name)) assert.equal(ours.get(name), value, name);
@@ -95,49 +81,49 @@ for (const rt of RUNTIMES) {
 
     it("CONFIG GET with several globs and aliases matches Redis", async () => {
       for (const patterns of [["*max-*-entries*", "port"], ["hz", "h?"], ["*ziplist*"], ["[ab]*"], ["HZ"], ["nope*"]]) {
-        const ours = (await configGet(pair.respite, ...patterns)).filter(([k]) => !LOCAL.has(k));
-        const theirs = (await configGet(pair.redis, ...patterns)).filter(([k]) => !LOCAL.has(k));
+        const ours = (await configGet(suite.pair.respite, ...patterns)).filter(([k]) => !LOCAL.has(k));
+        const theirs = (await configGet(suite.pair.redis, ...patterns)).filter(([k]) => !LOCAL.has(k));
         assert.deepEqual(ours, theirs, patterns.join(" "));
       }
     });
 
     it("CONFIG GET is a map in RESP3", async () => {
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       await c.call("HELLO", "3");
       assert.equal((await c.call("CONFIG", "GET", "hz")).toString("latin1"), "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
       c.close();
     });
 
     it("CONFIG SET errors, atomicity and canonical values match Redis", async () => {
-      for (const cmd of SET_CASES) await pair.same(...cmd);
+      for (const cmd of SET_CASES) await suite.pair.same(...cmd);
     });
 
     it("parameters take effect when set", async () => {
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       await c.call("CONFIG", "SET", "maxclients", "2");
-      const second = await RawConnection.connect(respite.port);
-      const refused = await RawConnection.connect(respite.port);
+      const second = await RawConnection.connect(suite.respite.port);
+      const refused = await RawConnection.connect(suite.respite.port);
       assert.equal(await refused.untilClosed(), "-ERR max number of clients reached\r\n");
       second.close();
       await c.call("CONFIG", "SET", "maxclients", "10000");
 
       await c.call("CONFIG", "SET", "proto-max-bulk-len", "1mb");
-      const big = await RawConnection.connect(respite.port);
+      const big = await RawConnection.connect(suite.respite.port);
       big.write(`*2\r\n$4\r\nECHO\r\n$${2 * 1024 * 1024}\r\n`);
       assert.equal(await big.untilClosed(), "-ERR Protocol error: invalid bulk length\r\n");
       await c.call("CONFIG", "SET", "proto-max-bulk-len", "512mb");
 
       await c.call("CONFIG", "SET", "requirepass", "secret");
-      const locked = await RawConnection.connect(respite.port);
+      const locked = await RawConnection.connect(suite.respite.port);
       assert.equal((await locked.call("GET", "x")).toString(), "-NOAUTH Authentication required.\r\n");
       assert.equal((await locked.call("AUTH", "secret")).toString(), "+OK\r\n");
       await c.call("CONFIG", "SET", "requirepass", "");
       locked.close();
 
       await c.call("CONFIG", "SET", "timeout", "1");
-      const idle = await RawConnection.connect(respite.port);
+      const idle = await RawConnection.connect(suite.respite.port);
       // Keep the other connections busy so only the idle one times out.
-      const keepAlive = setInterval(() => void Promise.all([c.call("PING"), pair.respite.call("PING")]), 200);
+      const keepAlive = setInterval(() => void Promise.all([c.call("PING"), suite.pair.respite.call("PING")]), 200);
       await idle.untilClosed(15_000);
       clearInterval(keepAlive);
       await c.call("CONFIG", "SET", "timeout", "0");
@@ -145,7 +131,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("CONFIG RESETSTAT clears INFO stats and command stats", async () => {
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       await c.call("NOSUCHCOMMAND");
       await c.call("GET", "a");
       assert.equal((await c.call("CONFIG", "RESETSTAT")).toString(), "+OK\r\n");
@@ -158,7 +144,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("CONFIG REWRITE without a config file is an error", async () => {
-      await pair.same("CONFIG", "REWRITE");
+      await suite.pair.same("CONFIG", "REWRITE");
     });
 
     it("CONFIG REWRITE rewrites a stock Debian redis.conf, keeping its comments", { skip: !fs.existsSync("/etc/redis/redis.conf") }, async () => {

@@ -9,11 +9,11 @@
  * this process's clock, which is the server's clock too, so "the server
  * read its time after we sent" is what every check relies on.
  */
-import { after, before, beforeEach, describe, it } from "node:test";
+import { beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
+import { RUNTIMES, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { DiffPair, rng, type Cmd } from "../lib/diff.ts";
+import { type Cmd, diffSuite, rng } from "../lib/diff.ts";
 import { decode, lines, loadOneLiners, text } from "../lib/keyspace.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,18 +29,9 @@ const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`expiry on ${rt}`, () => {
-    let respite: ServerHandle;
-    let pair: DiffPair;
-    const same = (...text: string[]) => pair.sameAll(lines(...text));
+    const suite = diffSuite(redis, rt);
+    const same = (...text: string[]) => suite.pair.sameAll(lines(...text));
 
-    before(async () => {
-      respite = await startRespite(rt);
-      pair = await DiffPair.open(redis().port, respite.port);
-    });
-    after(async () => {
-      pair?.close();
-      await respite?.stop();
-    });
     beforeEach(async () => {
       await same("FLUSHALL", "DEBUG SET-ACTIVE-EXPIRE 1");
     });
@@ -64,10 +55,10 @@ for (const rt of RUNTIMES) {
         "TTL", "TTL a b", "PTTL", "EXPIRETIME", "PEXPIRETIME a b", "PERSIST", "PERSIST a b",
         "PEXPIRE k 2200", "TTL k", "ZADD z 1 a", "EXPIRE z 100", "TTL z", "TYPE z", "PERSIST z", "TTL z",
       );
-      const [a, b] = await Promise.all([pair.redis.call("PTTL", "z"), pair.respite.call("PTTL", "z")]);
+      const [a, b] = await Promise.all([suite.pair.redis.call("PTTL", "z"), suite.pair.respite.call("PTTL", "z")]);
       assert.equal(b.toString(), a.toString());
       await same("PEXPIRE z 100000");
-      const pttl = Number(decode(await pair.respite.call("PTTL", "z")));
+      const pttl = Number(decode(await suite.pair.respite.call("PTTL", "z")));
       assert.ok(pttl > 90_000 && pttl <= 100_000, `PTTL ${pttl}`);
     });
 
@@ -86,7 +77,7 @@ for (const rt of RUNTIMES) {
 
     it("a deadline already past deletes the key at once, as a DEL and not an expiry", async () => {
       await same("DEBUG SET-ACTIVE-EXPIRE 0");
-      const expiredBefore = await Promise.all([infoField(pair.redis, "expired_keys"), infoField(pair.respite, "expired_keys")]);
+      const expiredBefore = await Promise.all([infoField(suite.pair.redis, "expired_keys"), infoField(suite.pair.respite, "expired_keys")]);
       await same(
         "SET a 1", "EXPIRE a -1", "EXISTS a", "SET a 1", "EXPIRE a 0", "EXISTS a", "SET a 1", "PEXPIRE a -100", "EXISTS a",
         "SET a 1", "EXPIREAT a 1", "EXISTS a", "SET a 1", "PEXPIREAT a 0", "EXISTS a", "SET a 1", "EXPIREAT a -5",
@@ -97,21 +88,21 @@ for (const rt of RUNTIMES) {
       );
       await sleep(60);
       await same("GET lazy", "EXISTS lazy");
-      const afterwards = await Promise.all([infoField(pair.redis, "expired_keys"), infoField(pair.respite, "expired_keys")]);
+      const afterwards = await Promise.all([infoField(suite.pair.redis, "expired_keys"), infoField(suite.pair.respite, "expired_keys")]);
       assert.equal(afterwards[1] - expiredBefore[1], afterwards[0] - expiredBefore[0]);
       assert.equal(afterwards[1] - expiredBefore[1], 1);
     });
 
     it("100k keys with short deadlines vanish without anyone touching them", async () => {
-      const conn = await RawConnection.connect(respite.port);
+      const conn = await RawConnection.connect(suite.respite.port);
       const expiredBefore = await infoField(conn, "expired_keys");
       const keys = Array.from({ length: 100_000 }, (_, i) => `k:${i}`);
       const withoutDeadline = keys.filter((_, i) => i % 2 === 0);
-      await loadOneLiners(respite.port, withoutDeadline.map((k) => ["SET", k, "v"]));
+      await loadOneLiners(suite.respite.port, withoutDeadline.map((k) => ["SET", k, "v"]));
       // Half get their deadline with SET PXAT, half with PEXPIREAT on an existing key.
       const at = String(Date.now() + 2500);
       const withDeadline = keys.filter((_, i) => i % 2 === 1).map((k) => ["SET", k, "v", "PXAT", at]);
-      await loadOneLiners(respite.port, [...withDeadline, ...withoutDeadline.map((k) => ["PEXPIREAT", k, at])]);
+      await loadOneLiners(suite.respite.port, [...withDeadline, ...withoutDeadline.map((k) => ["PEXPIREAT", k, at])]);
       assert.ok(Date.now() < Number(at), "loaded before the deadline (else the test proves nothing)");
       assert.equal(decode(await conn.call("DBSIZE")), 100_000);
       let size = 100_000;
@@ -126,7 +117,7 @@ for (const rt of RUNTIMES) {
 
     for (const active of [false, true]) {
       it(`no command shows a key past its deadline (active cycle ${active ? "on" : "off"})`, async () => {
-        const conn = await RawConnection.connect(respite.port);
+        const conn = await RawConnection.connect(suite.respite.port);
         await conn.call("DEBUG", "SET-ACTIVE-EXPIRE", active ? "1" : "0");
         const next = rng(active ? 5 : 6);
         const deadline = new Map<string, number>();
@@ -138,7 +129,7 @@ for (const rt of RUNTIMES) {
           deadline.set(key, at);
           cmds.push(i % 3 === 0 ? ["ZADD", key, "1", "m"] : ["SET", key, "v"], ["PEXPIREAT", key, String(at)]);
         }
-        await loadOneLiners(respite.port, cmds);
+        await loadOneLiners(suite.respite.port, cmds);
         const alive = (key: string, sentAt: number, what: string) =>
           assert.ok(deadline.get(key)! > sentAt, `${what} showed ${key} ${sentAt - deadline.get(key)!} ms past its deadline`);
         let cursor = "0";

@@ -7,11 +7,11 @@
  * (lists, hashes, sets, zsets, streams) going through TYPE, COPY, RENAME,
  * MOVE, OBJECT ENCODING and SCAN TYPE.
  */
-import { after, before, beforeEach, describe, it } from "node:test";
+import { beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
+import { RUNTIMES, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { DiffPair, rng, show, type Cmd } from "../lib/diff.ts";
+import { type Cmd, DiffPair, diffSuite, rng, show } from "../lib/diff.ts";
 import type { RespValue } from "../../core/resp/decoder.ts";
 import { decode, lines, scanAll, text } from "../lib/keyspace.ts";
 import { CommandTable } from "../../core/commands/table.ts";
@@ -91,20 +91,11 @@ describe("key command table", () => {
 
 for (const rt of RUNTIMES) {
   describe(`key commands on ${rt}`, () => {
-    let respite: ServerHandle;
-    let pair: DiffPair;
-    const same = (...text: string[]) => pair.sameAll(lines(...text));
+    const suite = diffSuite(redis, rt);
+    const same = (...text: string[]) => suite.pair.sameAll(lines(...text));
     /** Switches both connections' protocol; HELLO's reply holds the client id, which differs. */
-    const hello = (version: 2 | 3) => Promise.all([pair.redis.call("HELLO", version), pair.respite.call("HELLO", version)]);
+    const hello = (version: 2 | 3) => Promise.all([suite.pair.redis.call("HELLO", version), suite.pair.respite.call("HELLO", version)]);
 
-    before(async () => {
-      respite = await startRespite(rt);
-      pair = await DiffPair.open(redis().port, respite.port);
-    });
-    after(async () => {
-      pair?.close();
-      await respite?.stop();
-    });
     beforeEach(async () => {
       await same("SELECT 0", "FLUSHALL", "CONFIG SET maxmemory-policy noeviction", "CONFIG SET maxmemory 0");
     });
@@ -139,29 +130,29 @@ for (const rt of RUNTIMES) {
 
     it("KEYS and SCAN select the same keys as Redis", async () => {
       const keys = ["", "a", "ab", "abc", "b", "foo:1", "foo:2", "foo:bar", "Foo:3", "h[x]", "h\\x", "\xff\xfe", "a*c", "?"];
-      await pair.sameAll(keys.map((k) => ["SET", Buffer.from(k, "latin1"), "v"]));
+      await suite.pair.sameAll(keys.map((k) => ["SET", Buffer.from(k, "latin1"), "v"]));
       await same("ZADD z 1 m", "SET n 1", "EXPIRE n 100");
       for (const p of ["*", "**", "?", "a*", "*:*", "foo:?", "[a-b]*", "[^a]*", "h\\[*", "h[\\[]x]", "*\\*c", "\\?", "nomatch*"]) {
-        await sameKeys(pair, "KEYS", Buffer.from(p, "latin1"));
+        await sameKeys(suite.pair, "KEYS", Buffer.from(p, "latin1"));
         for (const count of ["1", "3", "1000"]) {
           const opts = ["MATCH", Buffer.from(p, "latin1"), "COUNT", count];
-          assert.deepEqual(await scanAll(pair.respite, ...opts), await scanAll(pair.redis, ...opts), `SCAN MATCH ${p} COUNT ${count}`);
+          assert.deepEqual(await scanAll(suite.pair.respite, ...opts), await scanAll(suite.pair.redis, ...opts), `SCAN MATCH ${p} COUNT ${count}`);
         }
       }
       for (const type of ["string", "zset", "STRING", "list", "none", "nosuchtype"]) {
         const opts = ["TYPE", type];
-        assert.deepEqual(await scanAll(pair.respite, ...opts), await scanAll(pair.redis, ...opts), `SCAN TYPE ${type}`);
+        assert.deepEqual(await scanAll(suite.pair.respite, ...opts), await scanAll(suite.pair.redis, ...opts), `SCAN TYPE ${type}`);
       }
       assert.deepEqual(
-        await scanAll(pair.respite, "MATCH", "foo*", "TYPE", "string", "COUNT", "2"),
-        await scanAll(pair.redis, "MATCH", "foo*", "TYPE", "string", "COUNT", "2"),
+        await scanAll(suite.pair.respite, "MATCH", "foo*", "TYPE", "string", "COUNT", "2"),
+        await scanAll(suite.pair.redis, "MATCH", "foo*", "TYPE", "string", "COUNT", "2"),
       );
     });
 
     it("SCAN on a small keyspace answers in one call, and rejects bad arguments like Redis", async () => {
       await same("MSET a 1 b 2 c 3");
-      for (const cursor of ["0", "00", "+0", "-0", "''"]) await sameKeys(pair, ...lines(`SCAN ${cursor} COUNT 1000`)[0]);
-      const [a, b] = await Promise.all([pair.redis.call("SCAN", "0"), pair.respite.call("SCAN", "0")]);
+      for (const cursor of ["0", "00", "+0", "-0", "''"]) await sameKeys(suite.pair, ...lines(`SCAN ${cursor} COUNT 1000`)[0]);
+      const [a, b] = await Promise.all([suite.pair.redis.call("SCAN", "0"), suite.pair.respite.call("SCAN", "0")]);
       assert.equal(text((decode(b) as RespValue[])[0]), text((decode(a) as RespValue[])[0]));
       await same(
         "SCAN", "SCAN x", "SCAN ' 1'", "SCAN '1 '", "SCAN 1x", "SCAN -", "SCAN +", "SCAN 0x10", "SCAN 18446744073709551616",
@@ -175,14 +166,14 @@ for (const rt of RUNTIMES) {
       const next = rng(11);
       const stable = Array.from({ length: 3000 }, (_, i) => `stable:${i}`);
       for (let i = 0; i < stable.length; i += 1000) {
-        await pair.respite.pipeline(stable.slice(i, i + 1000).map((k) => ["SET", k, "1"]));
+        await suite.pair.respite.pipeline(stable.slice(i, i + 1000).map((k) => ["SET", k, "1"]));
       }
       for (const count of ["1", "10", "200"]) {
         const seen = new Set<string>();
         let cursor = "0";
         let churn = 0;
         do {
-          const [c, keys] = decode(await pair.respite.call("SCAN", cursor, "COUNT", count)) as [Uint8Array, Uint8Array[]];
+          const [c, keys] = decode(await suite.pair.respite.call("SCAN", cursor, "COUNT", count)) as [Uint8Array, Uint8Array[]];
           cursor = text(c);
           for (const k of keys) seen.add(text(k));
           const changes: Cmd[] = [];
@@ -190,7 +181,7 @@ for (const rt of RUNTIMES) {
             changes.push(["SET", `churn:${churn++}`, "1"]);
             changes.push(["DEL", `churn:${Math.floor(next() * churn)}`]);
           }
-          await pair.respite.pipeline(changes);
+          await suite.pair.respite.pipeline(changes);
         } while (cursor !== "0");
         for (const k of stable) assert.ok(seen.has(k), `COUNT ${count}: ${k} missing`);
       }
@@ -201,9 +192,9 @@ for (const rt of RUNTIMES) {
       await hello(3);
       await same("RANDOMKEY");
       await hello(2);
-      await pair.respite.pipeline(Array.from({ length: 50 }, (_, i) => ["SET", `r${i}`, "1"]));
+      await suite.pair.respite.pipeline(Array.from({ length: 50 }, (_, i) => ["SET", `r${i}`, "1"]));
       const seen = new Set<string>();
-      for (let i = 0; i < 200; i++) seen.add(text(decode(await pair.respite.call("RANDOMKEY"))));
+      for (let i = 0; i < 200; i++) seen.add(text(decode(await suite.pair.respite.call("RANDOMKEY"))));
       assert.ok(seen.size > 10, `RANDOMKEY spread over ${seen.size} keys`);
       for (const k of seen) assert.match(k, /^r\d+$/);
     });
@@ -221,7 +212,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("SWAPDB is seen by clients that selected either db", async () => {
-      const other = await DiffPair.open(redis().port, respite.port);
+      const other = await DiffPair.open(redis().port, suite.respite.port);
       try {
         await same("SET in0 x");
         await other.sameAll(lines("SELECT 1", "SET in1 y"));
@@ -254,12 +245,12 @@ for (const rt of RUNTIMES) {
 
     it("every registered type goes through TYPE COPY RENAME MOVE OBJECT ENCODING SCAN TYPE", async (t) => {
       for (const { type, create, read, change } of COLLECTIONS) {
-        const probe = await pair.respite.call(...lines(create.replace("{k}", "probe"))[0]);
+        const probe = await suite.pair.respite.call(...lines(create.replace("{k}", "probe"))[0]);
         if (probe.toString().startsWith("-ERR unknown command")) {
           t.diagnostic(`${type}: not registered in Respite yet, skipped`);
           continue;
         }
-        await pair.redis.call(...lines(create.replace("{k}", "probe"))[0]);
+        await suite.pair.redis.call(...lines(create.replace("{k}", "probe"))[0]);
         const k = (s: string) => s.replaceAll("{k}", type);
         await same(
           k(create), `TYPE ${type}`, `OBJECT ENCODING ${type}`, `OBJECT REFCOUNT ${type}`, `EXISTS ${type}`,
@@ -270,8 +261,8 @@ for (const rt of RUNTIMES) {
           `OBJECT ENCODING ${type}:db1`, "SELECT 0", `SET ${type}:str x`, `COPY ${type}:copy ${type}:str REPLACE`,
           `TYPE ${type}:str`, `UNLINK ${type}:copy`, `EXISTS ${type}:copy`,
         );
-        await sameKeys(pair, "KEYS", "*");
-        assert.deepEqual(await scanAll(pair.respite, "TYPE", type), await scanAll(pair.redis, "TYPE", type), `SCAN TYPE ${type}`);
+        await sameKeys(suite.pair, "KEYS", "*");
+        assert.deepEqual(await scanAll(suite.pair.respite, "TYPE", type), await scanAll(suite.pair.redis, "TYPE", type), `SCAN TYPE ${type}`);
       }
     });
   });

@@ -4,14 +4,14 @@
  * that follow what clients did, DEBUG SLEEP stalling every client, SHUTDOWN
  * ending the process; and the command line (flags, config file errors).
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RUNTIMES, respiteCommand, startRedis, startRespite, tmpDir, type Runtime, type ServerHandle } from "../lib/servers.ts";
+import { respiteCommand, type Runtime, RUNTIMES, sharedRedis, startRespite, tmpDir } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { DiffPair } from "../lib/diff.ts";
+import { diffSuite } from "../lib/diff.ts";
 
 /** INFO text from a RESP2 bulk reply. */
 async function info(conn: RawConnection, ...sections: string[]): Promise<string> {
@@ -36,48 +36,34 @@ function runCli(rt: Runtime, args: string[], cwd?: string): { status: number | n
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
-let redis: ServerHandle;
-before(async () => {
-  redis = await startRedis();
-});
-after(() => redis.stop());
+const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`server commands on ${rt}`, () => {
-    let respite: ServerHandle;
-    let pair: DiffPair;
-
-    before(async () => {
-      respite = await startRespite(rt);
-      pair = await DiffPair.open(redis.port, respite.port);
-    });
-    after(async () => {
-      pair.close();
-      await respite.stop();
-    });
+    const suite = diffSuite(redis, rt);
 
     it("INFO has Redis's sections for each selector, in Redis's order", async () => {
       for (const sel of [[], ["default"], ["all"], ["everything"], ["keyspace", "server"], ["SERVER"], ["bogus"], ["commandstats"]]) {
-        assert.deepEqual(headers(await info(pair.respite, ...sel)), headers(await info(pair.redis, ...sel)), `INFO ${sel.join(" ")}`);
+        assert.deepEqual(headers(await info(suite.pair.respite, ...sel)), headers(await info(suite.pair.redis, ...sel)), `INFO ${sel.join(" ")}`);
       }
-      await pair.same("INFO", "bogus");
+      await suite.pair.same("INFO", "bogus");
     });
 
     it("INFO has every field Redis has, in the same order", async () => {
       for (const section of ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster"]) {
-        const ours = [...fields(await info(pair.respite, section)).keys()];
-        const theirs = [...fields(await info(pair.redis, section)).keys()];
+        const ours = [...fields(await info(suite.pair.respite, section)).keys()];
+        const theirs = [...fields(await info(suite.pair.redis, section)).keys()];
         assert.deepEqual(ours.filter((k) => theirs.includes(k)), theirs, `section ${section}`);
       }
-      const server = fields(await info(pair.respite, "server"));
+      const server = fields(await info(suite.pair.respite, "server"));
       assert.equal(server.get("redis_version"), "7.0.15");
-      assert.equal(server.get("tcp_port"), String(respite.port));
+      assert.equal(server.get("tcp_port"), String(suite.respite.port));
       assert.match(server.get("respite_runtime")!, new RegExp(`^${rt} `));
       assert.match(server.get("respite_io")!, /\w+/);
     });
 
     it("INFO counters follow what clients do", async () => {
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       await c.call("CONFIG", "RESETSTAT");
       await c.call("SELECT", "3");
       await c.call("SET", "k1", "v");
@@ -103,7 +89,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("INFO is a verbatim string in RESP3", async () => {
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       await c.call("HELLO", "3");
       const reply = (await c.call("INFO", "server")).toString("latin1");
       assert.match(reply, /^=\d+\r\ntxt:# Server\r\nredis_version:7\.0\.15\r\n/);
@@ -111,18 +97,18 @@ for (const rt of RUNTIMES) {
     });
 
     it("TIME, LASTSAVE and ROLE have Redis's shapes", async () => {
-      await pair.same("ROLE");
-      const time = (await pair.respite.call("TIME")).toString("latin1");
+      await suite.pair.same("ROLE");
+      const time = (await suite.pair.respite.call("TIME")).toString("latin1");
       const m = /^\*2\r\n\$\d+\r\n(\d+)\r\n\$\d+\r\n(\d+)\r\n$/.exec(time);
       assert.ok(m, time);
       assert.ok(Math.abs(Number(m[1]) - Date.now() / 1000) < 60);
       assert.ok(Number(m[2]) < 1e6);
-      assert.match((await pair.respite.call("LASTSAVE")).toString("latin1"), /^:\d{10}\r\n$/);
-      await pair.same("TIME", "x");
+      assert.match((await suite.pair.respite.call("LASTSAVE")).toString("latin1"), /^:\d{10}\r\n$/);
+      await suite.pair.same("TIME", "x");
     });
 
     it("DEBUG and SHUTDOWN argument errors match Redis", async () => {
-      await pair.sameAll([
+      await suite.pair.sameAll([
         ["DEBUG"],
         ["DEBUG", "foo"],
         ["DEBUG", "sleep"],
@@ -137,8 +123,8 @@ for (const rt of RUNTIMES) {
     });
 
     it("DEBUG SLEEP stalls every client until it ends", async () => {
-      const sleeper = await RawConnection.connect(respite.port);
-      const other = await RawConnection.connect(respite.port);
+      const sleeper = await RawConnection.connect(suite.respite.port);
+      const other = await RawConnection.connect(suite.respite.port);
       const order: string[] = [];
       const slept = sleeper.call("DEBUG", "SLEEP", "0.3").then(() => order.push("sleep"));
       await new Promise((r) => setTimeout(r, 50));
@@ -150,7 +136,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("DEBUG SET-ACTIVE-EXPIRE 0 leaves expired keys until they are touched", async () => {
-      const c = await RawConnection.connect(respite.port);
+      const c = await RawConnection.connect(suite.respite.port);
       await c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0");
       await c.call("SET", "gone", "v", "PX", "1");
       await new Promise((r) => setTimeout(r, 300));

@@ -5,10 +5,10 @@
  * ASC/DESC, ALPHA, STORE, their errors, COMMAND INFO and GETKEYS, and a
  * randomized sequence with a fixed seed.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
-import { DiffPair, rng, show } from "../lib/diff.ts";
+import { RUNTIMES, sharedRedis } from "../lib/servers.ts";
+import { DiffPair, diffSuite, rng, show } from "../lib/diff.ts";
 
 type Command = Buffer[];
 
@@ -29,22 +29,13 @@ const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`SORT on ${rt}`, () => {
-    let respite: ServerHandle;
-    let pair: DiffPair;
+    const suite = diffSuite(redis, rt);
     let section = 0;
     const prefix = () => `${rt}:${section}:`;
-    const same = (lines: Array<string | string[]>) => compare(pair, commands(prefix(), lines));
+    const same = (lines: Array<string | string[]>) => compare(suite.pair, commands(prefix(), lines));
     /** Whether Respite has the command yet (another engineer's type): false skips the test. */
-    const has = async (cmd: string[]) => !(await pair.respite.call(...cmd)).toString().startsWith("-ERR unknown command");
+    const has = async (cmd: string[]) => !(await suite.pair.respite.call(...cmd)).toString().startsWith("-ERR unknown command");
 
-    before(async () => {
-      respite = await startRespite(rt);
-      pair = await DiffPair.open(redis().port, respite.port);
-    });
-    after(async () => {
-      pair?.close();
-      await respite?.stop();
-    });
 
     it("COMMAND INFO and GETKEYS match redis-server", async () => {
       await same([
@@ -109,7 +100,7 @@ for (const rt of RUNTIMES) {
         "SADD {s} 5 3 10 -2 x7", "SORT {s} ALPHA", "SORT {s} ALPHA DESC LIMIT 1 2", "SORT {s}", "SADD {n} 9 1 5 3",
         "SORT {n}", "SORT {n} DESC", "SORT {n} BY nosort STORE {d}", "LRANGE {d} 0 -1", "SORT {n} BY nosort LIMIT 0 0",
       ]);
-      const [plain] = await pair.respite.pipeline(commands(prefix(), ["SORT {n} BY nosort"]));
+      const [plain] = await suite.pair.respite.pipeline(commands(prefix(), ["SORT {n} BY nosort"]));
       assert.deepEqual(plain.toString().split("\r\n").filter((l) => /^\d+$/.test(l)).sort(), ["1", "3", "5", "9"]);
     });
 

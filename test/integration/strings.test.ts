@@ -6,11 +6,11 @@
  * redis-server serves every runtime. The command table entries are also
  * checked against the real COMMAND INFO.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
+import { RUNTIMES, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { DiffPair, rng, show } from "../lib/diff.ts";
+import { DiffPair, diffSuite, rng, show } from "../lib/diff.ts";
 import { decodeReplies, type RespValue } from "../../core/resp/decoder.ts";
 import { CommandTable } from "../../core/commands/table.ts";
 import { stringCommands } from "../../core/commands/strings.ts";
@@ -85,21 +85,12 @@ describe("string command table", () => {
 
 for (const rt of RUNTIMES) {
   describe(`string commands on ${rt}`, () => {
-    let respite: ServerHandle;
-    let pair: DiffPair;
+    const suite = diffSuite(redis, rt);
     /** Keys of one test: runtime and test name, so nothing leaks between tests or runtimes. */
     let section = 0;
     const prefix = () => `${rt}:${section}:`;
-    const same = (lines: Array<string | Arg[]>) => compare(pair, commands(prefix(), lines));
+    const same = (lines: Array<string | Arg[]>) => compare(suite.pair, commands(prefix(), lines));
 
-    before(async () => {
-      respite = await startRespite(rt);
-      pair = await DiffPair.open(redis().port, respite.port);
-    });
-    after(async () => {
-      pair?.close();
-      await respite?.stop();
-    });
 
     it("SET: options, conflicts and expire times", async () => {
       section++;
@@ -209,7 +200,7 @@ for (const rt of RUNTIMES) {
         "SET {j} 2468", "LCS {i} {j}", "LCS {a}", "LCS",
       ];
       await same(lines);
-      for (const conn of [pair.redis, pair.respite]) await conn.call("HELLO", "3");
+      for (const conn of [suite.pair.redis, suite.pair.respite]) await conn.call("HELLO", "3");
       try {
         await same([
           ...lines.filter((l) => typeof l === "string" && l.startsWith("LCS")),
@@ -217,13 +208,13 @@ for (const rt of RUNTIMES) {
           "GETSET {none} v", "GETRANGE {none} 0 1", "INCRBYFLOAT {fl} 1.5", "SETNX {a} v", "INCR {n}",
         ]);
       } finally {
-        for (const conn of [pair.redis, pair.respite]) await conn.call("HELLO", "2");
+        for (const conn of [suite.pair.redis, suite.pair.respite]) await conn.call("HELLO", "2");
       }
     });
 
     it("appending to a copied value leaves the copy as it was", async (t) => {
       section++;
-      const probe = await pair.respite.call("COPY", `${prefix()}x`, `${prefix()}y`);
+      const probe = await suite.pair.respite.call("COPY", `${prefix()}x`, `${prefix()}y`);
       if (!probe.toString().startsWith(":")) return t.skip("Respite has no COPY yet");
       await same([
         "SET {a} x", "APPEND {a} yy", "COPY {a} {b}", "APPEND {a} 11", "APPEND {b} 22", "GET {a}", "GET {b}",
@@ -272,7 +263,7 @@ for (const rt of RUNTIMES) {
 
     it("WRONGTYPE for every string command on another type", async (t) => {
       section++;
-      const probe = await pair.respite.call("SADD", `${prefix()}probe`, "x");
+      const probe = await suite.pair.respite.call("SADD", `${prefix()}probe`, "x");
       if (!probe.toString().startsWith(":")) return t.skip("Respite has no set type yet");
       await same([
         "SADD {set} x", "GET {set}", "SET {set} v GET", "GETSET {set} v", "GETDEL {set}", "GETEX {set} EX 10",
@@ -308,9 +299,9 @@ for (const rt of RUNTIMES) {
         const batch: Command[] = [];
         for (let i = 0; i < 1200; i++) {
           batch.push(commands(`${prefix()}${seed}:`, [randomCommand(r)])[0]);
-          if (batch.length === 150) await compare(pair, batch.splice(0));
+          if (batch.length === 150) await compare(suite.pair, batch.splice(0));
         }
-        await compare(pair, batch);
+        await compare(suite.pair, batch);
       }
     });
   });

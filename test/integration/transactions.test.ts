@@ -4,30 +4,21 @@
  * client's write, by expiry and by flushes; differential where the reply
  * is deterministic, on every runtime.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
+import { RUNTIMES, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { DiffPair } from "../lib/diff.ts";
+import { diffSuite } from "../lib/diff.ts";
 
 const redis = sharedRedis();
 
 for (const rt of RUNTIMES) {
   describe(`transactions on ${rt}`, () => {
-    let server: ServerHandle;
-    let pair: DiffPair;
-    before(async () => {
-      server = await startRespite(rt);
-      pair = await DiffPair.open(redis().port, server.port);
-    });
-    after(async () => {
-      pair?.close();
-      await server?.stop();
-    });
+    const suite = diffSuite(redis, rt);
 
     it("queues, executes and reports errors like redis-server", async () => {
       const k = `tx:${rt}:`;
-      await pair.sameAll([
+      await suite.pair.sameAll([
         ["DEL", k + "a", k + "b", k + "s"],
         ["EXEC"],
         ["DISCARD"],
@@ -56,30 +47,30 @@ for (const rt of RUNTIMES) {
 
     it("a write from another client breaks WATCH; UNWATCH and EXEC clear it", async () => {
       const k = `tx:${rt}:w`;
-      const other = await RawConnection.connect(server.port);
+      const other = await RawConnection.connect(suite.respite.port);
       const otherRedis = await RawConnection.connect(redis().port);
-      await pair.same("SET", k, "1");
-      await pair.same("WATCH", k);
+      await suite.pair.same("SET", k, "1");
+      await suite.pair.same("WATCH", k);
       await Promise.all([other.call("SET", k, "2"), otherRedis.call("SET", k, "2")]);
-      await pair.sameAll([["MULTI"], ["SET", k, "3"], ["EXEC"], ["GET", k]]);
+      await suite.pair.sameAll([["MULTI"], ["SET", k, "3"], ["EXEC"], ["GET", k]]);
       // Watching again after EXEC starts clean.
-      await pair.sameAll([["WATCH", k], ["MULTI"], ["SET", k, "4"], ["EXEC"], ["GET", k]]);
-      await pair.same("WATCH", k);
+      await suite.pair.sameAll([["WATCH", k], ["MULTI"], ["SET", k, "4"], ["EXEC"], ["GET", k]]);
+      await suite.pair.same("WATCH", k);
       await Promise.all([other.call("SET", k, "5"), otherRedis.call("SET", k, "5")]);
-      await pair.sameAll([["UNWATCH"], ["MULTI"], ["SET", k, "6"], ["EXEC"]]);
+      await suite.pair.sameAll([["UNWATCH"], ["MULTI"], ["SET", k, "6"], ["EXEC"]]);
       other.close();
       otherRedis.close();
     });
 
     it("expiry and FLUSHDB of a watched key abort EXEC", async () => {
       const k = `tx:${rt}:e`;
-      await pair.sameAll([["SET", k, "v", "PX", "50"], ["WATCH", k]]);
+      await suite.pair.sameAll([["SET", k, "v", "PX", "50"], ["WATCH", k]]);
       await new Promise((r) => setTimeout(r, 120));
-      await pair.sameAll([["MULTI"], ["PING"], ["EXEC"]]);
-      const conn = await RawConnection.connect(server.port);
+      await suite.pair.sameAll([["MULTI"], ["PING"], ["EXEC"]]);
+      const conn = await RawConnection.connect(suite.respite.port);
       await conn.call("SET", k, "v");
       await conn.call("WATCH", k);
-      const flusher = await RawConnection.connect(server.port);
+      const flusher = await RawConnection.connect(suite.respite.port);
       await flusher.call("FLUSHDB");
       await conn.call("MULTI");
       await conn.call("PING");
@@ -89,7 +80,7 @@ for (const rt of RUNTIMES) {
     });
 
     it("RESET leaves the transaction", async () => {
-      const conn = await RawConnection.connect(server.port);
+      const conn = await RawConnection.connect(suite.respite.port);
       await conn.call("MULTI");
       await conn.call("SET", "x", "1");
       assert.equal((await conn.call("RESET")).toString(), "+RESET\r\n");

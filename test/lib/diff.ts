@@ -4,7 +4,9 @@
  * differences are listed in test/DIFFERENCES.md and skipped by name here.
  */
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { RawConnection } from "./raw.ts";
+import { type Runtime, type ServerHandle, startRespite } from "./servers.ts";
 
 export type Cmd = Array<string | Buffer | number>;
 
@@ -34,6 +36,29 @@ export class DiffPair {
     this.redis.close();
     this.respite.close();
   }
+}
+
+/** The two sides a differential suite talks to, set before its tests run. */
+export interface DiffSuite {
+  respite: ServerHandle;
+  pair: DiffPair;
+}
+
+/**
+ * For the enclosing describe: starts Respite on rt (with extra flags) and
+ * opens a DiffPair to it and to redis() before the tests; closes both after.
+ */
+export function diffSuite(redis: () => ServerHandle, rt: Runtime, extra: string[] = []): DiffSuite {
+  const suite = {} as DiffSuite;
+  before(async () => {
+    suite.respite = await startRespite(rt, extra);
+    suite.pair = await DiffPair.open(redis().port, suite.respite.port);
+  });
+  after(async () => {
+    suite.pair?.close();
+    await suite.respite?.stop();
+  });
+  return suite;
 }
 
 /** Bytes as a readable string with CR/LF and non-ASCII escaped, for assertion messages. */
