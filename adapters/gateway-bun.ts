@@ -2,7 +2,7 @@
 import type { Listener } from "./backend.ts";
 import { formatAddr } from "./backend.ts";
 import type { Gateway } from "../core/gateway/gateway.ts";
-import type { UpgradeDecision, WsHandlers } from "../core/gateway/ws.ts";
+import type { TopicServer, UpgradeDecision, WsHandlers } from "../core/gateway/ws.ts";
 
 interface BunWs {
   data: { decision: UpgradeDecision & { ok: true }; handlers: WsHandlers | null; remote: string };
@@ -10,12 +10,15 @@ interface BunWs {
   getBufferedAmount(): number;
   close(code?: number, reason?: string): void;
   ping(): void;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
 }
 
 interface BunServer {
   upgrade(req: Request, opts: { data: unknown; headers?: Record<string, string> }): boolean;
   requestIP(req: Request): { address: string; port: number } | null;
   stop(closeActive?: boolean): void;
+  publish(topic: string, data: string | Uint8Array): number;
 }
 
 declare const Bun: { serve(opts: Record<string, unknown>): BunServer };
@@ -24,6 +27,7 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
   const local = formatAddr(host, port);
   const maxFrame = gw.engine.config.num("gateway-max-frame");
   const maxQueue = gw.engine.config.num("gateway-max-queue");
+  const topicServer: TopicServer = { publish: (topic, data) => void server.publish(topic, data) };
   const server = Bun.serve({
     hostname: host,
     port,
@@ -39,8 +43,9 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
       return new Response("upgrade failed", { status: 400 });
     },
     websocket: {
-      // The gateway enforces its own queue bound (closing with 4008); Bun must not drop frames before that.
-      backpressureLimit: maxQueue + maxFrame + 1024 * 1024,
+      // The gateway enforces its own queue bound (closing with 4008); Bun must not drop frames before that,
+      // and topic messages reach a socket's queue only after the publish that checked it.
+      backpressureLimit: maxQueue + maxFrame + 16 * 1024 * 1024,
       closeOnBackpressureLimit: false,
       maxPayloadLength: maxFrame + 1,
       idleTimeout: 0,
@@ -52,6 +57,7 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
           bufferedAmount: () => ws.getBufferedAmount(),
           close: (code, reason) => ws.close(code, reason),
           ping: () => ws.ping(),
+          topics: { subscribe: (t) => ws.subscribe(t), unsubscribe: (t) => ws.unsubscribe(t), server: topicServer },
           remoteAddress: ws.data.remote,
           localAddress: local,
         }, ws.data.decision);

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import type { Listener } from "./backend.ts";
 import { formatAddr } from "./backend.ts";
 import type { Gateway } from "../core/gateway/gateway.ts";
-import type { UpgradeDecision, WsHandlers } from "../core/gateway/ws.ts";
+import type { TopicServer, UpgradeDecision, WsHandlers } from "../core/gateway/ws.ts";
 
 interface UwsRequest {
   getHeader(name: string): string;
@@ -45,6 +45,8 @@ interface UwsSocket {
   end(code: number, reason: string): void;
   ping(): number;
   getUserData(): UserData;
+  subscribe(topic: string): boolean;
+  unsubscribe(topic: string): boolean;
 }
 
 interface Uws {
@@ -52,6 +54,7 @@ interface Uws {
     ws(pattern: string, behavior: Record<string, unknown>): ReturnType<Uws["App"]>;
     any(pattern: string, handler: (res: UwsResponse, req: UwsRequest) => void): ReturnType<Uws["App"]>;
     listen(host: string, port: number, cb: (socket: unknown) => void): void;
+    publish(topic: string, message: Uint8Array | string, isBinary: boolean): boolean;
   };
   us_listen_socket_close(socket: unknown): void;
 }
@@ -124,12 +127,14 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
   const local = formatAddr(host, port);
   const maxFrame = gw.engine.config.num("gateway-max-frame");
   const maxQueue = gw.engine.config.num("gateway-max-queue");
+  const topicServer: TopicServer = { publish: (topic, data) => void app.publish(topic, data, typeof data !== "string") };
   const app = uws.App()
     .ws("/ws", {
       // uWS drops an oversized frame's connection without a close code: leave the gateway room to answer 1009 first.
       maxPayloadLength: maxFrame * 2 + 1,
-      // The gateway enforces its own queue bound (closing with 4008); uWS must not drop frames before that.
-      maxBackpressure: maxQueue + maxFrame + 1024 * 1024,
+      // The gateway enforces its own queue bound (closing with 4008); uWS must not drop frames before that,
+      // and topic messages reach a socket's queue only after the publish that checked it.
+      maxBackpressure: maxQueue + maxFrame + 16 * 1024 * 1024,
       closeOnBackpressureLimit: false,
       idleTimeout: 0,
       sendPingsAutomatically: false,
@@ -159,6 +164,11 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
             ws.end(code, reason);
           },
           ping: () => open && void ws.ping(),
+          topics: {
+            subscribe: (t) => open && void ws.subscribe(t),
+            unsubscribe: (t) => open && void ws.unsubscribe(t),
+            server: topicServer,
+          },
           remoteAddress: data.remote,
           localAddress: local,
         }, data.decision);

@@ -9,6 +9,7 @@ import type { Hono } from "hono";
 import type { Engine } from "../server/engine.ts";
 import type { Client } from "../server/client.ts";
 import { globMatch } from "../util/glob.ts";
+import { NativeFanOut } from "./fanout.ts";
 import { History, parseHistoryRules } from "./history.ts";
 import { buildApp, type GatewayEnv } from "./http.ts";
 import { CLOSE, decideUpgrade, type LiveSocket, openSocket, type UpgradeDecision, type UpgradeRequest, type WsHandlers, type WsSocket } from "./ws.ts";
@@ -19,6 +20,7 @@ export class Gateway {
   /** Engine clients whose pushes carry history ids: json, HTTP and SSE sessions, resp3 sockets that used SINCE. */
   readonly sessions = new Map<Client, { expectId(key: string, seq: number): void }>();
   readonly sockets = new Set<LiveSocket>();
+  readonly fanout = new NativeFanOut(this);
   /** SSE streams' heartbeats. */
   readonly heartbeats = new Set<() => void>();
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -89,7 +91,9 @@ export class Gateway {
     if (ping) this.lastPing = now;
     for (const s of [...this.sockets]) {
       if (idle > 0 && now - s.lastSeen > idle) s.close(CLOSE.idle, "idle timeout");
-      else if (ping) s.sock.ping?.();
+      // Natively published messages reach the socket's queue after the publish that checked it.
+      else s.checkQueue();
+      if (ping && !s.closing) s.sock.ping?.();
     }
     if (ping) for (const beat of this.heartbeats) beat();
   }

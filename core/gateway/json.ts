@@ -74,3 +74,8 @@ export function jsonToArgs(cmd: unknown): Uint8Array[] | null {
   }
   return args;
 }
+
+/** A push as a json-protocol text frame, with its history id when its channel keeps one. */
+export function jsonPushFrame(push: RespValue, base64: boolean, id: string | null): string {
+  return JSON.stringify(id === null ? { push: toJson(push, base64) } : { push: toJson(push, base64), id });
+}

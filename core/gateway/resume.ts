@@ -64,7 +64,8 @@ function attributedEnd(buf: Uint8Array, pos: number): number {
 
 export class Resp3Resume {
   private readonly ids = new PendingIds();
-  private tagging = false;
+  /** Whether message pushes carry id attributes (from the first SINCE on). */
+  tagging = false;
   /** Output bytes written before the first SINCE: they pass untouched, their messages' ids were never noted. */
   private passThrough = 0;
   private input = new Uint8Array(0);

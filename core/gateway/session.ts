@@ -135,6 +135,17 @@ export class DecodedSession {
     this.ids.expect(key, seq);
   }
 
+  /** No partial reply is buffered: a push sent around the engine now keeps its place. */
+  idle(): boolean {
+    return this.input.length === 0;
+  }
+
+  /** The history id of a message on channel sent around the engine's output (native fan-out), taken from the ids on their way. */
+  takeId(channel: string): string | null {
+    const seq = this.ids.take("message", channel);
+    return seq === 0 ? null : this.gw.history.idOf(seq);
+  }
+
   close(): void {
     if (!this.client) return;
     this.gw.sessions.delete(this.client);

@@ -10,7 +10,7 @@ import type { Client } from "../server/client.ts";
 import { ReplyError, type RespPush, type RespValue } from "../resp/decoder.ts";
 import { type Access, defaultAccess, tokenAccess } from "./access.ts";
 import type { Gateway } from "./gateway.ts";
-import { jsonToArgs, type Json, toJson } from "./json.ts";
+import { jsonPushFrame, jsonToArgs, type Json, toJson } from "./json.ts";
 import { connectClient, DecodedSession, type Recovery, type Transport } from "./session.ts";
 import { Resp3Resume } from "./resume.ts";
 
@@ -43,8 +43,23 @@ export interface WsSocket {
   close(code: number, reason: string): void;
   /** A ping frame, where the runtime lets us send one (Deno pings by itself). */
   ping?(): void;
+  /** Native topics, where the runtime has them (Bun, uWS): the gateway fans channel messages out through them. */
+  topics?: SocketTopics;
   readonly remoteAddress: string;
   readonly localAddress: string;
+}
+
+/** A socket's side of a runtime's native publish/subscribe. */
+export interface SocketTopics {
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  /** The server the socket belongs to. */
+  readonly server: TopicServer;
+}
+
+export interface TopicServer {
+  /** Sends data to every socket of this server subscribed to topic, in native code, in order with their own sends. */
+  publish(topic: string, data: string | Uint8Array): void;
 }
 
 export interface WsHandlers {
@@ -85,7 +100,12 @@ export class LiveSocket {
   send(data: string | Uint8Array): void {
     if (this.closing) return;
     this.sock.send(data);
-    if (this.sock.bufferedAmount() > this.gw.engine.config.num("gateway-max-queue")) {
+    this.checkQueue();
+  }
+
+  /** Closes the socket if its unsent output passed gateway-max-queue. */
+  checkQueue(): void {
+    if (!this.closing && this.sock.bufferedAmount() > this.gw.engine.config.num("gateway-max-queue")) {
       this.gw.engine.log("verbose", `Gateway: closing slow WebSocket client ${this.sock.remoteAddress}`);
       this.close(CLOSE.slowConsumer, "slow consumer: send queue over gateway-max-queue");
     }
@@ -132,7 +152,9 @@ export function openSocket(gw: Gateway, sock: WsSocket, d: UpgradeDecision & { o
     const access = c.gate!;
     c.gate = (cmd, argv) => resume.option(cmd, argv) ?? access(cmd, argv);
     c.afterCall = (cmd, argv) => resume.afterCall(cmd, argv);
+    if (sock.topics) gw.fanout.add(c, { live, topics: sock.topics, encoding: "resp3", session: null, resume });
     live.detach = () => {
+      gw.fanout.remove(c);
       resume.detach();
       gw.engine.disconnect(c);
     };
@@ -159,14 +181,19 @@ export function openSocket(gw: Gateway, sock: WsSocket, d: UpgradeDecision & { o
       send(out);
     },
     push(value: RespPush, id: string | null) {
-      send(id === null ? { push: toJson(value, d.base64) } : { push: toJson(value, d.base64), id });
+      live.send(jsonPushFrame(value, d.base64, id));
     },
   });
   if (session.client === null) {
     live.close(CLOSE.normal, "max number of clients reached");
     return { message: () => {}, closed };
   }
-  live.detach = () => session.close();
+  const client = session.client;
+  if (sock.topics && !d.base64) gw.fanout.add(client, { live, topics: sock.topics, encoding: "json", session, resume: null });
+  live.detach = () => {
+    gw.fanout.remove(client);
+    session.close();
+  };
   return {
     message(data) {
       live.lastSeen = gw.engine.clock.now();

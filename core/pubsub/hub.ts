@@ -46,6 +46,11 @@ export class PubSubHub {
   private limit: BufferLimit = { hard: 0, soft: 0, softSeconds: 0 };
   /** Told of every message before it is delivered (the gateway's history and message ids). */
   onPublish: ((channel: string, message: Part) => void) | null = null;
+  /**
+   * Set by the gateway: sends a channel message to the subscribers it can
+   * reach with one native publish and returns them (skipped here), or null.
+   */
+  channelFanOut: ((channel: string, message: Part, clients: Set<Client>) => Set<Client> | null) | null = null;
   /** Pushes for the running client while its replies are off: Redis sends pushes anyway, after the cut. */
   private held: Uint8Array[] = [];
 
@@ -102,7 +107,11 @@ export class PubSubHub {
     this.onPublish?.(name, message);
     let receivers = 0;
     const direct = this.registries.channels.get(name);
-    if (direct) receivers += this.fanOut(direct, new PushFrame(["message", channel, message]));
+    if (direct) {
+      receivers += direct.size;
+      const served = this.channelFanOut?.(name, message, direct) ?? null;
+      this.fanOut(direct, new PushFrame(["message", channel, message]), served);
+    }
     if (this.registries.patterns.size !== 0) {
       for (const [pattern, clients] of this.registries.patterns) {
         if (globMatch(pattern, name)) receivers += this.fanOut(clients, new PushFrame(["pmessage", pattern, channel, message]));
@@ -142,9 +151,10 @@ export class PubSubHub {
   }
 
   /** Counts the receivers first: a subscriber closed for its output limit midway still counts, as in Redis. */
-  private fanOut(clients: Set<Client>, frame: PushFrame): number {
+  private fanOut(clients: Set<Client>, frame: PushFrame, served: Set<Client> | null = null): number {
     const n = clients.size;
-    for (const s of clients) this.deliver(s, frame);
+    if (served?.size === n) return n;
+    for (const s of clients) if (served === null || !served.has(s)) this.deliver(s, frame);
     return n;
   }
 
@@ -157,8 +167,13 @@ export class PubSubHub {
     }
     if (s.out.pos > 0) return s.out.raw(bytes);
     s.conn.write(bytes);
-    this.engine.stats.netOutput += bytes.length;
-    s.netOut += bytes.length;
+    this.sent(s, bytes.length);
+  }
+
+  /** Accounts for a push of n bytes that went straight to s's socket, closing s if its output passed the pubsub limit. */
+  sent(s: Client, n: number): void {
+    this.engine.stats.netOutput += n;
+    s.netOut += n;
     if (overLimit(this.limit, outputUsed(s), this.engine.now, s.pubsub!)) {
       this.engine.log(
         "warning",
