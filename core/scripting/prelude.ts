@@ -5,7 +5,7 @@
  * reach (io, os, require...).
  */
 export const PRELUDE = `
-local floor, ceil, fmod, log, tonum, pairs, type, error = math.floor, math.ceil, math.fmod, math.log, tonumber, pairs, type, error
+local floor, fmod, log, pairs, type, error = math.floor, math.fmod, math.log, pairs, type, error
 unpack = table.unpack
 loadstring = function(s, name) return load(s, name, "t") end
 table.getn = function(t) return #t end
@@ -22,8 +22,6 @@ table.foreachi = function(t, f)
   for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end
 end
 table.unpack, table.pack, table.move = nil, nil, nil
-math.floor = function(x) return floor(x) + 0.0 end
-math.ceil = function(x) return ceil(x) + 0.0 end
 math.mod = fmod
 math.pow = function(x, y) return x ^ y end
 math.ldexp = function(m, e) return m * 2.0 ^ e end
@@ -40,11 +38,6 @@ math.cosh = function(x) return (math.exp(x) + math.exp(-x)) / 2 end
 math.sinh = function(x) return (math.exp(x) - math.exp(-x)) / 2 end
 math.tanh = function(x) local a, b = math.exp(x), math.exp(-x) return (a - b) / (a + b) end
 math.tointeger, math.type, math.ult, math.maxinteger, math.mininteger = nil, nil, nil, nil, nil
-tonumber = function(v, base)
-  local n = tonum(v, base)
-  if n then return n + 0.0 end
-  return n
-end
 string.gfind = string.gmatch
 string.pack, string.unpack, string.packsize = nil, nil, nil
 gcinfo = function() return collectgarbage("count") end

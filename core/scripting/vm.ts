@@ -45,6 +45,7 @@ export class LuaVm {
     patchNumbers();
     const L = (this.L = lauxlib.luaL_newstate());
     lualib.luaL_openlibs(L);
+    for (const [table, name] of FLOAT_RESULTS) floatResults(L, table, name);
     this.mustRun(PRELUDE, "=prelude");
     openDataLibraries(this);
     lua.lua_pushglobaltable(L);
@@ -229,6 +230,35 @@ export class LuaVm {
     }
     return null;
   }
+}
+
+/** Library functions that give Lua 5.3 integers, where Lua 5.1 has only doubles. */
+const FLOAT_RESULTS: Array<[string | null, string]> = [[null, "tonumber"], ["math", "floor"], ["math", "ceil"]];
+
+/**
+ * Replaces library function `name` (of global table `table`, or a global)
+ * with a JS function that calls it in the same frame, so argument errors
+ * still name it, and turns its integer results into floats.
+ */
+function floatResults(L: LuaState, table: string | null, name: string): void {
+  if (table === null) lua.lua_pushglobaltable(L);
+  else lua.lua_getglobal(L, luaBytes(table));
+  lua.lua_getfield(L, -1, luaBytes(name));
+  const original: JsFunction = lua.lua_tocfunction(L, -1);
+  lua.lua_pop(L, 1);
+  lua.lua_pushjsfunction(L, (L: LuaState) => {
+    const n = original(L);
+    const top = lua.lua_gettop(L);
+    for (let i = top - n + 1; i <= top; i++) {
+      if (lua.lua_isinteger(L, i)) {
+        lua.lua_pushnumber(L, lua.lua_tonumber(L, i));
+        lua.lua_replace(L, i);
+      }
+    }
+    return n;
+  });
+  lua.lua_setfield(L, -2, luaBytes(name));
+  lua.lua_pop(L, 1);
 }
 
 function pushStringArray(L: LuaState, values: Uint8Array[]): void {
