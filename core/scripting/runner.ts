@@ -77,9 +77,6 @@ interface Run extends RunRequest {
   suspended: boolean;
 }
 
-const KEYS = luaBytes("KEYS");
-const ARGV = luaBytes("ARGV");
-
 /** How long a suspended script runs before letting the engine read clients again. */
 const SLICE_MS = 50;
 
@@ -262,8 +259,8 @@ export class Scripting {
   start(c: Client, req: RunRequest): void {
     const vm = this.vm;
     if (req.isEval) {
-      vm.setGlobal(KEYS, req.keys);
-      vm.setGlobal(ARGV, req.args);
+      vm.setGlobal("KEYS", req.keys);
+      vm.setGlobal("ARGV", req.args);
     }
     const now = performance.now();
     this.run = {

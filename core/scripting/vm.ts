@@ -40,6 +40,8 @@ export class LuaVm {
   private spareThread: LuaState | null = null;
   /** Registry references that keep the coroutines alive. */
   private readonly threadAnchors = new Map<LuaState, number>();
+  /** Registry references of the global names setGlobal sets. */
+  private readonly names = new Map<string, number>();
 
   constructor(onHook: (L: LuaState) => void) {
     patchNumbers();
@@ -138,12 +140,23 @@ export class LuaVm {
   }
 
   /** Sets a global array of strings in the real table, past the seal (KEYS, ARGV). */
-  setGlobal(name: Uint8Array, values: Uint8Array[]): void {
+  setGlobal(name: string, values: Uint8Array[]): void {
     const L = this.L;
     this.pushRealGlobals();
+    this.pushName(name);
     pushStringArray(L, values);
-    lua.lua_setfield(L, -2, name);
+    lua.lua_rawset(L, -3);
     lua.lua_pop(L, 1);
+  }
+
+  /** Pushes `name` as a Lua string made once: a new one would be copied and hashed on every run. */
+  private pushName(name: string): void {
+    let ref = this.names.get(name);
+    if (ref === undefined) {
+      lua.lua_pushstring(this.L, luaBytes(name));
+      this.names.set(name, ref = lauxlib.luaL_ref(this.L, lua.LUA_REGISTRYINDEX));
+    }
+    lua.lua_rawgeti(this.L, lua.LUA_REGISTRYINDEX, ref);
   }
 
   /** Raises a Lua error with the caller's position, as luaL_error does. */
