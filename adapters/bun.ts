@@ -87,7 +87,8 @@ function listen(accept: Accept, kind: string, where: Record<string, unknown>, la
       },
     },
   });
-  return Promise.resolve({ close: () => server.stop(true) });
+  // stop(false): connected clients stay (CONFIG SET port moves only the listener); shutdown closes them itself.
+  return Promise.resolve({ close: () => server.stop(false) });
 }
 
 export const bunBackend: Backend = {

@@ -5,7 +5,7 @@
  */
 import { Engine, RESPITE_VERSION, VERSION } from "../core/server/engine.ts";
 import { Config } from "../core/config/config.ts";
-import type { Listener } from "./backend.ts";
+import type { Accept, Backend, Listener } from "./backend.ts";
 import { selectBackend } from "./select.ts";
 import { startGateway } from "./gateway.ts";
 import { chmod, fileSystem, hostInfo, onSignals, removeStaleSocket } from "./host.ts";
@@ -38,6 +38,51 @@ function bindTargets(bind: string): { host: string; optional: boolean }[] {
   });
 }
 
+/** TCP listeners by "host:port". */
+type TcpListeners = Map<string, Listener>;
+/** Listeners being opened; failedNow is set when a backend that binds synchronously (Bun, Deno) has already failed. */
+type Binding = Promise<TcpListeners> & { failedNow?: boolean };
+
+/**
+ * Listens on port at every bind address (none for port 0), reusing the
+ * listeners in `open` that are already there; a failing required address
+ * fails the whole, and what it opened is closed again.
+ */
+function listenTcp(engine: Engine, backend: Backend, port: number, bind: string, accept: Accept, open: TcpListeners): Binding {
+  const opening: Promise<[string, Listener, boolean] | null>[] = [];
+  let failedNow = false;
+  for (const { host, optional } of port === 0 ? [] : bindTargets(bind)) {
+    const addr = `${host}:${port}`;
+    const existing = open.get(addr);
+    if (existing !== undefined) {
+      opening.push(Promise.resolve([addr, existing, false]));
+      continue;
+    }
+    const refused = (e: unknown) => {
+      engine.log("warning", `Warning: Could not create server TCP listening socket ${addr}: ${(e as Error).message}`);
+      // "-" marks an address to skip when it cannot be bound: no IPv6, or Bun/Deno's dual-stack "::"
+      // colliding with the IPv4 wildcard bound just before (they cannot ask for IPV6_V6ONLY).
+      if (optional) return null;
+      throw e;
+    };
+    try {
+      opening.push(backend.listenTcp(host, port, accept).then((l) => [addr, l, true] as [string, Listener, boolean], refused));
+    } catch (e) {
+      if (!optional) failedNow = true;
+      opening.push(Promise.resolve().then(() => refused(e)));
+    }
+  }
+  const all = Promise.allSettled(opening).then((results) => {
+    const opened = results.flatMap((r) => (r.status === "fulfilled" && r.value !== null ? [r.value] : []));
+    const failure = results.find((r) => r.status === "rejected");
+    if (failure === undefined) return new Map(opened.map(([addr, l]) => [addr, l]));
+    for (const [, l, isNew] of opened) if (isNew) l.close();
+    throw (failure as PromiseRejectedResult).reason;
+  }) as Binding;
+  all.failedNow = failedNow;
+  return all;
+}
+
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const config = opts.config ?? new Config();
   const backend = await selectBackend(config.get("io"));
@@ -54,13 +99,15 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     `Respite version=${RESPITE_VERSION} (Redis ${VERSION} compatible), runtime=${engine.host.runtime}, io=${backend.name}, pid=${pid}, just started`,
   );
   engine.log("warning", config.configFile ? "Configuration loaded" : "Warning: no config file specified, using the default config.");
+  /** The Unix socket and the gateway; the TCP listeners move with CONFIG SET port/bind. */
   const listeners: Listener[] = [];
+  let tcp: TcpListeners = new Map();
   const unixPath = config.get("unixsocket");
   let closed = false;
   const close = () => {
     if (closed) return;
     closed = true;
-    for (const l of listeners) l.close();
+    for (const l of [...tcp.values(), ...listeners]) l.close();
     engine.stop();
     for (const c of [...engine.clients.values()]) engine.kill(c);
     if (unixPath) {
@@ -82,19 +129,32 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   }
   const accept = engine.attach.bind(engine);
   const port = config.num("port");
-  if (port !== 0) {
-    for (const { host, optional } of bindTargets(config.get("bind"))) {
-      try {
-        listeners.push(await backend.listenTcp(host, port, accept));
-      } catch (e) {
-        engine.log("warning", `Warning: Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
-        // "-" marks an address to skip when it cannot be bound: no IPv6, or Bun/Deno's dual-stack "::"
-        // colliding with the IPv4 wildcard bound just before (they cannot ask for IPV6_V6ONLY).
-        if (optional) continue;
-        throw e;
-      }
+  let bound = { port, bind: config.get("bind") };
+  tcp = await listenTcp(engine, backend, port, bound.bind, accept, tcp);
+  // CONFIG SET port/bind moves the listeners: the new addresses are opened (keeping those that stay)
+  // before the old ones close, so a failure leaves everything as it was; connected clients stay.
+  const rebind = (get: (name: string) => string): string | null => {
+    const previous = bound;
+    const next = { port: Number(get("port")), bind: get("bind") };
+    if (next.port === previous.port && next.bind === previous.bind) return null;
+    const binding = listenTcp(engine, backend, next.port, next.bind, accept, tcp);
+    if (binding.failedNow) {
+      binding.catch(() => {});
+      return next.port === previous.port ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs.";
     }
-  }
+    bound = next;
+    binding.then((opened) => {
+      for (const [addr, l] of tcp) if (!opened.has(addr)) l.close();
+      tcp = opened;
+    }, () => {
+      // Node binds after the reply has gone: a failure puts the old values back.
+      bound = previous;
+      config.setMany([["port", String(previous.port)], ["bind", previous.bind]], false);
+    });
+    return null;
+  };
+  config.onApply("port", rebind);
+  config.onApply("bind", rebind);
   if (unixPath) {
     removeStaleSocket(unixPath);
     listeners.push(await backend.listenUnix(unixPath, accept));

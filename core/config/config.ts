@@ -21,6 +21,13 @@ interface Param {
 
 export class ConfigError extends Error {}
 
+/**
+ * A change that takes effect outside the engine and can fail, such as
+ * listening on a new port: called with the values as they would be after
+ * CONFIG SET; returns Redis's reason for refusing, or null once applied.
+ */
+export type Applier = (get: (name: string) => string) => string | null;
+
 /** Parses Redis memory values: 1k = 1000, 1kb = 1024, up to gb; negative values are not memory values. */
 export function parseMemory(s: string): number | null {
   const m = /^(\d+)(k|kb|m|mb|g|gb|b)?$/i.exec(s);
@@ -140,6 +147,7 @@ function keyspaceFlagsToString(flags: string): string {
 export class Config {
   private params = new Map<string, Param>();
   private listeners = new Map<string, Array<(value: string) => void>>();
+  private appliers = new Map<string, Applier>();
   /** Directives seen in the config file, in order, for CONFIG REWRITE. */
   private fileLines: string[] = [];
   configFile = "";
@@ -190,6 +198,11 @@ export class Config {
     fn(p.value);
   }
 
+  /** Has CONFIG SET of the parameter go through fn, which may refuse it (see Applier). */
+  onApply(name: string, fn: Applier): void {
+    this.appliers.set(name, fn);
+  }
+
   /**
    * Sets several parameters atomically, as CONFIG SET does: all are
    * validated first, then applied; returns null or Redis's error text.
@@ -197,10 +210,11 @@ export class Config {
   setMany(pairs: [string, string][], fromUser: boolean): string | null {
     const seen = new Set<Param>();
     const staged: [Param, string][] = [];
+    const failure = (rawName: string, why: string) => `ERR CONFIG SET failed (possibly related to argument '${rawName}') - ${why}`;
     for (const [rawName, value] of pairs) {
       const p = this.params.get(rawName.toLowerCase());
       if (!p) return `ERR Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
-      const fail = (why: string) => `ERR CONFIG SET failed (possibly related to argument '${rawName}') - ${why}`;
+      const fail = (why: string) => failure(rawName, why);
       if (seen.has(p)) return fail("duplicate parameter");
       seen.add(p);
       if (fromUser && p.immutable) return fail("can't set immutable config");
@@ -211,7 +225,27 @@ export class Config {
         return fail((e as Error).message);
       }
     }
+    const refusal = this.runAppliers(pairs, staged);
+    if (refusal !== null) return failure(...refusal);
     for (const [p, value] of staged) this.assign(p, value);
+    return null;
+  }
+
+  /** Runs the appliers of the changed parameters; on a refusal undoes those run before it and returns [name, reason]. */
+  private runAppliers(pairs: [string, string][], staged: [Param, string][]): [string, string] | null {
+    const next = new Map(staged.map(([p, value]) => [p.name, value]));
+    const done: Applier[] = [];
+    for (let i = 0; i < staged.length; i++) {
+      const [p, value] = staged[i];
+      const apply = this.appliers.get(p.name);
+      if (apply === undefined || value === p.value) continue;
+      const why = apply((name) => next.get(name) ?? this.get(name));
+      if (why !== null) {
+        for (const undo of done.reverse()) undo((name) => this.get(name));
+        return [pairs[i][0], why];
+      }
+      done.push(apply);
+    }
     return null;
   }
 

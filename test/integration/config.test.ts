@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RUNTIMES, sharedRedis, startRespite, tmpDir } from "../lib/servers.ts";
+import { freePort, RUNTIMES, sharedRedis, startRespite, tmpDir } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { type Cmd, diffSuite } from "../lib/diff.ts";
 import { decodeAt, type RespValue } from "../../core/resp/decoder.ts";
@@ -21,6 +21,18 @@ async function configGet(conn: RawConnection, ...patterns: string[]): Promise<st
   const pairs: string[][] = [];
   for (let i = 0; i < flat.length; i += 2) pairs.push([text(flat[i]), text(flat[i + 1])]);
   return pairs.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** Under Node a port set by CONFIG SET is bound just after the reply (test/DIFFERENCES.md): retry briefly. */
+async function connectWhenListening(port: number): Promise<RawConnection> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await RawConnection.connect(port);
+    } catch (e) {
+      if (attempt === 50) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
 }
 
 /** Parameters whose values differ by nature (paths, ports, this machine). */
@@ -145,6 +157,36 @@ for (const rt of RUNTIMES) {
 
     it("CONFIG REWRITE without a config file is an error", async () => {
       await suite.pair.same("CONFIG", "REWRITE");
+    });
+
+    it("CONFIG SET port and bind move the listener, keep connected clients, and refuse addresses that cannot be bound", async () => {
+      const own = await startRespite(rt);
+      const before = await RawConnection.connect(own.port);
+      const moved = await freePort();
+      assert.equal((await before.call("CONFIG", "SET", "port", String(moved))).toString(), "+OK\r\n");
+      const after = await connectWhenListening(moved);
+      assert.equal((await after.call("PING")).toString(), "+PONG\r\n");
+      assert.equal((await before.call("PING")).toString(), "+PONG\r\n", "a connected client stays");
+      await assert.rejects(RawConnection.connect(own.port), "the old port is closed");
+
+      // A port another server holds, and an address this machine does not have: Redis's refusals.
+      // Bun and Deno bind synchronously, so they refuse as Redis does; Node binds after replying
+      // OK and then puts the old values back (test/DIFFERENCES.md).
+      const oracle = await RawConnection.connect(redis().port);
+      for (const [name, ours, forRedis] of [["port", String(redis().port), String(moved)], ["bind", "192.0.2.1", "192.0.2.1"]]) {
+        const reply = (await after.call("CONFIG", "SET", name, ours)).toString();
+        const expected = rt === "node" ? "+OK\r\n" : (await oracle.call("CONFIG", "SET", name, forRedis)).toString();
+        assert.equal(reply, expected, `CONFIG SET ${name} ${ours}`);
+      }
+      oracle.close();
+      const unchanged = JSON.stringify([["bind", "127.0.0.1"], ["port", String(moved)]]);
+      while (JSON.stringify(await configGet(after, "port", "bind")) !== unchanged) await new Promise((r) => setTimeout(r, 20));
+      const again = await connectWhenListening(moved);
+      assert.equal((await again.call("PING")).toString(), "+PONG\r\n");
+      again.close();
+      before.close();
+      after.close();
+      await own.stop();
     });
 
     it("CONFIG REWRITE rewrites a stock Debian redis.conf, keeping its comments", { skip: !fs.existsSync("/etc/redis/redis.conf") }, async () => {
