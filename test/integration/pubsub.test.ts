@@ -1,10 +1,10 @@
 /**
  * Pub/sub against redis-server byte for byte: subscribe confirmations and
  * counts, the RESP2 subscribed context, message/pmessage/smessage pushes in
- * RESP2 and RESP3 with binary names, PUBSUB introspection, RESET and
- * MULTI. Then Respite alone, with raw sockets: fan-out to 10,000
- * subscribers and over 10,000 channels, and the pubsub output buffer limit
- * closing a subscriber that stops reading.
+ * RESP2 and RESP3 with binary names, the order of pipelined deliveries,
+ * PUBSUB introspection, RESET and MULTI. Then Respite alone, with raw
+ * sockets: fan-out to 10,000 subscribers and over 10,000 channels, and the
+ * pubsub output buffer limit closing a subscriber that stops reading.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -129,6 +129,24 @@ for (const rt of RUNTIMES) {
       await pub.sameAll([["PUBLISH", ch + "none", "x"], ["SPUBLISH", ch + "a", "x"], ["PUBLISH", ch + "s", "x"]]);
       await pub.same("PUBLISH", ch + "a", "big".repeat(100_000));
       for (const sub of [sub2, sub3]) await samePushes(sub, 2);
+    });
+
+    it("keeps the order of pipelined deliveries, small ones buffered and big ones written at once", async () => {
+      const sub2 = await open();
+      const sub3 = await open();
+      const pub = await open();
+      await hello(sub3);
+      const ch = `order:${rt}`;
+      for (const sub of [sub2, sub3]) {
+        await sameN(sub, ["SUBSCRIBE", ch], 1);
+        await sameN(sub, ["PSUBSCRIBE", ch + "*"], 1);
+      }
+      const big = "b".repeat(20_000);
+      await pub.sameAll([["PUBLISH", ch + ":p", big], ["PUBLISH", ch, "1"], ["PUBLISH", ch, big], ["PUBLISH", ch + ":p", "3"], ["PUBLISH", ch, "4"]]);
+      for (const sub of [sub2, sub3]) await samePushes(sub, 8);
+      await pub.same("PUBLISH", ch, big + "alone");
+      for (const sub of [sub2, sub3]) await samePushes(sub, 2);
+      await sub3.same("PING", "after");
     });
 
     it("in RESP3 a client publishing to itself gets the push before the reply, even with replies off", async () => {
