@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RUNTIMES } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { type GatewayServer, type Resp3Item, startGateway, waitSubscribers, WsClient } from "../lib/gateway.ts";
+import { type GatewayServer, publishThroughKills, type Resp3Item, startGateway, waitSubscribers, WsClient } from "../lib/gateway.ts";
 
 const resp3 = (...args: string[]) => `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("");
 const item = (value: unknown, attrs: Record<string, unknown> | null = null): Resp3Item => ({ attrs, value });
@@ -20,7 +20,7 @@ for (const rt of RUNTIMES) {
     let g: GatewayServer;
     let resp: RawConnection;
     before(async () => {
-      g = await startGateway(rt, ["--gateway-tokens", "admin all", "--gateway-history", "room:* 100 600"]);
+      g = await startGateway(rt, ["--gateway-tokens", "admin all", "--gateway-history", "room:* 100 600 kill:* 1000 600"]);
       resp = await RawConnection.connect(g.server.port);
     });
     after(async () => {
@@ -130,9 +130,9 @@ for (const rt of RUNTIMES) {
         const ws = await open();
         send(ws, "CLIENT", "ID");
         const id = (await ws.values(1))[0].value as number;
-        send(ws, "SUBSCRIBE", "room:1", "SINCE", lastId);
+        send(ws, "SUBSCRIBE", "kill:1", "SINCE", lastId);
         const [sub, rec] = await ws.values(2);
-        assert.deepEqual(sub, confirm("subscribe", "room:1", 1));
+        assert.deepEqual(sub, confirm("subscribe", "kill:1", 1));
         const [, position, recovered] = rec.value as [string, string, boolean | null];
         assert.equal(recovered, lastId === "" ? null : true);
         if (lastId === "") lastId = position;
@@ -146,25 +146,8 @@ for (const rt of RUNTIMES) {
           lastId = v.attrs!.id as string;
         }
       };
-      let first: Awaited<ReturnType<typeof connect>> | null = await connect();
-      let sent = 0;
-      const publisher = (async () => {
-        while (sent < 300) {
-          await resp.call("PUBLISH", "room:1", String(++sent));
-          if (sent % 7 === 0) await new Promise((r) => setTimeout(r, 1));
-        }
-      })();
-      for (let round = 0; round < 4; round++) {
-        const { ws, id } = first ?? await connect();
-        first = null;
-        await new Promise((r) => setTimeout(r, 20 + round * 15));
-        await admin.call("CLIENT", "KILL", "ID", String(id));
-        await ws.closed();
-        drain(ws);
-      }
-      await publisher;
-      const { ws } = await connect();
-      await resp.call("PUBLISH", "room:1", "last");
+      const ws = await publishThroughKills(resp, admin, connect, drain);
+      await resp.call("PUBLISH", "kill:1", "last");
       while (received.at(-1) !== "last") {
         const [v] = await ws.values(1);
         received.push((v.value as string[])[2]);

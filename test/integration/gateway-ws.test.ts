@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RUNTIMES } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { type GatewayServer, startGateway, waitSubscribers, WsClient } from "../lib/gateway.ts";
+import { type GatewayServer, publishThroughKills, startGateway, waitSubscribers, WsClient } from "../lib/gateway.ts";
 
 const resp3 = (...args: string[]) => `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("");
 
@@ -19,7 +19,7 @@ for (const rt of RUNTIMES) {
     let resp: RawConnection;
     before(async () => {
       g = await startGateway(rt, ["--gateway-tokens", "admin all", "--gateway-default-access", "subscribe",
-        "--gateway-allowed-origins", "https://app.example", "--gateway-history", "room:* 100 600",
+        "--gateway-allowed-origins", "https://app.example", "--gateway-history", "room:* 100 600 kill:* 1000 600",
         "--gateway-max-frame", "64kb", "--gateway-max-queue", "256kb"]);
       resp = await RawConnection.connect(g.server.port);
     });
@@ -167,7 +167,7 @@ for (const rt of RUNTIMES) {
       const connect = async () => {
         const ws = await WsClient.open(`${g.wsUrl}?token=admin`, "json");
         const id = (await ws.call(["CLIENT", "ID"])).result as number;
-        const reply = await ws.call(["SUBSCRIBE", "room:1"], lastId === null ? {} : { since: lastId });
+        const reply = await ws.call(["SUBSCRIBE", "kill:1"], lastId === null ? {} : { since: lastId });
         if (lastId !== null) assert.equal(reply.recovered, true);
         lastId ??= reply.position;
         return { ws, id };
@@ -179,26 +179,9 @@ for (const rt of RUNTIMES) {
           lastId = m.id;
         }
       };
-      let first: Awaited<ReturnType<typeof connect>> | null = await connect();
-      let sent = 0;
-      const publisher = (async () => {
-        while (sent < 300) {
-          await resp.call("PUBLISH", "room:1", String(++sent));
-          if (sent % 7 === 0) await new Promise((r) => setTimeout(r, 1));
-        }
-      })();
-      for (let round = 0; round < 4; round++) {
-        const { ws, id } = first ?? await connect();
-        first = null;
-        await new Promise((r) => setTimeout(r, 20 + round * 15));
-        await admin.call("CLIENT", "KILL", "ID", String(id));
-        await ws.closed();
-        drain(ws);
-      }
-      await publisher;
-      const { ws } = await connect();
+      const ws = await publishThroughKills(resp, admin, connect, drain);
       await new Promise((r) => setTimeout(r, 50));
-      await resp.call("PUBLISH", "room:1", "last");
+      await resp.call("PUBLISH", "kill:1", "last");
       await new Promise<void>((resolve) => {
         const check = () => (ws.frames.some((f) => String(f).includes('"last"')) ? resolve() : setTimeout(check, 20));
         check();

@@ -199,3 +199,39 @@ export async function waitSubscribers(resp: RawConnection, channel: string, n: n
   }
   throw new Error(`${channel} never had ${n} subscribers`);
 }
+
+/**
+ * The recovery scenario both WebSocket protocols must pass: 300 messages
+ * are published on kill:1 over resp while the subscribed browser socket is
+ * killed four times at staggered moments; each killed socket is drained
+ * before the next one connects (and resumes). Returns a fresh connection
+ * once everything was published. The server's history must keep all 300
+ * (`kill:* 1000 600`): this tests for gaps and repeats, not the history's
+ * cap, and on a loaded machine a reconnect may span many messages.
+ */
+export async function publishThroughKills(
+  resp: RawConnection,
+  admin: RawConnection,
+  connect: () => Promise<{ ws: WsClient; id: number }>,
+  drain: (ws: WsClient) => void,
+): Promise<WsClient> {
+  let first: { ws: WsClient; id: number } | null = await connect();
+  let sent = 0;
+  const publisher = (async () => {
+    while (sent < 300) {
+      await resp.call("PUBLISH", "kill:1", String(++sent));
+      if (sent % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+    }
+  })();
+  for (let round = 0; round < 4; round++) {
+    const { ws, id } = first ?? await connect();
+    first = null;
+    await new Promise((r) => setTimeout(r, 20 + round * 15));
+    await admin.call("CLIENT", "KILL", "ID", String(id));
+    await ws.closed();
+    drain(ws);
+  }
+  await publisher;
+  return (await connect()).ws;
+}
+
