@@ -5,11 +5,11 @@
  * the ratio Respite/redis for both.
  *
  *   node --import tsx bench/memory.ts [--runtimes bun,deno,node] [--keys 1000000]
- *        [--collections] [--collection-keys 100000] [--no-build]
+ *        [--collections] [--collection-keys 100000] [--only hashes,zsets] [--no-build]
  *
  * Workloads: `strings` SET key:NNNNNNN -> a 10-byte value; with
  * --collections also `hashes` (HSET of 10 small fields per key) and
- * `zsets` (ZADD of 10 members per key).
+ * `zsets` (ZADD of 10 members per key); --only picks some of them.
  */
 import {
   buildNode,
@@ -29,6 +29,7 @@ const opts = parseOptions(process.argv.slice(2), {
   keys: "1000000",
   collections: false,
   "collection-keys": "100000",
+  only: "",
   "no-build": false,
 });
 const runtimes = parseTargets(opts.runtimes);
@@ -104,7 +105,8 @@ const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 if (runtimes.includes("node") && !opts["no-build"]) buildNode();
 const rows: string[][] = [];
-for (const w of WORKLOADS) {
+const only = opts.only ? opts.only.split(",") : null;
+for (const w of WORKLOADS.filter((w) => only === null || only.includes(w.name))) {
   const redis = await measure("redis", w);
   const redisData = redis.loaded - redis.baseline;
   rows.push([w.name, String(w.keys), "redis", mb(redis.loaded), mb(redisData), "1.00x", "1.00x"]);

@@ -1,12 +1,33 @@
 /**
  * Argument handling shared by the hash and set commands: HSCAN/SSCAN's
- * cursor and options, and the signed count of HRANDFIELD/SRANDMEMBER.
+ * cursor and options, the signed count of HRANDFIELD/SRANDMEMBER, and the
+ * encoding limits every write reads from the config.
  */
 import type { Client } from "../server/client.ts";
+import type { Config } from "../config/config.ts";
 import { is, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { globMatch } from "../util/glob.ts";
 import { ERR } from "./args.ts";
+
+/**
+ * A value derived from config parameters, worked out once per config and
+ * again after one of them changes: the encoding limits are read by every
+ * HSET/SADD/ZADD, where parsing them each time cost ~10% of the command.
+ */
+export function fromConfig<T>(names: string[], make: (config: Config) => T): (c: Client) => T {
+  const slots = new WeakMap<Config, { value: T | null }>();
+  return (c) => {
+    const config = c.engine.config;
+    let slot = slots.get(config);
+    if (slot === undefined) {
+      const fresh: { value: T | null } = { value: null };
+      for (const name of names) config.watch(name, () => (fresh.value = null));
+      slots.set(config, (slot = fresh));
+    }
+    return (slot.value ??= make(config));
+  };
+}
 
 const INT64_MIN = -(2n ** 63n);
 const UINT64_SPAN = 2n ** 64n;

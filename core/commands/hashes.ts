@@ -15,6 +15,7 @@ import { purgeHash, watchFieldDeadlines } from "../types/hash-expiry.ts";
 import { addLongDouble, formatLongDouble, longDoubleFromInteger, parseLongDouble } from "../util/longdouble.ts";
 import {
   fail,
+  fromConfig,
   matches,
   parseScanCursor,
   parseScanOptions,
@@ -23,10 +24,10 @@ import {
   signedCount,
 } from "./collection-args.ts";
 
-export function hashLimits(c: Client): HashLimits {
-  const config = c.engine.config;
-  return { entries: config.num("hash-max-listpack-entries"), value: config.num("hash-max-listpack-value") };
-}
+export const hashLimits = fromConfig(
+  ["hash-max-listpack-entries", "hash-max-listpack-value"],
+  (config): HashLimits => ({ entries: config.num("hash-max-listpack-entries"), value: config.num("hash-max-listpack-value") }),
+);
 
 function checkHash(c: Client, key: string, v: Value | undefined): HashValue | undefined | null {
   if (v === undefined) return undefined;

@@ -10,11 +10,9 @@ import { parseInt64 } from "../util/number.ts";
 import { ERR, readKey } from "./args.ts";
 import { SetValue } from "../types/set.ts";
 import type { Value } from "../types/value.ts";
-import { fail, matches, parseScanCursor, parseScanOptions, replyScan, sampleIndices, signedCount } from "./collection-args.ts";
+import { fail, fromConfig, matches, parseScanCursor, parseScanOptions, replyScan, sampleIndices, signedCount } from "./collection-args.ts";
 
-export function intsetLimit(c: Client): number {
-  return c.engine.config.num("set-max-intset-entries");
-}
+export const intsetLimit = fromConfig(["set-max-intset-entries"], (config) => config.num("set-max-intset-entries"));
 
 export function checkSet(c: Client, v: Value | undefined): SetValue | undefined | null {
   if (v === undefined || v instanceof SetValue) return v;

@@ -9,6 +9,7 @@ import { str } from "../util/bytes.ts";
 import { parseDouble } from "../util/number.ts";
 import { isZset, ZSet, type ZsetLimits } from "../types/zset.ts";
 import type { Value } from "../types/value.ts";
+import { fromConfig } from "./collection-args.ts";
 
 export const ERR_RANGE_FLOAT = "ERR min or max is not a float";
 export const ERR_RANGE_LEX = "ERR min or max not valid string range item";
@@ -20,10 +21,10 @@ export function fail(c: Client, msg: string): null {
   return null;
 }
 
-export function zsetLimits(c: Client): ZsetLimits {
-  const config = c.engine.config;
-  return { entries: config.num("zset-max-listpack-entries"), value: config.num("zset-max-listpack-value") };
-}
+export const zsetLimits = fromConfig(
+  ["zset-max-listpack-entries", "zset-max-listpack-value"],
+  (config): ZsetLimits => ({ entries: config.num("zset-max-listpack-entries"), value: config.num("zset-max-listpack-value") }),
+);
 
 function checkZset(c: Client, v: Value | undefined): ZSet | undefined | null {
   if (v === undefined || isZset(v)) return v;
@@ -90,10 +91,27 @@ function mantissa(t: string): string {
 
 /** A score argument (ZADD, ZINCRBY, WEIGHTS): like floatArg, but underflow to zero is refused as Redis does. */
 export function parseScore(arg: Uint8Array): number | null {
+  const plain = plainInteger(arg);
+  if (plain !== null) return plain;
   const s = str(arg);
   const v = parseDouble(s);
   if (v === 0 && /[1-9a-fA-F]/.test(mantissa(s))) return null;
   return v;
+}
+
+/** Up to 15 decimal digits after an optional '-': a double exactly, read without making a string. */
+function plainInteger(arg: Uint8Array): number | null {
+  const n = arg.length;
+  const negative = arg[0] === 45;
+  let i = negative ? 1 : 0;
+  if (n === i || n > 15) return null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = arg[i] - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
 }
 
 // ---- ranges ----

@@ -10,7 +10,7 @@ import { is, str } from "../util/bytes.ts";
 import { formatDouble, parseInt64 } from "../util/number.ts";
 import { globMatch } from "../util/glob.ts";
 import { ERR } from "./args.ts";
-import { ZSet } from "../types/zset.ts";
+import { type Member, ZSet } from "../types/zset.ts";
 import {
   ERR_NAN,
   ERR_RANGE_FLOAT,
@@ -40,7 +40,7 @@ interface AddFlags {
 const NOP = 0, SAME = 1, UPDATED = 2, ADDED = 3, NAN = 4;
 
 /** Redis's zsetAdd: one member under the NX/XX/GT/LT/INCR rules. `out.score` is the resulting score. */
-function addMember(c: Client, z: ZSet, member: string, score: number, f: AddFlags, out: { score: number }): number {
+function addMember(c: Client, z: ZSet, member: Member, score: number, f: AddFlags, out: { score: number }): number {
   const cur = z.score(member);
   if (cur === undefined) {
     if (f.xx) return NOP;
@@ -97,7 +97,8 @@ function zadd(c: Client, argv: Uint8Array[], incr: boolean): void {
     const created = z === undefined;
     z ??= new ZSet();
     for (let j = 0; j < scores.length; j++) {
-      const r = addMember(c, z, str(argv[i + 2 * j + 1]), scores[j], f, out);
+      const arg = argv[i + 2 * j + 1];
+      const r = addMember(c, z, z.isListpack ? arg : str(arg), scores[j], f, out);
       if (r === NAN) return c.error(ERR_NAN);
       if (r === ADDED) added++;
       else if (r === UPDATED) updated++;

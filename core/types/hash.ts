@@ -1,8 +1,8 @@
 /**
  * The hash type, in Redis's two encodings. Small hashes are a "listpack":
- * one flat binary string of length-prefixed entries (field, value, field,
- * value...) in insertion order, which costs a few bytes per field instead of
- * a Map entry. Past hash-max-listpack-entries fields, or on a field or value
+ * one flat binary string (see packed.ts) of varint-length-prefixed entries
+ * (field, value, field, value...) in insertion order, which costs a few
+ * bytes per field instead of a Map entry. Past hash-max-listpack-entries fields, or on a field or value
  * longer than hash-max-listpack-value bytes, it becomes a Map ("hashtable"),
  * and never goes back, as in Redis.
  *
@@ -13,6 +13,17 @@
 import type { Collection, StringValue } from "./value.ts";
 import { fromArg, fromStr } from "./string.ts";
 import { DenseTable } from "./dense.ts";
+import {
+  BODY,
+  cursor,
+  EMPTY_PACKED,
+  pack,
+  packedCount,
+  type PackedOwner,
+  readVarint,
+  varintSize,
+  writeVarint,
+} from "./packed.ts";
 import { str } from "../util/bytes.ts";
 
 export interface HashLimits {
@@ -28,91 +39,27 @@ interface FieldExpiry {
   next: number;
 }
 
-/**
- * Builds listpack strings in a reusable byte buffer, then makes one flat
- * string of it (String.fromCharCode over bytes gives a one-byte string
- * without the ropes and slices that concatenation would leave behind).
- */
-class PackBuilder {
-  private buf = new Uint8Array(4096);
-  pos = 0;
+/** Where the field entry at pos has its bytes, and its value entry after it (set by locate()). */
+const pair = { fieldStart: 0, fieldEnd: 0, valueStart: 0, valueEnd: 0 };
 
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-  }
-
-  /** Copies s[from, to) as it is. */
-  copy(s: string, from: number, to: number): void {
-    this.ensure(to - from);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = from; i < to; i++) buf[p++] = s.charCodeAt(i);
-    this.pos = p;
-  }
-
-  private length(n: number): void {
-    this.ensure(5);
-    while (n >= 0x80) {
-      this.buf[this.pos++] = (n & 0x7f) | 0x80;
-      n >>>= 7;
-    }
-    this.buf[this.pos++] = n;
-  }
-
-  entry(s: string | Uint8Array): void {
-    this.length(s.length);
-    if (typeof s === "string") return this.copy(s, 0, s.length);
-    this.ensure(s.length);
-    this.buf.set(s, this.pos);
-    this.pos += s.length;
-  }
-
-  done(): string {
-    const n = this.pos;
-    this.pos = 0;
-    if (n <= 8192) return String.fromCharCode.apply(null, this.buf.subarray(0, n) as unknown as number[]);
-    const chunks: string[] = [];
-    for (let i = 0; i < n; i += 8192) {
-      chunks.push(String.fromCharCode.apply(null, this.buf.subarray(i, Math.min(n, i + 8192)) as unknown as number[]));
-    }
-    return chunks.join("");
-  }
+/** Decodes the field/value pair whose field entry starts at pos into `pair`. */
+function locate(buf: Uint8Array, pos: number): void {
+  const fieldLength = readVarint(buf, pos);
+  pair.fieldStart = cursor.at;
+  pair.fieldEnd = cursor.at + fieldLength;
+  const valueLength = readVarint(buf, pair.fieldEnd);
+  pair.valueStart = cursor.at;
+  pair.valueEnd = cursor.at + valueLength;
 }
 
-const builder = new PackBuilder();
-
-/** Reads the length prefix at pos: returns the length and sets `cursor.at` past the prefix. */
-const cursor = { at: 0 };
-function readLength(s: string, pos: number): number {
-  let c = s.charCodeAt(pos++);
-  let n = c & 0x7f;
-  let shift = 7;
-  while (c & 0x80) {
-    c = s.charCodeAt(pos++);
-    n |= (c & 0x7f) << shift;
-    shift += 7;
-  }
-  cursor.at = pos;
-  return n;
+/** Bytes one entry of `length` bytes takes in the listpack. */
+function entrySize(length: number): number {
+  return varintSize(length) + length;
 }
 
-/** Where the entry starting at pos has its bytes: [start, end). */
-function entryAt(s: string, pos: number): [number, number] {
-  const n = readLength(s, pos);
-  return [cursor.at, cursor.at + n];
-}
-
-export class HashValue implements Collection {
-  /** The listpack form, or null once converted to the table. */
-  private packed: string | null = "";
-  /** Fields in the listpack form. */
-  private packedCount = 0;
-  private table: DenseTable<StringValue> | null = null;
+export class HashValue implements Collection, PackedOwner {
+  /** The listpack string (see packed.ts), or the table once converted. */
+  private rep: string | DenseTable<StringValue> = EMPTY_PACKED;
   private expiry: FieldExpiry | null = null;
 
   get type(): "hash" {
@@ -120,49 +67,61 @@ export class HashValue implements Collection {
   }
 
   get size(): number {
-    return this.table ? this.table.size : this.packedCount;
+    const rep = this.rep;
+    if (typeof rep !== "string") return rep.size;
+    return pack.owner === this ? pack.count : packedCount(rep);
   }
 
   /** OBJECT ENCODING; "listpackex" once field deadlines were used, as in Redis 7.4. */
   encoding(): string {
-    if (this.table) return "hashtable";
+    if (typeof this.rep !== "string") return "hashtable";
     return this.expiry ? "listpackex" : "listpack";
   }
 
-  /** Start offset of field's entry in the listpack, or -1. */
-  private find(field: string): number {
-    const s = this.packed!;
+  packedFlushed(s: string): void {
+    this.rep = s;
+  }
+
+  /** The listpack in the shared buffer. */
+  private open(): Uint8Array {
+    return pack.open(this, this.rep as string);
+  }
+
+  /** The listpack as a string, with any edits in the buffer. */
+  private packed(): string {
+    if (pack.owner === this) pack.flush();
+    return this.rep as string;
+  }
+
+  /** Offset of field's entry in the open listpack, or -1. */
+  private find(field: string | Uint8Array): number {
+    const buf = this.open();
     const len = field.length;
-    let pos = 0;
-    while (pos < s.length) {
-      const n = readLength(s, pos);
-      const start = cursor.at;
-      if (n === len && s.startsWith(field, start)) return pos;
-      const valueLength = readLength(s, start + n);
-      pos = cursor.at + valueLength;
+    for (let pos = BODY; pos < pack.end; pos = pair.valueEnd) {
+      locate(buf, pos);
+      if (pair.fieldEnd - pair.fieldStart === len && pack.equals(pair.fieldStart, field)) return pos;
     }
     return -1;
   }
 
   get(field: string): StringValue | undefined {
-    if (this.table) return this.table.get(field);
-    const at = this.find(field);
-    if (at < 0) return undefined;
-    const s = this.packed!;
-    const [, fieldEnd] = entryAt(s, at);
-    const [vs, ve] = entryAt(s, fieldEnd);
-    return s.substring(vs, ve);
+    const rep = this.rep;
+    if (typeof rep !== "string") return rep.get(field);
+    if (this.find(field) < 0) return undefined;
+    return pack.string(pair.valueStart, pair.valueEnd);
   }
 
   has(field: string): boolean {
-    return this.table ? this.table.has(field) : this.find(field) >= 0;
+    const rep = this.rep;
+    return typeof rep !== "string" ? rep.has(field) : this.find(field) >= 0;
   }
 
   /** Byte length of a field's value, or 0 when absent (HSTRLEN). */
   valueLength(field: string): number {
-    const v = this.get(field);
-    if (v === undefined) return 0;
-    return typeof v === "number" ? String(v).length : v.length;
+    const rep = this.rep;
+    if (typeof rep === "string") return this.find(field) < 0 ? 0 : pair.valueEnd - pair.valueStart;
+    const v = rep.get(field);
+    return v === undefined ? 0 : typeof v === "number" ? String(v).length : v.length;
   }
 
   /**
@@ -172,134 +131,103 @@ export class HashValue implements Collection {
    */
   set(field: string, value: Uint8Array | string, limits: HashLimits): boolean {
     if (this.expiry) this.clearDeadline(field);
-    if (this.packed !== null && (field.length > limits.value || value.length > limits.value)) this.convert();
-    if (this.table) {
-      const had = this.table.has(field);
-      this.table.set(field, typeof value === "string" ? fromStr(value) : fromArg(value));
-      return !had;
-    }
-    const s = this.packed!;
-    const at = this.find(field);
-    if (at >= 0) {
-      const [, fieldEnd] = entryAt(s, at);
-      const [, valueEnd] = entryAt(s, fieldEnd);
-      builder.copy(s, 0, fieldEnd);
-      builder.entry(value);
-      builder.copy(s, valueEnd, s.length);
-      this.packed = builder.done();
+    if (typeof this.rep === "string" && (field.length > limits.value || value.length > limits.value)) this.convert();
+    const rep = this.rep;
+    if (typeof rep !== "string") return rep.set(field, typeof value === "string" ? fromStr(value) : fromArg(value));
+    return this.packedSet(field, value, limits);
+  }
+
+  /** set() on the listpack, field and value within limits. */
+  private packedSet(field: string | Uint8Array, value: Uint8Array | string, limits: HashLimits): boolean {
+    const pos = this.find(field);
+    if (pos >= 0) {
+      const old = pair.valueEnd - pair.valueStart;
+      // Overwriting a value with the same bytes changes nothing: no edit, no new string.
+      if (old === value.length && pack.equals(pair.valueStart, value)) return false;
+      pack.splice(pair.fieldEnd, entrySize(old), entrySize(value.length));
+      pack.write(writeVarint(pack.buf, pair.fieldEnd, value.length), value);
+      pack.changed();
       return false;
     }
-    builder.copy(s, 0, s.length);
-    builder.entry(field);
-    builder.entry(value);
-    this.packed = builder.done();
-    this.packedCount++;
-    if (this.packedCount > limits.entries) this.convert();
+    const end = pack.end;
+    pack.splice(end, 0, entrySize(field.length) + entrySize(value.length));
+    const valueAt = writeVarint(pack.buf, end, field.length) + field.length;
+    pack.write(valueAt - field.length, field);
+    pack.write(writeVarint(pack.buf, valueAt, value.length), value);
+    pack.count++;
+    pack.changed();
+    if (pack.count > limits.entries) this.convert();
     return true;
   }
 
-  /**
-   * HSET's pairs argv[from..]: returns how many fields were new. Runs of new
-   * fields are appended with one rebuild of the listpack rather than one
-   * per field, which matters when loading many small hashes.
-   */
+  /** HSET's pairs argv[from..]: returns how many fields were new. */
   setPairs(argv: Uint8Array[], from: number, limits: HashLimits): number {
     let added = 0;
-    let i = from;
-    while (i < argv.length) {
-      if (this.packed !== null) {
-        const s = this.packed;
-        const fresh = new Set<string>();
-        builder.copy(s, 0, s.length);
-        while (i < argv.length && this.packedCount + fresh.size < limits.entries) {
-          const field = str(argv[i]), value = argv[i + 1];
-          if (field.length > limits.value || value.length > limits.value || fresh.has(field) || this.find(field) >= 0) break;
-          fresh.add(field);
-          builder.entry(field);
-          builder.entry(value);
-          i += 2;
-        }
-        const packed = builder.done();
-        if (fresh.size > 0) {
-          this.packed = packed;
-          this.packedCount += fresh.size;
-          added += fresh.size;
-        }
-        if (i >= argv.length) break;
-      }
-      if (this.set(str(argv[i]), argv[i + 1], limits)) added++;
-      i += 2;
+    // The listpack takes fields straight from the arguments' bytes, no string per field.
+    const bytesIn = typeof this.rep === "string" && this.expiry === null && argv.every((a, i) => i < from || a.length <= limits.value);
+    for (let i = from; i < argv.length; i += 2) {
+      const isNew = bytesIn && typeof this.rep === "string"
+        ? this.packedSet(argv[i], argv[i + 1], limits)
+        : this.set(str(argv[i]), argv[i + 1], limits);
+      if (isNew) added++;
     }
     return added;
   }
 
   delete(field: string): boolean {
     if (this.expiry) this.clearDeadline(field);
-    if (this.table) return this.table.delete(field);
-    const at = this.find(field);
-    if (at < 0) return false;
-    const s = this.packed!;
-    const [, fieldEnd] = entryAt(s, at);
-    const [, valueEnd] = entryAt(s, fieldEnd);
-    builder.copy(s, 0, at);
-    builder.copy(s, valueEnd, s.length);
-    this.packed = builder.done();
-    this.packedCount--;
+    const rep = this.rep;
+    if (typeof rep !== "string") return rep.delete(field);
+    const pos = this.find(field);
+    if (pos < 0) return false;
+    pack.splice(pos, pair.valueEnd - pos, 0);
+    pack.count--;
+    pack.changed();
     return true;
   }
 
   /** Calls fn for every field in order (insertion order for the listpack, as Redis replies). */
   forEach(fn: (field: string, value: StringValue) => void): void {
-    if (this.table) {
-      const { keys, values } = this.table;
-      for (let i = 0; i < keys.length; i++) fn(keys[i], values![i]);
-      return;
-    }
-    const s = this.packed!;
-    let pos = 0;
-    while (pos < s.length) {
-      const [fs, fe] = entryAt(s, pos);
-      const [vs, ve] = entryAt(s, fe);
-      fn(s.substring(fs, fe), s.substring(vs, ve));
-      pos = ve;
-    }
+    const [fields, values] = this.columns();
+    for (let i = 0; i < fields.length; i++) fn(fields[i], values[i]);
   }
 
   /** Fields and values as parallel arrays, for random picks (the table's own arrays: read only). */
   columns(): [string[], StringValue[]] {
-    if (this.table) return [this.table.keys, this.table.values!];
+    const rep = this.rep;
+    if (typeof rep !== "string") return [rep.keys, rep.values!];
     const fields: string[] = [], values: StringValue[] = [];
-    this.forEach((f, v) => {
-      fields.push(f);
-      values.push(v);
-    });
+    const buf = this.open();
+    for (let pos = BODY; pos < pack.end; pos = pair.valueEnd) {
+      locate(buf, pos);
+      fields.push(pack.string(pair.fieldStart, pair.fieldEnd));
+      values.push(pack.string(pair.valueStart, pair.valueEnd));
+    }
     return [fields, values];
   }
 
   /** The i-th field and value (0 <= i < size), for random picks from the listpack. */
   entryAtIndex(i: number): [string, StringValue] {
-    if (this.table) return [this.table.keys[i], this.table.values![i]];
-    const s = this.packed!;
-    let pos = 0;
-    for (;;) {
-      const [fs, fe] = entryAt(s, pos);
-      const [vs, ve] = entryAt(s, fe);
-      if (i-- === 0) return [s.substring(fs, fe), s.substring(vs, ve)];
-      pos = ve;
+    const rep = this.rep;
+    if (typeof rep !== "string") return [rep.keys[i], rep.values![i]];
+    const buf = this.open();
+    for (let pos = BODY; ; pos = pair.valueEnd) {
+      locate(buf, pos);
+      if (i-- === 0) return [pack.string(pair.fieldStart, pair.fieldEnd), pack.string(pair.valueStart, pair.valueEnd)];
     }
   }
 
   /** The table, for cursor-based HSCAN; null while packed. */
   get dense(): DenseTable<StringValue> | null {
-    return this.table;
+    return typeof this.rep === "string" ? null : this.rep;
   }
 
   private convert(): void {
+    const [fields, values] = this.columns();
     const table = new DenseTable<StringValue>(true);
-    this.forEach((f, v) => table.set(f, fromStr(v as string)));
-    this.table = table;
-    this.packed = null;
-    this.packedCount = 0;
+    for (let i = 0; i < fields.length; i++) table.set(fields[i], fromStr(values[i] as string));
+    pack.release(this);
+    this.rep = table;
   }
 
   // ---- field deadlines ----
@@ -342,17 +270,17 @@ export class HashValue implements Collection {
 
   clone(): HashValue {
     const h = new HashValue();
-    h.packed = this.packed;
-    h.packedCount = this.packedCount;
-    h.table = this.table ? this.table.clone() : null;
+    h.rep = typeof this.rep === "string" ? this.packed() : this.rep.clone();
     if (this.expiry) h.expiry = { at: new Map(this.expiry.at), next: this.expiry.next };
     return h;
   }
 
   memoryUsage(): number {
     let bytes = 48;
-    if (this.packed !== null) bytes += 16 + this.packed.length;
-    else {
+    if (typeof this.rep === "string") {
+      const packed = this.packed();
+      bytes += 16 + packed.length - varintSize(packedCount(packed));
+    } else {
       this.forEach((f, v) => (bytes += 48 + f.length + (typeof v === "number" ? 8 : v.length + 16)));
     }
     if (this.expiry) bytes += 64 + this.expiry.at.size * 40;

@@ -1,6 +1,6 @@
 /**
  * The sorted set type, in Redis's two encodings. Small sets are a listpack:
- * one binary string (one byte per char) holding a varint count and then the
+ * one binary string (see packed.ts) holding a varint count and then the
  * entries sorted by (score, member), each a varint length, the member bytes
  * and the score (a zigzag varint when it is a small integer, else 8 IEEE
  * bytes). Past zset-max-listpack-entries entries or a member longer than
@@ -10,6 +10,18 @@
  */
 import type { Collection } from "./value.ts";
 import { SkipList } from "./skiplist.ts";
+import {
+  BODY,
+  cursor,
+  EMPTY_PACKED,
+  pack,
+  packedCount,
+  type PackedOwner,
+  readVarint,
+  varintSize,
+  writeVarint,
+} from "./packed.ts";
+import { str } from "../util/bytes.ts";
 
 export interface ZsetLimits {
   /** zset-max-listpack-entries */
@@ -20,141 +32,78 @@ export interface ZsetLimits {
 
 export type Visit = (member: string, score: number) => void;
 
-// ---- the listpack string ----
+/** A member as a binary string, or as an argument's bytes (the listpack compares and copies those as they are). */
+export type Member = string | Uint8Array;
+
+function asKey(member: Member): string {
+  return typeof member === "string" ? member : str(member);
+}
+
+// ---- the listpack entries ----
 
 /** Integers up to this magnitude are packed as varints; others as doubles. */
 const MAX_PACKED_INT = 2 ** 52;
-const INT_TAG = "\x00";
-const DOUBLE_TAG = "\x01";
+const INT_TAG = 0;
+const DOUBLE_TAG = 1;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 
-function varint(n: number): string {
-  let s = "";
-  while (n >= 128) {
-    s += String.fromCharCode((n % 128) + 128);
-    n = Math.floor(n / 128);
-  }
-  return s + String.fromCharCode(n);
-}
+/** The entry at pos in the open listpack, decoded by locate(). */
+const ent = { memberStart: 0, memberEnd: 0, end: 0, score: 0 };
 
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function readVarint(lp: string, p: number): number {
-  let n = 0;
-  let mul = 1;
-  for (;;) {
-    const b = lp.charCodeAt(p++);
-    n += (b & 127) * mul;
-    if (b < 128) return n;
-    mul *= 128;
+function locate(buf: Uint8Array, pos: number): void {
+  const len = readVarint(buf, pos);
+  ent.memberStart = cursor.at;
+  const q = (ent.memberEnd = cursor.at + len);
+  if (buf[q] === INT_TAG) {
+    const z = readVarint(buf, q + 1);
+    ent.score = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    ent.end = cursor.at;
+  } else {
+    for (let i = 0; i < 8; i++) f64Bytes[i] = buf[q + 1 + i];
+    ent.score = f64[0];
+    ent.end = q + 9;
   }
 }
 
-function packScore(score: number): string {
-  // -0 packs as the integer 0, as in Redis's listpack (where only the skiplist keeps -0).
-  if (Number.isInteger(score) && Math.abs(score) <= MAX_PACKED_INT) {
-    return INT_TAG + varint(score >= 0 ? score * 2 : -score * 2 - 1);
+/** -0 packs as the integer 0, as in Redis's listpack (where only the skiplist keeps -0). */
+function packsAsInt(score: number): boolean {
+  return Number.isInteger(score) && Math.abs(score) <= MAX_PACKED_INT;
+}
+
+function zigzag(score: number): number {
+  return score >= 0 ? score * 2 : -score * 2 - 1;
+}
+
+/** Bytes the entry (member, score) takes. */
+function entrySize(member: Member, score: number): number {
+  return varintSize(member.length) + member.length + (packsAsInt(score) ? 1 + varintSize(zigzag(score)) : 9);
+}
+
+/** Writes the entry (member, score) at pos. */
+function writeEntry(buf: Uint8Array, pos: number, member: Member, score: number): void {
+  const q = writeVarint(buf, pos, member.length);
+  pack.write(q, member);
+  const t = q + member.length;
+  if (packsAsInt(score)) {
+    buf[t] = INT_TAG;
+    writeVarint(buf, t + 1, zigzag(score));
+    return;
   }
+  buf[t] = DOUBLE_TAG;
   f64[0] = score;
-  return DOUBLE_TAG + String.fromCharCode(...f64Bytes);
+  buf.set(f64Bytes, t + 1);
 }
 
-/**
- * Forces a string built by concatenation into one flat buffer. Left as a
- * rope of slices it would keep every earlier version of the listpack alive.
- */
-function flat(s: string): string {
-  s.charCodeAt(0);
-  return s;
-}
-
-function packEntry(member: string, score: number): string {
-  return varint(member.length) + member + packScore(score);
-}
-
-/** The score whose tag is at q. */
-function scoreAt(lp: string, q: number): number {
-  if (lp.charCodeAt(q) === 0) {
-    const z = readVarint(lp, q + 1);
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+/** Compares the member of the located entry with member, bytewise like memcmp, shorter first on a tie. */
+function compareMember(buf: Uint8Array, member: Member): number {
+  const { memberStart, memberEnd } = ent;
+  const n = Math.min(memberEnd - memberStart, member.length);
+  for (let i = 0; i < n; i++) {
+    const d = buf[memberStart + i] - (typeof member === "string" ? member.charCodeAt(i) : member[i]);
+    if (d !== 0) return d;
   }
-  for (let i = 0; i < 8; i++) f64Bytes[i] = lp.charCodeAt(q + 1 + i);
-  return f64[0];
-}
-
-/** The offset just past the score whose tag is at q. */
-function afterScore(lp: string, q: number): number {
-  if (lp.charCodeAt(q) !== 0) return q + 9;
-  q++;
-  while (lp.charCodeAt(q) >= 128) q++;
-  return q + 1;
-}
-
-/** Where the first entry starts: just past the count. */
-function firstEntry(lp: string): number {
-  let p = 0;
-  while (lp.charCodeAt(p) >= 128) p++;
-  return p + 1;
-}
-
-/**
- * A cursor over listpack entries. `p` is the entry's offset; after load(),
- * `ms`/`len` locate its member and `q` its score tag.
- */
-class Cursor {
-  p: number;
-  ms = 0;
-  len = 0;
-  q = 0;
-
-  constructor(readonly lp: string) {
-    this.p = firstEntry(lp);
-  }
-
-  get done(): boolean {
-    return this.p >= this.lp.length;
-  }
-
-  load(): void {
-    this.len = readVarint(this.lp, this.p);
-    this.ms = this.p + varintSize(this.len);
-    this.q = this.ms + this.len;
-  }
-
-  member(): string {
-    return this.lp.slice(this.ms, this.q);
-  }
-
-  score(): number {
-    return scoreAt(this.lp, this.q);
-  }
-
-  is(member: string): boolean {
-    return this.len === member.length && this.lp.startsWith(member, this.ms);
-  }
-
-  advance(): void {
-    this.p = afterScore(this.lp, this.q);
-  }
-}
-
-function unpack(lp: string): { members: string[]; scores: number[] } {
-  const members: string[] = [];
-  const scores: number[] = [];
-  for (const cur = new Cursor(lp); !cur.done; cur.advance()) {
-    cur.load();
-    members.push(cur.member());
-    scores.push(cur.score());
-  }
-  return { members, scores };
+  return memberEnd - memberStart - member.length;
 }
 
 // ---- the skiplist form ----
@@ -167,26 +116,29 @@ class Big {
     this.list.insert(score, member);
     this.dict.set(member, score);
   }
+
+  remove(member: string): boolean {
+    const score = this.dict.get(member);
+    if (score === undefined) return false;
+    this.dict.delete(member);
+    this.list.delete(score, member);
+    return true;
+  }
 }
 
 // ---- the type ----
 
-export class ZSet implements Collection {
-  /** A listpack string, or the skiplist form. */
-  private rep: string | Big;
-
-  constructor() {
-    this.rep = varint(0);
-  }
+export class ZSet implements Collection, PackedOwner {
+  /** A listpack string (see packed.ts), or the skiplist form. */
+  private rep: string | Big = EMPTY_PACKED;
 
   /** A set from entries already sorted by (score, member), in the encoding their count and lengths call for. */
   static fromSorted(members: string[], scores: number[], limits: ZsetLimits): ZSet {
     const z = new ZSet();
     const fits = members.length <= limits.entries && members.every((m) => m.length <= limits.value);
     if (fits) {
-      let body = varint(members.length);
-      for (let i = 0; i < members.length; i++) body += packEntry(members[i], scores[i]);
-      z.rep = flat(body);
+      pack.openEmpty(z);
+      for (let i = 0; i < members.length; i++) z.append(members[i], scores[i]);
     } else {
       const big = new Big();
       for (let i = 0; i < members.length; i++) big.add(members[i], scores[i]);
@@ -200,21 +152,28 @@ export class ZSet implements Collection {
   }
 
   get size(): number {
-    return typeof this.rep === "string" ? readVarint(this.rep, 0) : this.rep.dict.size;
+    const rep = this.rep;
+    if (typeof rep !== "string") return rep.dict.size;
+    return pack.owner === this ? pack.count : packedCount(rep);
   }
 
   encoding(): string {
     return typeof this.rep === "string" ? "listpack" : "skiplist";
   }
 
-  score(member: string): number | undefined {
+  /** True in the listpack encoding, which takes members as bytes without a string (see Member). */
+  get isListpack(): boolean {
+    return typeof this.rep === "string";
+  }
+
+  packedFlushed(s: string): void {
+    this.rep = s;
+  }
+
+  score(member: Member): number | undefined {
     const rep = this.rep;
-    if (typeof rep !== "string") return rep.dict.get(member);
-    for (const cur = new Cursor(rep); !cur.done; cur.advance()) {
-      cur.load();
-      if (cur.is(member)) return cur.score();
-    }
-    return undefined;
+    if (typeof rep !== "string") return rep.dict.get(asKey(member));
+    return this.find(member) < 0 ? undefined : ent.score;
   }
 
   /** 0-based ascending rank, or undefined when absent. */
@@ -224,53 +183,52 @@ export class ZSet implements Collection {
       const score = rep.dict.get(member);
       return score === undefined ? undefined : rep.list.rankOf(score, member);
     }
+    const buf = this.open();
     let rank = 0;
-    for (const cur = new Cursor(rep); !cur.done; cur.advance(), rank++) {
-      cur.load();
-      if (cur.is(member)) return rank;
+    for (let pos = BODY; pos < pack.end; pos = ent.end, rank++) {
+      locate(buf, pos);
+      if (this.isMember(member)) return rank;
     }
     return undefined;
   }
 
   /** Sets member's score, adding it if absent; returns true when added. Converts past the limits. */
-  set(member: string, score: number, limits: ZsetLimits): boolean {
+  set(member: Member, score: number, limits: ZsetLimits): boolean {
     const rep = this.rep;
     if (typeof rep !== "string") {
-      const old = rep.dict.get(member);
+      const key = asKey(member);
+      const old = rep.dict.get(key);
       if (old !== undefined) {
         if (old === score) return false;
-        rep.list.delete(old, member);
+        rep.list.delete(old, key);
       }
-      rep.add(member, score);
+      rep.add(key, score);
       return old === undefined;
     }
-    const added = this.lpRemove(member) === false;
-    this.lpInsert(member, score);
-    if (this.size > limits.entries || member.length > limits.value) this.convert();
+    const added = !this.packedRemove(member);
+    this.insert(member, score);
+    if (pack.count > limits.entries || member.length > limits.value) this.convert();
     return added;
   }
 
   remove(member: string): boolean {
     const rep = this.rep;
-    if (typeof rep === "string") return this.lpRemove(member);
-    const score = rep.dict.get(member);
-    if (score === undefined) return false;
-    rep.dict.delete(member);
-    rep.list.delete(score, member);
-    return true;
+    return typeof rep === "string" ? this.packedRemove(member) : rep.remove(member);
   }
 
   /**
    * How many leading entries (in ascending order) satisfy `inPrefix`, a test
    * that holds for a prefix of the order and then fails (e.g. score < min).
+   * inPrefix only compares: it must not touch other collections.
    */
   countWhile(inPrefix: (score: number, member: string) => boolean): number {
     const rep = this.rep;
     if (typeof rep !== "string") return rep.list.countWhile(inPrefix);
+    const buf = this.open();
     let n = 0;
-    for (const cur = new Cursor(rep); !cur.done; cur.advance(), n++) {
-      cur.load();
-      if (!inPrefix(cur.score(), cur.member())) break;
+    for (let pos = BODY; pos < pack.end; pos = ent.end, n++) {
+      locate(buf, pos);
+      if (!inPrefix(ent.score, pack.string(ent.memberStart, ent.memberEnd))) break;
     }
     return n;
   }
@@ -279,7 +237,7 @@ export class ZSet implements Collection {
   range(start: number, count: number, rev: boolean, visit: Visit): void {
     const rep = this.rep;
     if (typeof rep === "string") {
-      const { members, scores } = unpack(rep);
+      const { members, scores } = this.unpack();
       const step = rev ? -1 : 1;
       for (let i = start; count > 0 && i >= 0 && i < members.length; i += step, count--) visit(members[i], scores[i]);
       return;
@@ -301,20 +259,18 @@ export class ZSet implements Collection {
 
   /** Switches to the skiplist form for good (SORT does this to the set it sorts, as Redis does). */
   convert(): void {
-    const rep = this.rep;
-    if (typeof rep !== "string") return;
+    if (typeof this.rep !== "string") return;
+    const { members, scores } = this.unpack();
     const big = new Big();
-    for (const cur = new Cursor(rep); !cur.done; cur.advance()) {
-      cur.load();
-      big.add(cur.member(), cur.score());
-    }
+    for (let i = 0; i < members.length; i++) big.add(members[i], scores[i]);
+    pack.release(this);
     this.rep = big;
   }
 
   clone(): ZSet {
     const z = new ZSet();
     const rep = this.rep;
-    if (typeof rep === "string") z.rep = rep;
+    if (typeof rep === "string") z.rep = this.packed();
     else {
       const big = new Big();
       for (let n = rep.list.first; n !== null; n = n.next[0]) big.add(n.member, n.score);
@@ -325,38 +281,81 @@ export class ZSet implements Collection {
 
   memoryUsage(): number {
     const rep = this.rep;
-    if (typeof rep === "string") return 32 + rep.length;
+    if (typeof rep === "string") return 32 + this.packed().length;
     let bytes = 64;
     for (let n = rep.list.first; n !== null; n = n.next[0]) bytes += 96 + n.member.length + 16 * n.next.length;
     return bytes;
   }
 
-  private setBody(count: number, body: string): void {
-    this.rep = flat(varint(count) + body);
+  // ---- the listpack, open in the shared buffer ----
+
+  private open(): Uint8Array {
+    return pack.open(this, this.rep as string);
   }
 
-  private lpRemove(member: string): boolean {
-    const lp = this.rep as string;
-    for (const cur = new Cursor(lp); !cur.done; cur.advance()) {
-      cur.load();
-      if (!cur.is(member)) continue;
-      const start = firstEntry(lp);
-      this.setBody(readVarint(lp, 0) - 1, lp.slice(start, cur.p) + lp.slice(afterScore(lp, cur.q)));
-      return true;
-    }
-    return false;
+  /** The listpack as a string, with any edits in the buffer. */
+  private packed(): string {
+    if (pack.owner === this) pack.flush();
+    return this.rep as string;
   }
 
-  private lpInsert(member: string, score: number): void {
-    const lp = this.rep as string;
-    const cur = new Cursor(lp);
-    const start = cur.p;
-    for (; !cur.done; cur.advance()) {
-      cur.load();
-      const s = cur.score();
-      if (s > score || (s === score && cur.member() > member)) break;
+  /** True when the located entry's member is member. */
+  private isMember(member: Member): boolean {
+    return ent.memberEnd - ent.memberStart === member.length && pack.equals(ent.memberStart, member);
+  }
+
+  /** Offset of member's entry (located in `ent`), or -1. */
+  private find(member: Member): number {
+    const buf = this.open();
+    for (let pos = BODY; pos < pack.end; pos = ent.end) {
+      locate(buf, pos);
+      if (this.isMember(member)) return pos;
     }
-    this.setBody(readVarint(lp, 0) + 1, lp.slice(start, cur.p) + packEntry(member, score) + lp.slice(cur.p));
+    return -1;
+  }
+
+  private unpack(): { members: string[]; scores: number[] } {
+    const members: string[] = [];
+    const scores: number[] = [];
+    const buf = this.open();
+    for (let pos = BODY; pos < pack.end; pos = ent.end) {
+      locate(buf, pos);
+      members.push(pack.string(ent.memberStart, ent.memberEnd));
+      scores.push(ent.score);
+    }
+    return { members, scores };
+  }
+
+  private packedRemove(member: Member): boolean {
+    const pos = this.find(member);
+    if (pos < 0) return false;
+    pack.splice(pos, ent.end - pos, 0);
+    pack.count--;
+    pack.changed();
+    return true;
+  }
+
+  /** Inserts an absent member at its place in (score, member) order. */
+  private insert(member: Member, score: number): void {
+    const buf = this.open();
+    let pos = BODY;
+    for (; pos < pack.end; pos = ent.end) {
+      locate(buf, pos);
+      if (ent.score > score || (ent.score === score && compareMember(buf, member) > 0)) break;
+    }
+    this.put(pos, member, score);
+  }
+
+  /** Appends an entry that sorts after every other one. */
+  private append(member: string, score: number): void {
+    this.put(pack.end, member, score);
+  }
+
+  private put(pos: number, member: Member, score: number): void {
+    pack.splice(pos, 0, entrySize(member, score));
+    writeEntry(pack.buf, pos, member, score);
+    pack.count++;
+    pack.changed();
   }
 }
 
