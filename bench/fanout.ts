@@ -17,13 +17,10 @@
  * deliveries are outstanding, and sends the next batch once the one before
  * was delivered everywhere: latency is under load, not queue growth.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import * as fs from "node:fs";
 import * as net from "node:net";
-import * as os from "node:os";
-import * as path from "node:path";
 import WebSocket from "ws";
 import {
+  type BenchServer,
   buildNode,
   environment,
   freeBenchPort,
@@ -32,9 +29,9 @@ import {
   parseOptions,
   parseTargets,
   resp,
-  ROOT,
   rssBytes,
   sleep,
+  startServer,
   type Target,
 } from "./lib.ts";
 
@@ -62,11 +59,9 @@ const cases: Case[] = opts.subscribers.split(",").filter(Boolean).map((s) => ({
 }));
 if (!opts["no-grid"]) cases.push({ name: "1000 ch x 10", channels: 1000, perChannel: 10 });
 
-interface Server {
-  pid: number;
+interface Server extends BenchServer {
   respPort: number;
   gatewayPort: number;
-  stop(): Promise<void>;
 }
 
 /** A port of the bench range other than `taken` (which must not be listening yet). */
@@ -80,52 +75,17 @@ async function secondPort(taken: number): Promise<number> {
   }
 }
 
-/** Like lib.ts startServer, plus the gateway on its own bench port and room for 10,000+ clients. */
+/** A bench server with room for 10,000+ clients, plus (for Respite) the gateway on its own bench port. */
 async function start(target: Target): Promise<Server> {
   const respPort = await freeBenchPort();
   const gatewayPort = await secondPort(respPort);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "respite-fanout-"));
-  const common = ["--port", String(respPort), "--bind", "127.0.0.1", "--maxclients", MAX_CLIENTS];
-  const gateway = ["--gateway-port", String(gatewayPort), "--gateway-default-access", "all"];
-  const cli = path.join(ROOT, "adapters/cli.ts");
-  const [cmd, args]: [string, string[]] = {
-    redis: ["redis-server", [...common, "--save", "", "--appendonly", "no"]],
-    bun: [path.join(ROOT, "node_modules/.bin/bun"), [cli, ...common, ...gateway]],
-    deno: [path.join(ROOT, "node_modules/.bin/deno"), ["run", "-A", "--quiet", cli, ...common, ...gateway]],
-    node: [process.execPath, [path.join(ROOT, "dist/respite.mjs"), ...common, ...gateway]],
-  }[target] as [string, string[]];
-  const child: ChildProcess = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  const waitFor = target === "redis" ? respPort : gatewayPort;
-  const deadline = Date.now() + 20_000;
-  while (!(await reachable(waitFor))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`${target} did not start:\n${stderr}`);
-    }
-    await sleep(50);
-  }
-  return {
-    pid: child.pid!,
-    respPort,
-    gatewayPort,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        fs.rmSync(dir, { recursive: true, force: true });
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGKILL");
-      }),
-  };
-}
-
-function reachable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
+  const server = await startServer(target, {
+    port: respPort,
+    extra: ["--maxclients", MAX_CLIENTS],
+    respiteExtra: ["--gateway-port", String(gatewayPort), "--gateway-default-access", "all"],
+    readyPort: target === "redis" ? respPort : gatewayPort,
   });
+  return { ...server, respPort, gatewayPort };
 }
 
 /** What every subscriber reports to: subscription acks and message latencies. */

@@ -30,17 +30,29 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-function commandFor(target: Target, port: number, dir: string): [string, string[]] {
-  const common = ["--port", String(port), "--bind", "127.0.0.1"];
+export interface StartOptions {
+  /** The RESP port; a free bench port when not given. */
+  port?: number;
+  /** Flags for every server. */
+  extra?: string[];
+  /** Flags for Respite only; `--gateway no` unless given. */
+  respiteExtra?: string[];
+  /** The port that answers once the server is ready, when not the RESP port (the gateway's). */
+  readyPort?: number;
+}
+
+function commandFor(target: Target, port: number, dir: string, opts: StartOptions): [string, string[]] {
+  const common = ["--port", String(port), "--bind", "127.0.0.1", ...(opts.extra ?? [])];
+  const respite = [...common, ...(opts.respiteExtra ?? ["--gateway", "no"])];
   switch (target) {
     case "redis":
       return ["redis-server", [...common, "--save", "", "--appendonly", "no", "--dir", dir]];
     case "bun":
-      return [path.join(BIN, "bun"), [path.join(ROOT, "adapters/cli.ts"), ...common]];
+      return [path.join(BIN, "bun"), [path.join(ROOT, "adapters/cli.ts"), ...respite]];
     case "deno":
-      return [path.join(BIN, "deno"), ["run", "-A", "--quiet", path.join(ROOT, "adapters/cli.ts"), ...common]];
+      return [path.join(BIN, "deno"), ["run", "-A", "--quiet", path.join(ROOT, "adapters/cli.ts"), ...respite]];
     case "node":
-      return [process.execPath, [path.join(ROOT, "dist/respite.mjs"), ...common]];
+      return [process.execPath, [path.join(ROOT, "dist/respite.mjs"), ...respite]];
   }
 }
 
@@ -74,16 +86,16 @@ export function buildNode(): void {
   if (r.status !== 0) throw new Error("npm run build failed");
 }
 
-export async function startServer(target: Target): Promise<BenchServer> {
-  const port = await freeBenchPort();
+export async function startServer(target: Target, opts: StartOptions = {}): Promise<BenchServer> {
+  const port = opts.port ?? await freeBenchPort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "respite-bench-"));
-  const [cmd, args] = commandFor(target, port, dir);
+  const [cmd, args] = commandFor(target, port, dir, opts);
   const child: ChildProcess = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   const deadline = Date.now() + 20_000;
-  while (!(await canConnect(port))) {
+  while (!(await canConnect(opts.readyPort ?? port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`${target} did not start on port ${port}:\n${output}`);
