@@ -7,7 +7,7 @@ import type { Client } from "../server/client.ts";
 import { ERR, readKey } from "./args.ts";
 import { str } from "../util/bytes.ts";
 import { parseDouble } from "../util/number.ts";
-import { isZset, ZSet, type ZsetLimits } from "../types/zset.ts";
+import { isZset, type ZSet, type ZsetLimits } from "../types/zset.ts";
 import type { Value } from "../types/value.ts";
 import { fromConfig } from "./collection-args.ts";
 

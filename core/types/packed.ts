@@ -114,13 +114,9 @@ export class PackBuffer {
 
   /** The count and entries as one flat string. */
   private toString(): string {
-    let head = BODY - varintSize(this.count);
+    const head = BODY - varintSize(this.count);
     writeVarint(this.buf, head, this.count);
-    const end = this.end;
-    if (end - head <= 8192) return str(this.buf.subarray(head, end));
-    const chunks: string[] = [];
-    for (; head < end; head += 8192) chunks.push(str(this.buf.subarray(head, Math.min(end, head + 8192))));
-    return chunks.join("");
+    return str(this.buf.subarray(head, this.end));
   }
 
   /** Makes room for a body of n bytes. */
