@@ -13,6 +13,7 @@ import { Config } from "./core/config/config.ts";
 import { decodeReplies, encodeCommand, type RespValue } from "./core/resp/decoder.ts";
 import type { Client } from "./core/server/client.ts";
 import { startServer as start, type RunningServer } from "./adapters/server.ts";
+import { loadLua } from "./core/scripting/lua.ts";
 
 export { Config, Engine };
 export type { RespValue, RunningServer };
@@ -72,6 +73,9 @@ export class EmbeddedEngine {
     this.engine.stop();
   }
 }
+
+// An embedded engine answers synchronously, so it cannot wait for the Lua VM on the first script: load it now.
+await loadLua();
 
 export function createEngine(directives: Directives = {}): EmbeddedEngine {
   return new EmbeddedEngine(directives);

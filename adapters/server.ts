@@ -7,7 +7,6 @@ import { Engine, RESPITE_VERSION, VERSION } from "../core/server/engine.ts";
 import { Config } from "../core/config/config.ts";
 import type { Accept, Backend, Listener } from "./backend.ts";
 import { selectBackend } from "./select.ts";
-import { startGateway } from "./gateway.ts";
 import { chmod, fileSystem, hostInfo, onSignals, removeStaleSocket } from "./host.ts";
 import * as nodeFs from "node:fs";
 
@@ -162,6 +161,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     if (perm) chmod(unixPath, perm);
   }
   if (config.bool("gateway")) {
+    // Loaded only when on: Hono and the gateway are several MB of an idle server's memory.
+    const { startGateway } = await import("./gateway.ts");
     const gateway = await startGateway(engine);
     if (gateway) listeners.push(gateway);
   }

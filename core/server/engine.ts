@@ -24,6 +24,7 @@ import { LatencyHistogram, LatencyMonitor } from "./latency.ts";
 import { ClientPause } from "./pause.ts";
 import { feedMonitors } from "../commands/monitor.ts";
 import { Tracking } from "./tracking.ts";
+import { loadLua, luaLoaded } from "../scripting/lua.ts";
 
 export const VERSION = "7.0.15";
 export const RESPITE_VERSION = "0.1.0";
@@ -279,6 +280,10 @@ export class Engine implements KeyspaceObserver {
       this.applyReplyMode(c, replyStart);
       return -1;
     }
+    if (!luaLoaded() && needsLua(c, cmd)) {
+      this.waitForLua(c, cmd, argv);
+      return -1;
+    }
     this.tracking.enter(c);
     this.call(c, cmd, argv, start);
     this.tracking.leave(c, argv[0]);
@@ -287,6 +292,29 @@ export class Engine implements KeyspaceObserver {
     this.blocking.serveReady();
     this.applyReplyMode(c, replyStart);
     return this.callEnd;
+  }
+
+  /** Holds c's command (and further input) until the Lua VM has loaded, then runs it. */
+  private waitForLua(c: Client, cmd: Command, argv: Uint8Array[]): void {
+    c.postponed = argv.map((a) => a.slice());
+    c.lastCommand = cmd.fullName;
+    loadLua().then(() => {
+      if (!c.closed) this.resumePostponed(c);
+    }, (e) => {
+      this.log("warning", `Could not load the Lua VM: ${(e as Error).stack ?? e}`);
+      c.postponed = null;
+      this.replyError(c, "ERR the Lua VM could not be loaded");
+      this.processInput(c);
+    });
+  }
+
+  /** Runs a client's postponed command, then the rest of its input (after CLIENT PAUSE, or once Lua has loaded). */
+  resumePostponed(c: Client): void {
+    const argv = c.postponed!;
+    c.postponed = null;
+    this.execute(c, argv);
+    if (c.closeAfterReply || c.closed) this.flush(c);
+    else this.processInput(c);
   }
 
   /**
@@ -498,6 +526,12 @@ function clip(s: string): string {
 }
 
 /** Redis's "unknown command" text, quoting up to 128 bytes of arguments. */
+/** Whether running cmd needs the Lua VM: a scripting command, or EXEC of a transaction holding one. */
+function needsLua(c: Client, cmd: Command): boolean {
+  if (cmd.group === "scripting") return true;
+  return cmd.name === "exec" && c.multi !== null && c.multi.some((queued) => queued.cmd.group === "scripting");
+}
+
 function unknownCommandError(name: string, argv: Uint8Array[]): string {
   let args = "";
   for (let i = 1; i < argv.length && args.length < 128; i++) {

@@ -92,12 +92,6 @@ export class ClientPause {
   private release(): void {
     const held = this.held;
     this.held = [];
-    for (const c of held) {
-      const argv = c.postponed!;
-      c.postponed = null;
-      this.engine.execute(c, argv);
-      if (c.closeAfterReply || c.closed) this.engine.flush(c);
-      else this.engine.processInput(c);
-    }
+    for (const c of held) this.engine.resumePostponed(c);
   }
 }

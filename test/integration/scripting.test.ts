@@ -42,6 +42,26 @@ for (const rt of RUNTIMES) {
       await Promise.all([server?.stop(), redis?.stop()]);
     });
 
+    // First in the suite: Respite loads its Lua VM on the first script command (here an EXEC holding one).
+    it("loads Lua on first use without reordering the commands pipelined around it", async () => {
+      const other = await RawConnection.connect(server.port);
+      const [, otherReplies] = await Promise.all([
+        pair.sameAll([
+          ["SET", "first:k", "1"],
+          ["MULTI"],
+          ev("return redis.call('INCR', KEYS[1])", 1, "first:k"),
+          ["SET", "first:x", "y"],
+          ["EXEC"],
+          ["GET", "first:k"],
+          ev("return ARGV[1]", 0, "z"),
+          ["PING"],
+        ]),
+        other.pipeline([ev("return 7"), ["PING"]]),
+      ]);
+      assert.deepEqual(otherReplies.map(String), [":7\r\n", "+PONG\r\n"]);
+      other.close();
+    });
+
     it("converts Lua values to replies and replies to Lua values (RESP2)", async () => {
       await pair.sameAll([
         ["DEL", "s", "h", "l", "z"],
