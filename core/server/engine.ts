@@ -525,13 +525,13 @@ function clip(s: string): string {
   return (cut >= 0 ? s.slice(0, cut) : s).slice(0, 128);
 }
 
-/** Redis's "unknown command" text, quoting up to 128 bytes of arguments. */
 /** Whether running cmd needs the Lua VM: a scripting command, or EXEC of a transaction holding one. */
 function needsLua(c: Client, cmd: Command): boolean {
   if (cmd.group === "scripting") return true;
   return cmd.name === "exec" && c.multi !== null && c.multi.some((queued) => queued.cmd.group === "scripting");
 }
 
+/** Redis's "unknown command" text, quoting up to 128 bytes of arguments. */
 function unknownCommandError(name: string, argv: Uint8Array[]): string {
   let args = "";
   for (let i = 1; i < argv.length && args.length < 128; i++) {
