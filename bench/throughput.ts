@@ -5,7 +5,13 @@
  * Respite/redis per test, runtime and depth (medians over --rounds).
  *
  *   node --import tsx bench/throughput.ts [--runtimes bun,deno,node] [--requests 200000]
- *        [--tests set,get,incr,mset,ping] [--pipelines 1,16] [--clients 50] [--rounds 1] [--no-build]
+ *        [--tests set,get,incr,mset,ping] [--pipelines 1,16] [--clients 50] [--rounds 1]
+ *        [--warmup 200000] [--no-build]
+ *
+ * Before the timed runs, each server gets an untimed run of the same tests
+ * (--warmup requests at the deepest pipeline, 0 to skip): a JIT compiles
+ * the hot paths during its first few hundred thousand commands, and a
+ * long-running server is measured, not its first second.
  *
  * Tests are redis-benchmark's names (lpush rpush lpop rpop sadd hset spop
  * zadd zpopmin lrange_100 lrange_600 ...); "ping" means ping_mbulk. A test
@@ -55,6 +61,7 @@ const opts = parseOptions(process.argv.slice(2), {
   pipelines: "1,16",
   clients: "50",
   rounds: "1",
+  warmup: "200000",
   "no-build": false,
 });
 const runtimes = parseTargets(opts.runtimes);
@@ -68,8 +75,8 @@ function testOf(csvName: string): string {
   return csvName.split(" ")[0].toLowerCase();
 }
 
-function runBenchmark(port: number, testList: string[], pipeline: number): Map<string, number> {
-  const args = ["-h", "127.0.0.1", "-p", String(port), "-c", opts.clients, "-n", opts.requests, "-q", "--csv",
+function runBenchmark(port: number, testList: string[], pipeline: number, requests = opts.requests): Map<string, number> {
+  const args = ["-h", "127.0.0.1", "-p", String(port), "-c", opts.clients, "-n", requests, "-q", "--csv",
     "-P", String(pipeline), "-t", testList.join(",")];
   const r = spawnSync("redis-benchmark", args, { encoding: "utf8", timeout: 600_000 });
   if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
@@ -134,6 +141,7 @@ async function measure(target: Target): Promise<void> {
   try {
     const unsupported = await probe(server.port);
     const runnable = tests.filter((t) => !unsupported.has(t));
+    if (runnable.length && Number(opts.warmup) > 0) runBenchmark(server.port, runnable, Math.max(...pipelines), opts.warmup);
     const byDepth = results.get(target) ?? new Map();
     results.set(target, byDepth);
     for (const p of pipelines) {
@@ -194,5 +202,6 @@ for (let round = 0; round < rounds; round++) {
   const order: Target[] = ["redis", ...runtimes];
   for (const target of order) await measure(target);
 }
-console.log(`redis-benchmark -c ${opts.clients} -n ${opts.requests} -q --csv -P <depth> -t <tests>; rps: median of ${rounds} round(s); ratio: median of per-round ratios\n`);
+const warmup = Number(opts.warmup) > 0 ? `, after an untimed run of ${opts.warmup} requests per test` : ", no warm-up run";
+console.log(`redis-benchmark -c ${opts.clients} -n ${opts.requests} -q --csv -P <depth> -t <tests>${warmup}; rps: median of ${rounds} round(s); ratio: median of per-round ratios\n`);
 console.log(report());
