@@ -34,10 +34,13 @@ function configSet(c: Client, argv: Uint8Array[]): void {
   c.out.ok();
 }
 
-/** CONFIG RESETSTAT: server counters, per-command and per-error statistics. */
+/** CONFIG RESETSTAT: server counters, per-command and per-error statistics, latency histograms. */
 function resetStats(c: Client): void {
   c.engine.stats.reset();
-  for (const cmd of c.engine.commands.all()) cmd.calls = cmd.usec = cmd.rejectedCalls = cmd.failedCalls = 0;
+  for (const cmd of c.engine.commands.all()) {
+    cmd.calls = cmd.usec = cmd.rejectedCalls = cmd.failedCalls = 0;
+    cmd.histogram = null;
+  }
   c.out.ok();
 }
 

@@ -1,4 +1,5 @@
 /** Redis functions: FUNCTION LOAD/LIST/DELETE/FLUSH/DUMP/RESTORE/STATS/KILL/HELP, FCALL and FCALL_RO. */
+import { monitorScriptCall } from "./monitor.ts";
 import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { replyHelp } from "./help.ts";
@@ -12,6 +13,7 @@ import { numkeysKeys, splitKeys } from "./scripting.ts";
 const registry = (c: Client): FunctionRegistry => functionRegistry(scripting(c.engine));
 
 function fcall(c: Client, argv: Uint8Array[], readOnlyCommand: boolean): void {
+  monitorScriptCall(c, argv);
   const fn = registry(c).functions.get(str(argv[1]));
   if (fn === undefined) return c.error("ERR Function not found");
   const split = splitKeys(c, argv, "ERR Bad number of keys provided");

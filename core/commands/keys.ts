@@ -141,7 +141,7 @@ const keys: Handler = (c, argv) => {
   const now = c.engine.now;
   const found: string[] = [];
   for (const key of db.data.keys()) {
-    if ((all || globMatch(pattern, key)) && db.lookup(key, now) !== undefined) found.push(key);
+    if ((all || globMatch(pattern, key)) && !db.pastDeadline(key, now)) found.push(key);
   }
   c.out.array(found.length);
   for (const key of found) c.out.bulkStr(key);

@@ -77,6 +77,7 @@ export function repr(arg: ShownArg): string {
 
 /** Where a command came from, as the monitor line shows it. */
 function origin(c: Client): string {
+  if (c.conn.kind === "script") return "lua";
   if (c.conn.kind === "unix") return `unix:${c.engine.config.get("unixsocket")}`;
   return c.conn.remoteAddress;
 }
@@ -84,6 +85,19 @@ function origin(c: Client): string {
 /** Sends a command that just ran to every monitoring client. The engine calls it only when someone monitors. */
 export function feedMonitors(c: Client, cmd: Command, argv: Uint8Array[]): void {
   if (cmd.flags.has("admin") || cmd.flags.has("skip_monitor")) return;
+  showToMonitors(c, cmd, argv);
+}
+
+/**
+ * Script commands (EVAL*, FCALL*) are skip_monitor: they show themselves
+ * as they start, errors included, so the commands they call follow their
+ * line, as in Redis.
+ */
+export function monitorScriptCall(c: Client, argv: Uint8Array[]): void {
+  if (c.engine.monitors.size !== 0) showToMonitors(c, c.current!, argv);
+}
+
+function showToMonitors(c: Client, cmd: Command, argv: Uint8Array[]): void {
   const usec = Math.floor((performance.timeOrigin + performance.now()) * 1000);
   let line = `${Math.floor(usec / 1e6)}.${String(usec % 1e6).padStart(6, "0")} [${c.db.id} ${origin(c)}]`;
   for (const arg of redactedArgs(cmd, argv)) line += " " + repr(arg);

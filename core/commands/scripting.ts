@@ -1,4 +1,5 @@
 /** Lua scripting: EVAL EVALSHA EVAL_RO EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP/DEBUG. */
+import { monitorScriptCall } from "./monitor.ts";
 import type { CommandDef, KeySpecDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { intArg } from "./args.ts";
@@ -50,6 +51,7 @@ function loadScript(c: Client, body: Uint8Array): { sha: string; script: Script 
 }
 
 function evalGeneric(c: Client, argv: Uint8Array[], bySha: boolean, readOnlyCommand: boolean): void {
+  monitorScriptCall(c, argv);
   const split = splitKeys(c, argv);
   if (split === null) return;
   let found: { sha: string; script: Script } | null;

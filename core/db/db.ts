@@ -10,6 +10,8 @@ import { ShardedMap } from "./sharded-map.ts";
 export interface KeyspaceObserver {
   /** The current time in ms, as commands see it. */
   readonly now: number;
+  /** While clients are paused the dataset must not change: keys past their deadline read as gone but stay. */
+  readonly clientsPaused: boolean;
   expired(db: Db, key: string): void;
   /** key did not exist and set() created it (Redis's dbAdd: the "new" keyspace event). */
   added(db: Db, key: string): void;
@@ -49,11 +51,18 @@ export class Db {
     if (this.expires.size !== 0) {
       const at = this.expires.get(key);
       if (at !== undefined && at <= now) {
-        this.expire(key);
+        if (!this.observer.clientsPaused) this.expire(key);
         return undefined;
       }
     }
     return this.data.get(key);
+  }
+
+  /** Whether key's deadline has passed, without expiring it: KEYS only filters such keys, as Redis does. */
+  pastDeadline(key: string, now: number): boolean {
+    if (this.expires.size === 0) return false;
+    const at = this.expires.get(key);
+    return at !== undefined && at <= now;
   }
 
   has(key: string, now: number): boolean {

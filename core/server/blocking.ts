@@ -26,6 +26,7 @@
 import type { Client } from "./client.ts";
 import type { Engine } from "./engine.ts";
 import type { Db } from "../db/db.ts";
+import type { Command } from "../commands/table.ts";
 import { parseDouble } from "../util/number.ts";
 
 /** What a blocked client waits for. */
@@ -36,6 +37,15 @@ export interface BlockState {
   onTimeout: (c: Client) => void;
   deadline: number;
   timer: ReturnType<typeof setTimeout> | null;
+  /** The command that blocked, counted when the wait ends (set by the engine once the command returns). */
+  call: BlockedCall | null;
+}
+
+/** A blocked command's own arguments (copied: the input buffer moves on) and the time its first run took. */
+export interface BlockedCall {
+  cmd: Command;
+  argv: Uint8Array[];
+  usec: number;
 }
 
 /** setTimeout's longest delay; later deadlines re-arm the timer. */
@@ -86,7 +96,7 @@ export class Blocking {
 
   /** Blocks c on keys until serve(key) answers, the deadline (absolute ms, 0 = never) passes, or it is unblocked. */
   block(c: Client, keys: string[], deadline: number, serve: (key: string) => boolean, onTimeout = replyNullArray): void {
-    const state: BlockState = { db: c.db, keys: [...new Set(keys)], serve, onTimeout, deadline, timer: null };
+    const state: BlockState = { db: c.db, keys: [...new Set(keys)], serve, onTimeout, deadline, timer: null, call: null };
     let byKey = this.waiting.get(c.db);
     if (!byKey) this.waiting.set(c.db, (byKey = new Map()));
     for (const key of state.keys) {
@@ -123,8 +133,12 @@ export class Blocking {
         if (!clients) continue;
         for (const c of [...clients]) {
           const state = c.blocked;
-          if (state === null || !state.serve(key)) continue;
+          if (state === null) continue;
+          const errorsBefore = this.engine.stats.errorReplies;
+          const t0 = performance.now();
+          if (!state.serve(key)) continue;
           this.unblock(c);
+          this.ended(c, state, "served", (performance.now() - t0) * 1000, this.engine.stats.errorReplies !== errorsBefore);
           this.resumeLater(c);
         }
       }
@@ -141,6 +155,7 @@ export class Blocking {
     if (error) target.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
     else state.onTimeout(target);
     this.unblock(target);
+    this.ended(target, state, "unblocked");
     this.resumeLater(target);
     return true;
   }
@@ -165,6 +180,10 @@ export class Blocking {
     if (byKey.size === 0) this.waiting.delete(state.db);
     c.blocked = null;
     this.blockedCount--;
+  }
+
+  private ended(c: Client, state: BlockState, end: "served" | "unblocked", serveUsec = 0, serveFailed = false): void {
+    if (state.call !== null) this.engine.blockedCallEnded(c, state.call, end, serveUsec, serveFailed);
   }
 
   private armTimer(c: Client, state: BlockState): void {

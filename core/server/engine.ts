@@ -10,7 +10,7 @@ import { type Command, CommandTable } from "../commands/table.ts";
 import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
 import { CONST } from "../resp/writer.ts";
 import { Watches } from "../db/watch.ts";
-import { Blocking } from "./blocking.ts";
+import { type BlockedCall, Blocking } from "./blocking.ts";
 import { PubSubHub } from "../pubsub/hub.ts";
 import { SUBSCRIBED_CONTEXT_COMMANDS, subscribedContextError } from "../commands/pubsub.ts";
 import { Config } from "../config/config.ts";
@@ -389,19 +389,32 @@ export class Engine implements KeyspaceObserver {
     cmd.usec += usec;
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
     if (this.tracking.clients !== 0 && cmd.flags.has("readonly")) this.tracking.read(c, cmd, argv);
-    // A command that blocked is timed when it is served, as in Redis.
-    if (c.blocked === null) {
-      if (this.latency.tracking) (cmd.histogram ??= new LatencyHistogram()).record(usec * 1000);
-      if (usec >= this.slowlog.threshold) this.slowlog.push(c, cmd, argv, usec);
-      if (usec >= this.latency.thresholdUsec) {
-        this.latency.add(cmd.flags.has("fast") ? "fast-command" : "command", Math.floor(usec / 1000), this.clock.now());
-      }
+    if (this.latency.tracking) (cmd.histogram ??= new LatencyHistogram()).record(usec * 1000);
+    if (usec >= this.latency.thresholdUsec) {
+      this.latency.add(cmd.flags.has("fast") ? "fast-command" : "command", Math.floor(usec / 1000), this.clock.now());
     }
+    // A command that blocked reaches the slow log when its wait ends, as in Redis.
+    if (c.blocked !== null) c.blocked.call = { cmd, argv: argv.map((a) => a.slice()), usec };
+    else if (usec >= this.slowlog.threshold) this.slowlog.push(c, cmd, argv, usec);
     if (this.monitors.size !== 0) feedMonitors(c, cmd, argv);
     c.current = null;
     c.lastCommand = cmd.fullName;
     c.commandsProcessed++;
     this.stats.commandsProcessed++;
+  }
+
+  /**
+   * A blocked command's wait ended (it was counted in INFO commandstats when
+   * it ran). As in Redis, a served call goes to the slow log only now, timed
+   * over its first run plus the serving (serveUsec); one ended by CLIENT
+   * UNBLOCK is logged too and counts as failed, in either mode. (A timed-out
+   * one is not logged: the blocking module does not call this.)
+   */
+  blockedCallEnded(c: Client, call: BlockedCall, end: "served" | "unblocked", serveUsec = 0, serveFailed = false): void {
+    if (end === "unblocked" || serveFailed) call.cmd.failedCalls++;
+    const usec = call.usec + serveUsec;
+    if (usec >= this.slowlog.threshold) this.slowlog.push(c, call.cmd, call.argv, usec);
+    if (serveUsec >= this.latency.thresholdUsec) this.latency.add("command-unblocking", Math.floor(serveUsec / 1000), this.clock.now());
   }
 
   private reject(c: Client, msg: string): null {
@@ -455,6 +468,10 @@ export class Engine implements KeyspaceObserver {
     this.notify(db, "expired", key, "x");
     if (this.watches.size !== 0) this.watches.touch(db, key);
     if (this.tracking.watching) this.tracking.expired(key);
+  }
+
+  get clientsPaused(): boolean {
+    return this.pause.mode !== null;
   }
 
   added(db: Db, key: string): void {

@@ -87,7 +87,8 @@ for (const rt of RUNTIMES) {
         "SET a 1", "EXPIRE a -9223372036854775", "EXISTS a", "SET lazy 1", "PEXPIREAT lazy " + (Date.now() + 30),
       );
       await sleep(60);
-      await same("GET lazy", "EXISTS lazy");
+      // KEYS skips a key past its deadline but leaves it to be expired by the next access: DBSIZE still counts it.
+      await same("KEYS lazy", "DBSIZE", "GET lazy", "EXISTS lazy", "DBSIZE");
       const afterwards = await Promise.all([infoField(suite.pair.redis, "expired_keys"), infoField(suite.pair.respite, "expired_keys")]);
       assert.equal(afterwards[1] - expiredBefore[1], afterwards[0] - expiredBefore[0]);
       assert.equal(afterwards[1] - expiredBefore[1], 1);

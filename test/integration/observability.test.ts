@@ -3,9 +3,10 @@
  * MONITOR lines (binary arguments, redaction, unix socket clients, the
  * monitor's own commands) with timestamps and ports masked; SLOWLOG with
  * slowlog-log-slower-than 0 compared structurally; LATENCY events from
- * DEBUG SLEEP and per-command histograms; CLIENT PAUSE WRITE letting reads
- * through and holding writes until UNPAUSE releases them in order; MEMORY
- * USAGE growing with the value.
+ * DEBUG SLEEP and per-command histograms; blocked commands counted and
+ * slow-logged when their wait ends; CLIENT PAUSE WRITE letting reads
+ * through and holding writes until UNPAUSE releases them in order, and
+ * freezing lazy expiry; MEMORY USAGE growing with the value.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { RUNTIMES, startRedis, startRespite, tmpDir, type ServerHandle } from ".
 import { RawConnection } from "../lib/raw.ts";
 import { DiffPair } from "../lib/diff.ts";
 import { decodeAt, type RespValue } from "../../core/resp/decoder.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const decode = (b: Buffer): RespValue => decodeAt(b, 0)![0];
 const text = (v: RespValue) => Buffer.from(v as Uint8Array).toString("latin1");
@@ -166,6 +168,67 @@ for (const rt of RUNTIMES) {
       ]);
     });
 
+    it("MONITOR shows a script command's line before the commands it calls, failed ones included", async () => {
+      const [want, got] = await onBoth(async (s, socket) => {
+        const m = await RawConnection.connect(s.port);
+        const c = await RawConnection.connect(s.port);
+        await m.call("MONITOR");
+        await c.pipeline([
+          ["FUNCTION", "LOAD", "REPLACE", "#!lua name=monlib\nredis.register_function('monget', function(keys) return redis.call('get', keys[1]) end)"],
+          ["EVAL", "redis.call('set', KEYS[1], 'v') return redis.call('get', KEYS[1])", "1", "mon:k"],
+          ["EVALSHA", "0".repeat(40), "0"],
+          ["EVAL", "return 1", "x"],
+          ["EVAL_RO", "return redis.call('get', 'mon:k')", "0"],
+          ["FCALL", "monget", "1", "mon:k"],
+          ["FCALL", "nosuch", "0"],
+        ]);
+        await c.call("ECHO", "end");
+        const lines = await linesUntil(m, '"end"', socket);
+        for (const conn of [m, c]) conn.close();
+        return lines;
+      });
+      assert.deepEqual(got, want);
+      assert.ok(got.some((line) => line.includes("[0 lua]")), "the script's own commands are shown");
+    });
+
+    it("a blocked command is counted when its wait ends: served, timed out, or ended by CLIENT UNBLOCK", async () => {
+      const [want, got] = await onBoth(async (s) => {
+        const admin = await RawConnection.connect(s.port);
+        const waiter = await RawConnection.connect(s.port);
+        const waiterId = String(decode(await waiter.call("CLIENT", "ID")));
+        const stats = async () =>
+          text(decode(await admin.call("INFO", "commandstats"))).split("\r\n")
+            .filter((l) => /^cmdstat_(blpop|brpop|blmove):/.test(l)).sort()
+            .map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, ""));
+        const slowlog = async () =>
+          (decode(await admin.call("SLOWLOG", "GET", "-1")) as RespValue[][]).map((e) => (e[3] as RespValue[]).map(text).join(" "))
+            .filter((line) => line !== "INFO clients"); // as many as polls were needed to see the client blocked
+        const blocked = async () => {
+          while (!/\r\nblocked_clients:1\r\n/.test(text(decode(await admin.call("INFO", "clients"))))) await sleep(5);
+        };
+        await admin.pipeline([["CONFIG", "SET", "slowlog-log-slower-than", "0"], ["DEL", "bq"], ["CONFIG", "RESETSTAT"], ["SLOWLOG", "RESET"]]);
+        const seen: unknown[] = [];
+        waiter.write(encode(["BLPOP", "bq", "0"]));
+        await blocked();
+        seen.push(await stats());
+        await admin.call("RPUSH", "bq", "a");
+        seen.push(String(await waiter.readReplies(1)), await stats(), await slowlog());
+        await admin.call("SLOWLOG", "RESET");
+        seen.push(String(await waiter.call("BRPOP", "bq", "0.01")), await stats(), await slowlog());
+        waiter.write(encode(["BLMOVE", "bq", "bq2", "LEFT", "RIGHT", "0"]));
+        await blocked();
+        await admin.call("CLIENT", "UNBLOCK", waiterId, "ERROR");
+        seen.push(String(await waiter.readReplies(1)), await stats());
+        const histogram = decode(await admin.call("LATENCY", "HISTOGRAM", "blpop")) as RespValue[];
+        await admin.call("CONFIG", "RESETSTAT");
+        seen.push(histogram.length, decode(await admin.call("LATENCY", "HISTOGRAM", "blpop")));
+        await admin.call("CONFIG", "SET", "slowlog-log-slower-than", "10000");
+        for (const conn of [admin, waiter]) conn.close();
+        return seen;
+      });
+      assert.deepEqual(got, want);
+    });
+
     it("LATENCY records DEBUG SLEEP as a command event and reports it as Redis does", async () => {
       const [want, got] = await onBoth(async (s) => {
         const c = await RawConnection.connect(s.port);
@@ -262,6 +325,24 @@ for (const rt of RUNTIMES) {
       assert.equal((await reader.readReplies(1))[0].toString(), "+PONG\r\n");
       assert.equal((await admin.readReplies(1))[0].toString(), "+OK\r\n");
       for (const conn of [admin, writer, reader]) conn.close();
+    });
+
+    it("while clients are paused a key past its deadline reads as gone but is deleted only after the pause", async () => {
+      await pair.sameAll([["SELECT", "9"], ["FLUSHDB"], ["DEBUG", "SET-ACTIVE-EXPIRE", "0"], ["SET", "pk", "v", "PX", "20"]]);
+      await sleep(50);
+      await pair.sameAll([
+        ["CLIENT", "PAUSE", "10000", "WRITE"],
+        ["GET", "pk"],
+        ["EXISTS", "pk"],
+        ["TTL", "pk"],
+        ["DBSIZE"],
+        ["CLIENT", "UNPAUSE"],
+        ["DBSIZE"],
+        ["GET", "pk"],
+        ["DBSIZE"],
+        ["DEBUG", "SET-ACTIVE-EXPIRE", "1"],
+        ["SELECT", "0"],
+      ]);
     });
 
     it("MEMORY USAGE grows with the value; MEMORY's other subcommands answer in Redis's shapes", async () => {
