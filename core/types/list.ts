@@ -84,7 +84,7 @@ export class ListValue implements Collection {
     this.size++;
   }
 
-  /** Removes and returns the first element (a copy); the list must not be empty. */
+  /** Removes and returns the first element, a view valid until the list is written again; the list must not be empty. */
   popFront(): Uint8Array {
     const node = this.nodes[this.head];
     const v = node.popFront();
@@ -93,7 +93,7 @@ export class ListValue implements Collection {
     return v;
   }
 
-  /** Removes and returns the last element (a copy); the list must not be empty. */
+  /** Removes and returns the last element, a view valid until the list is written again; the list must not be empty. */
   popBack(): Uint8Array {
     const node = this.nodes[this.nodes.length - 1];
     const v = node.popBack();

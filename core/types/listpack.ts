@@ -163,19 +163,24 @@ export class Listpack {
     this.count++;
   }
 
-  /** Removes and returns the first entry's bytes (a copy). */
+  /**
+   * Removes the first entry and returns its bytes as a view, which stays
+   * valid until the listpack is written again (a regrow leaves it on the old
+   * buffer). Not copying matters: a fresh ArrayBuffer costs ~350 ns under
+   * Deno, three times the rest of an LPOP.
+   */
   popFront(): Uint8Array {
     const pos = this.start;
-    const v = this.value(pos).slice();
+    const v = this.value(pos);
     this.start += this.entryBytesAt(pos);
     this.removed(1);
     return v;
   }
 
-  /** Removes and returns the last entry's bytes (a copy). */
+  /** Removes the last entry and returns its bytes as a view (see popFront). */
   popBack(): Uint8Array {
     const pos = this.last();
-    const v = this.value(pos).slice();
+    const v = this.value(pos);
     this.end = pos;
     this.removed(1);
     return v;

@@ -125,6 +125,20 @@ for (const rt of RUNTIMES) {
       ]);
     });
 
+    test("popped elements moved within one list stay intact (pops hand out views of the node's bytes)", async () => {
+      await d.same("flushall");
+      const elements = Array.from({ length: 400 }, (_, i) => `e${i}:` + "v".repeat((i * 37) % 200));
+      await d.same("rpush", "rot", ...elements);
+      const moves: string[][] = [];
+      for (let i = 0; i < 600; i++) {
+        const [from, to] = [["left", "left"], ["left", "right"], ["right", "left"], ["right", "right"]][i % 4];
+        moves.push(["lmove", "rot", "rot", from, to]);
+        if (i % 50 === 0) moves.push(["rpoplpush", "rot", "rot"], ["lpop", "rot", "3"], ["rpush", "rot", `new${i}`]);
+      }
+      await d.sameAll(moves);
+      await d.sameAll([["lrange", "rot", "0", "-1"], ["lpop", "rot", "500"], ["exists", "rot"]]);
+    });
+
     for (const [fill, seed] of [["3", 1], ["-1", 2], ["1", 3], ["-2", 4]] as const) {
       test(`randomized sequence, list-max-listpack-size ${fill}, seed ${seed}`, async () => {
         await d.same("flushall");
