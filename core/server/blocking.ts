@@ -37,7 +37,7 @@ export interface BlockState {
   onTimeout: (c: Client) => void;
   deadline: number;
   timer: ReturnType<typeof setTimeout> | null;
-  /** The command that blocked, counted when the wait ends (set by the engine once the command returns). */
+  /** The command that blocked, slow-logged when the wait ends (set by the engine once the command returns). */
   call: BlockedCall | null;
 }
 
