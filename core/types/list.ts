@@ -49,7 +49,7 @@ export class ListValue implements Collection {
     return "quicklist";
   }
 
-  /** Number of quicklist nodes, for DEBUG OBJECT's ql_nodes. */
+  /** Number of quicklist nodes (LREM walks them by index). */
   get nodeCount(): number {
     return this.nodes.length - this.head;
   }
