@@ -48,17 +48,14 @@ export class Db {
 
   /** The live value of key, expiring it first if its deadline has passed. */
   lookup(key: string, now: number): Value | undefined {
-    if (this.expires.size !== 0) {
-      const at = this.expires.get(key);
-      if (at !== undefined && at <= now) {
-        if (!this.observer.clientsPaused) this.expire(key);
-        return undefined;
-      }
+    if (this.pastDeadline(key, now)) {
+      if (!this.observer.clientsPaused) this.expire(key);
+      return undefined;
     }
     return this.data.get(key);
   }
 
-  /** Whether key's deadline has passed, without expiring it: KEYS only filters such keys, as Redis does. */
+  /** Whether key's deadline has passed, without expiring it (KEYS only filters such keys, as Redis does). */
   pastDeadline(key: string, now: number): boolean {
     if (this.expires.size === 0) return false;
     const at = this.expires.get(key);

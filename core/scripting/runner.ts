@@ -18,7 +18,7 @@ import { Client } from "../server/client.ts";
 import type { Engine, LogLevel } from "../server/engine.ts";
 import { VERSION } from "../server/engine.ts";
 import type { Db } from "../db/db.ts";
-import { lower, str } from "../util/bytes.ts";
+import { lower, ownedArgs, str } from "../util/bytes.ts";
 
 /** Shebang flags (`#!lua flags=...`), shared by scripts and functions. */
 export interface ScriptFlags {
@@ -301,7 +301,7 @@ export class Scripting {
     if (!run.suspended) {
       run.suspended = true;
       // The caller's argument views only last until the engine reads input again.
-      run.argv = run.argv.map((a) => a.slice());
+      run.argv = ownedArgs(run.argv);
       run.caller.inBusyScript = true;
       const kill = run.isEval ? "SCRIPT KILL" : "FUNCTION KILL";
       this.engine.busyError = busyError(run.isEval);

@@ -138,7 +138,7 @@ export class Blocking {
           const t0 = performance.now();
           if (!state.serve(key)) continue;
           this.unblock(c);
-          this.ended(c, state, "served", (performance.now() - t0) * 1000, this.engine.stats.errorReplies !== errorsBefore);
+          this.ended(c, state, (performance.now() - t0) * 1000, this.engine.stats.errorReplies !== errorsBefore);
           this.resumeLater(c);
         }
       }
@@ -155,7 +155,7 @@ export class Blocking {
     if (error) target.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
     else state.onTimeout(target);
     this.unblock(target);
-    this.ended(target, state, "unblocked");
+    this.ended(target, state, 0, true);
     this.resumeLater(target);
     return true;
   }
@@ -182,8 +182,9 @@ export class Blocking {
     this.blockedCount--;
   }
 
-  private ended(c: Client, state: BlockState, end: "served" | "unblocked", serveUsec = 0, serveFailed = false): void {
-    if (state.call !== null) this.engine.blockedCallEnded(c, state.call, end, serveUsec, serveFailed);
+  /** Served (after serveUsec) or ended by CLIENT UNBLOCK: the engine slow-logs the call (see blockedCallEnded). */
+  private ended(c: Client, state: BlockState, serveUsec: number, failed: boolean): void {
+    if (state.call !== null) this.engine.blockedCallEnded(c, state.call, serveUsec, failed);
   }
 
   private armTimer(c: Client, state: BlockState): void {

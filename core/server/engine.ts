@@ -15,7 +15,7 @@ import { PubSubHub } from "../pubsub/hub.ts";
 import { SUBSCRIBED_CONTEXT_COMMANDS, subscribedContextError } from "../commands/pubsub.ts";
 import { Config } from "../config/config.ts";
 import { Client } from "./client.ts";
-import { lower, str, utf8 } from "../util/bytes.ts";
+import { lower, ownedArgs, str, utf8 } from "../util/bytes.ts";
 import { Stats } from "./stats.ts";
 import { ALL_COMMANDS } from "../commands/index.ts";
 import { activeExpireCycle } from "../db/expire.ts";
@@ -275,7 +275,7 @@ export class Engine implements KeyspaceObserver {
       return -1;
     }
     if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
-      c.multi.push({ cmd, argv: argv.map((a) => a.slice()) });
+      c.multi.push({ cmd, argv: ownedArgs(argv) });
       c.out.raw(CONST.queued);
       this.applyReplyMode(c, replyStart);
       return -1;
@@ -296,7 +296,7 @@ export class Engine implements KeyspaceObserver {
 
   /** Holds c's command (and further input) until the Lua VM has loaded, then runs it. */
   private waitForLua(c: Client, cmd: Command, argv: Uint8Array[]): void {
-    c.postponed = argv.map((a) => a.slice());
+    c.postponed = ownedArgs(argv);
     c.lastCommand = cmd.fullName;
     loadLua().then(() => {
       if (!c.closed) this.resumePostponed(c);
@@ -394,7 +394,7 @@ export class Engine implements KeyspaceObserver {
       this.latency.add(cmd.flags.has("fast") ? "fast-command" : "command", Math.floor(usec / 1000), this.clock.now());
     }
     // A command that blocked reaches the slow log when its wait ends, as in Redis.
-    if (c.blocked !== null) c.blocked.call = { cmd, argv: argv.map((a) => a.slice()), usec };
+    if (c.blocked !== null) c.blocked.call = { cmd, argv: ownedArgs(argv), usec };
     else if (usec >= this.slowlog.threshold) this.slowlog.push(c, cmd, argv, usec);
     if (this.monitors.size !== 0) feedMonitors(c, cmd, argv);
     c.current = null;
@@ -404,14 +404,15 @@ export class Engine implements KeyspaceObserver {
   }
 
   /**
-   * A blocked command's wait ended (it was counted in INFO commandstats when
-   * it ran). As in Redis, a served call goes to the slow log only now, timed
-   * over its first run plus the serving (serveUsec); one ended by CLIENT
-   * UNBLOCK is logged too and counts as failed, in either mode. (A timed-out
-   * one is not logged: the blocking module does not call this.)
+   * A blocked command was served (serving took serveUsec) or ended by CLIENT
+   * UNBLOCK (serveUsec 0); it was counted in INFO commandstats when it ran.
+   * As in Redis it goes to the slow log only now, timed over its first run
+   * plus the serving, and counts as failed when serving replied an error or
+   * CLIENT UNBLOCK ended it, in either mode. A timed-out one is not logged:
+   * the blocking module does not call this.
    */
-  blockedCallEnded(c: Client, call: BlockedCall, end: "served" | "unblocked", serveUsec = 0, serveFailed = false): void {
-    if (end === "unblocked" || serveFailed) call.cmd.failedCalls++;
+  blockedCallEnded(c: Client, call: BlockedCall, serveUsec: number, failed: boolean): void {
+    if (failed) call.cmd.failedCalls++;
     const usec = call.usec + serveUsec;
     if (usec >= this.slowlog.threshold) this.slowlog.push(c, call.cmd, call.argv, usec);
     if (serveUsec >= this.latency.thresholdUsec) this.latency.add("command-unblocking", Math.floor(serveUsec / 1000), this.clock.now());

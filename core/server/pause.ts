@@ -10,6 +10,7 @@
 import type { Client } from "./client.ts";
 import type { Engine } from "./engine.ts";
 import type { Command } from "../commands/table.ts";
+import { ownedArgs } from "../util/bytes.ts";
 
 export type PauseMode = "write" | "all";
 
@@ -66,7 +67,7 @@ export class ClientPause {
 
   /** Holds a command: no reply now, and c reads no further input until it is released. */
   hold(c: Client, cmd: Command, argv: Uint8Array[]): void {
-    c.postponed = argv.map((a) => a.slice());
+    c.postponed = ownedArgs(argv);
     c.lastCommand = cmd.fullName;
     this.held.push(c);
   }

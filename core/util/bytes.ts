@@ -64,6 +64,11 @@ export function bytes(s: string): Uint8Array {
   return out;
 }
 
+/** Copies of a command's arguments, which are views of the input buffer, for a command kept past its read (queued, held, blocked, suspended). */
+export function ownedArgs(argv: Uint8Array[]): Uint8Array[] {
+  return argv.map((a) => a.slice());
+}
+
 /** UTF-8 text (error messages, INFO) to a binary string of its bytes. */
 const encoder = new TextEncoder();
 export function utf8(text: string): string {
