@@ -91,7 +91,7 @@ const hexpire = (unit: "s" | "ms", absolute: boolean): Handler => (c, argv) => {
     changed = true;
     return 1;
   });
-  if (h.size > 0 && h.hasDeadlines) watchFieldDeadlines(c.db, key);
+  if (h.size > 0 && h.hasDeadlines()) watchFieldDeadlines(c.db, key);
   // A deadline already past expires its fields at once: one hexpired event, as when they expire later.
   if (deleted) fieldsRemoved(c, key, h, "hexpired");
   else if (changed) hashWritten(c, key, "hexpire");

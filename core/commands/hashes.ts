@@ -32,7 +32,7 @@ export const hashLimits = fromConfig(
 function checkHash(c: Client, key: string, v: Value | undefined): HashValue | undefined | null {
   if (v === undefined) return undefined;
   if (!(v instanceof HashValue)) return fail(c, ERR.wrongType);
-  if (!v.hasDeadlines) return v;
+  if (!v.hasDeadlines()) return v;
   watchFieldDeadlines(c.db, key);
   return purgeHash(c.engine, c.db, key, v);
 }
@@ -252,7 +252,7 @@ const hscan: Handler = (c, argv) => {
     out.push(field, typeof value === "string" ? value : typeof value === "number" ? String(value) : str(value));
   };
   let next = 0;
-  const table = h.dense;
+  const table = h.dense();
   // Compact encodings are returned whole in one call, as Redis does.
   if (table) next = table.scanDown(cursor, call.count, (i) => visit(table.keys[i], table.values![i]));
   else h.forEach(visit);

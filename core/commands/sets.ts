@@ -181,7 +181,7 @@ const sscan: Handler = (c, argv) => {
   if (call === null) return;
   const out: string[] = [];
   const visit = (m: string) => matches(call, m) && out.push(m);
-  const table = s.dense;
+  const table = s.dense();
   let next = 0;
   // An intset is returned whole in one call, as Redis does.
   if (table) next = table.scanDown(cursor, call.count, (i) => visit(table.keys[i]));

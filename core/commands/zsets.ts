@@ -98,7 +98,7 @@ function zadd(c: Client, argv: Uint8Array[], incr: boolean): void {
     z ??= new ZSet();
     for (let j = 0; j < scores.length; j++) {
       const arg = argv[i + 2 * j + 1];
-      const r = addMember(c, z, z.isListpack ? arg : str(arg), scores[j], f, out);
+      const r = addMember(c, z, z.isListpack() ? arg : str(arg), scores[j], f, out);
       if (r === NAN) return c.error(ERR_NAN);
       if (r === ADDED) added++;
       else if (r === UPDATED) updated++;

@@ -4,7 +4,7 @@
  * lookup(), which deletes a key past its deadline before anyone can see it.
  */
 import type { Value } from "../types/value.ts";
-import { ShardedMap } from "./sharded-map.ts";
+import { ShardedMap, type Walk } from "./sharded-map.ts";
 
 /** What the db tells the engine about, so stats, notifications and WATCH stay in one place. */
 export interface KeyspaceObserver {
@@ -17,16 +17,11 @@ export interface KeyspaceObserver {
   added(db: Db, key: string): void;
 }
 
-/** Scans in progress, so a cursor resumes a live Map iterator over one shard (see scan()). */
+/** A scan in progress, so a cursor resumes its walk (see scan()). */
 interface ScanState {
   /** The map walked: a cursor is only valid for the same map (SWAPDB exchanges maps). */
   data: ShardedMap<unknown>;
-  shard: number;
-  it: Iterator<string>;
-  /** Visits left in this shard before every key it held when the walk began has been seen. */
-  left: number;
-  /** Each shard's size when the walk began: keys added later need not be visited. */
-  sizes: Uint32Array;
+  walk: Walk;
 }
 
 const MAX_SCANS = 10_000;
@@ -34,9 +29,8 @@ const MAX_SCANS = 10_000;
 export class Db {
   data = new ShardedMap<Value>();
   expires = new ShardedMap<number>();
-  /** Persistent iterators so sampling walks the whole map across calls. */
-  private expireWalk: Iterator<[string, number]> | null = null;
-  private randomWalk: Iterator<string> | null = null;
+  /** Where the active expire cycle stopped, so successive rounds cover every deadline. */
+  private expireWalk: Walk | null = null;
   /** Running average of remaining TTL among sampled keys, for INFO keyspace avg_ttl. */
   avgTtl = 0;
 
@@ -99,7 +93,6 @@ export class Db {
     this.data.clear();
     this.expires.clear();
     this.expireWalk = null;
-    this.randomWalk = null;
   }
 
   /** Exchanges contents with another db (SWAPDB). */
@@ -107,7 +100,6 @@ export class Db {
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
     this.expireWalk = other.expireWalk = null;
-    this.randomWalk = other.randomWalk = null;
   }
 
   private expire(key: string): void {
@@ -116,29 +108,13 @@ export class Db {
     this.observer.expired(this, key);
   }
 
-  /**
-   * A random live key: walks a persistent iterator a random number of steps,
-   * so successive calls spread over the whole map at O(1) amortized cost.
-   * Each miss deletes the expired key it landed on, so the loop ends, and
-   * like Redis it never answers nil while a live key remains.
-   */
+  /** A random live key; like Redis it never answers nil while one remains (each miss expires the key it drew). */
   randomKey(now: number): string | null {
-    while (this.data.size > 0) {
-      let skip = Math.floor(Math.random() * Math.min(this.data.size, 64));
-      let key: string | undefined;
-      while (skip-- >= 0) {
-        if (!this.randomWalk) this.randomWalk = this.data.keys();
-        const r = this.randomWalk.next();
-        if (r.done) {
-          this.randomWalk = null;
-          skip++;
-          continue;
-        }
-        key = r.value;
-      }
-      if (key !== undefined && this.lookup(key, now) !== undefined) return key;
+    for (;;) {
+      const key = this.data.randomKey();
+      if (key === undefined) return null;
+      if (this.lookup(key, now) !== undefined) return key;
     }
-    return null;
   }
 
   /**
@@ -151,16 +127,17 @@ export class Db {
     let expired = 0;
     let restarted = false;
     while (looked < sample && this.expires.size > 0) {
-      if (!this.expireWalk) this.expireWalk = this.expires.entries();
-      const r = this.expireWalk.next();
-      if (r.done) {
+      const walk = (this.expireWalk ??= this.expires.walk());
+      if (!this.expires.advance(walk)) {
         this.expireWalk = null;
         if (restarted) break;
         restarted = true;
         continue;
       }
       looked++;
-      const [key, at] = r.value;
+      const key = this.expires.keyAt(walk);
+      const at = this.expires.valueAt(walk);
+      walk.slot++;
       if (at <= now) {
         this.expire(key);
         expired++;
@@ -172,46 +149,27 @@ export class Db {
   }
 
   /**
-   * SCAN: a cursor names a live walk over the shards. Within a shard, a Map
-   * iterator visits every entry present from its start to its end exactly
-   * once even while the map changes, which is the guarantee SCAN promises.
-   * Keys added to a shard come after all older ones, so the walk leaves a
-   * shard after as many visits as it held when the walk began: every key
-   * present throughout has been seen by then, and a walk always ends within
-   * the keyspace's starting size even while keys are added faster than it
-   * reads them. An unknown or
-   * evicted cursor restarts the walk: more duplicates, never a missed key.
+   * SCAN: a cursor names a walk over the map's slots (see ShardedMap), which
+   * meets every key present from its start to its end, and stops in each
+   * shard at the slots in use when it got there, so it ends within the
+   * keyspace's size even while keys are added faster than it reads them.
+   * An unknown or evicted cursor starts over: more repeats, never a missed key.
    */
   scan(scans: ScanRegistry, cursor: string, count: number, visit: (key: string) => void): string {
-    const shards = this.data.shards;
-    let state = cursor === "0" ? undefined : scans.take(cursor, this.data);
-    if (!state) {
-      const sizes = Uint32Array.from(shards, (m) => m.size);
-      state = { data: this.data, shard: 0, it: shards[0].keys(), left: sizes[0], sizes };
+    const data = this.data;
+    const state = (cursor === "0" ? undefined : scans.take(cursor, data)) ?? { data, walk: data.walk() };
+    const walk = state.walk;
+    for (let visited = 0; visited < count; visited++) {
+      if (!data.advance(walk)) return "0";
+      visit(data.keyAt(walk));
+      walk.slot++;
     }
-    let visited = 0;
-    for (;;) {
-      while (state.left > 0 && visited < count) {
-        const r = state.it.next();
-        if (r.done) break;
-        state.left--;
-        visited++;
-        visit(r.value);
-      }
-      const shardDone = state.left === 0 || visited < count;
-      if (shardDone) {
-        // Skip empty shards so the call that reaches the end returns cursor 0.
-        do state.shard++; while (state.shard < shards.length && state.sizes[state.shard] === 0);
-        if (state.shard >= shards.length) return "0";
-        state.it = shards[state.shard].keys();
-        state.left = state.sizes[state.shard];
-      }
-      if (visited >= count) return scans.put(state);
-    }
+    // The call that reaches the end answers 0 rather than a cursor with nothing left.
+    return data.advance(walk) ? scans.put(state) : "0";
   }
 }
 
-/** Cursor id -> iterator, shared by all dbs, oldest dropped past MAX_SCANS. */
+/** Cursor id -> scan in progress, shared by all dbs, oldest dropped past MAX_SCANS. */
 export class ScanRegistry {
   private states = new Map<string, ScanState>();
   private nextId = 1 + Math.floor(Math.random() * 1e9);

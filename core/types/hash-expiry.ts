@@ -46,10 +46,10 @@ export function reclaimExpiredFields(engine: Engine): void {
       if (n-- === 0) break;
       keys.delete(key);
       const v = db.lookup(key, engine.now);
-      if (!(v instanceof HashValue) || !v.hasDeadlines) continue;
+      if (!(v instanceof HashValue) || !v.hasDeadlines()) continue;
       const h = purgeHash(engine, db, key, v);
       // Still has deadlines: back to the end of the queue.
-      if (h !== undefined && h.hasDeadlines) keys.add(key);
+      if (h !== undefined && h.hasDeadlines()) keys.add(key);
     }
   }
 }

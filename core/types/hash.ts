@@ -10,7 +10,7 @@
  * hashes using them pay for; expired fields are removed by purgeExpired(),
  * which every hash command runs first.
  */
-import type { Collection, StringValue } from "./value.ts";
+import { type Collection, collectionBase, type StringValue } from "./value.ts";
 import { fromArg, fromStr } from "./string.ts";
 import { DenseTable } from "./dense.ts";
 import {
@@ -57,16 +57,12 @@ function entrySize(length: number): number {
   return varintSize(length) + length;
 }
 
-export class HashValue implements Collection, PackedOwner {
+export class HashValue extends collectionBase("hash") implements Collection, PackedOwner {
   /** The listpack string (see packed.ts), or the table once converted. */
   private rep: string | DenseTable<StringValue> = EMPTY_PACKED;
   private expiry: FieldExpiry | null = null;
 
-  get type(): "hash" {
-    return "hash";
-  }
-
-  get size(): number {
+  count(): number {
     const rep = this.rep;
     if (typeof rep !== "string") return rep.size;
     return pack.owner === this ? pack.count : packedCount(rep);
@@ -218,7 +214,7 @@ export class HashValue implements Collection, PackedOwner {
   }
 
   /** The table, for cursor-based HSCAN; null while packed. */
-  get dense(): DenseTable<StringValue> | null {
+  dense(): DenseTable<StringValue> | null {
     return typeof this.rep === "string" ? null : this.rep;
   }
 
@@ -232,7 +228,7 @@ export class HashValue implements Collection, PackedOwner {
 
   // ---- field deadlines ----
 
-  get hasDeadlines(): boolean {
+  hasDeadlines(): boolean {
     return this.expiry !== null && this.expiry.at.size > 0;
   }
 

@@ -5,20 +5,16 @@
  * 7.0 has no listpack encoding for sets (7.2 added it), so neither do we.
  * Conversion is one way, as in Redis.
  */
-import type { Collection } from "./value.ts";
+import { type Collection, collectionBase } from "./value.ts";
 import { IntSet } from "./intset.ts";
 import { DenseTable } from "./dense.ts";
 import { parseInt64 } from "../util/number.ts";
 
-export class SetValue implements Collection {
+export class SetValue extends collectionBase("set") implements Collection {
   private ints: IntSet | null = new IntSet();
   private table: DenseTable | null = null;
 
-  get type(): "set" {
-    return "set";
-  }
-
-  get size(): number {
+  count(): number {
     return this.ints ? this.ints.length : this.table!.size;
   }
 
@@ -75,7 +71,7 @@ export class SetValue implements Collection {
   }
 
   /** The table, for cursor-based SSCAN; null while an intset. */
-  get dense(): DenseTable | null {
+  dense(): DenseTable | null {
     return this.table;
   }
 

@@ -8,7 +8,7 @@
  * Map, for good. Commands work on ranks: countWhile() finds where a score or
  * lex range starts and ends, range() walks entries from a rank.
  */
-import type { Collection } from "./value.ts";
+import { type Collection, collectionBase } from "./value.ts";
 import { SkipList } from "./skiplist.ts";
 import {
   BODY,
@@ -128,7 +128,7 @@ class Big {
 
 // ---- the type ----
 
-export class ZSet implements Collection, PackedOwner {
+export class ZSet extends collectionBase("zset") implements Collection, PackedOwner {
   /** A listpack string (see packed.ts), or the skiplist form. */
   private rep: string | Big = EMPTY_PACKED;
 
@@ -147,11 +147,7 @@ export class ZSet implements Collection, PackedOwner {
     return z;
   }
 
-  get type(): "zset" {
-    return "zset";
-  }
-
-  get size(): number {
+  count(): number {
     const rep = this.rep;
     if (typeof rep !== "string") return rep.dict.size;
     return pack.owner === this ? pack.count : packedCount(rep);
@@ -162,7 +158,7 @@ export class ZSet implements Collection, PackedOwner {
   }
 
   /** True in the listpack encoding, which takes members as bytes without a string (see Member). */
-  get isListpack(): boolean {
+  isListpack(): boolean {
     return typeof this.rep === "string";
   }
 

@@ -99,7 +99,7 @@ describe("HashValue", () => {
     assert.equal(h.purgeExpired(150), 1);
     assert.deepEqual(entries(h), [["b", "2"], ["c", "33"]]);
     assert.equal(h.purgeExpired(1000), 1);
-    assert.equal(h.hasDeadlines, false);
+    assert.equal(h.hasDeadlines(), false);
     assert.equal(copy.size, 3);
     assert.equal(copy.deadline("a"), 100);
   });

@@ -1,0 +1,90 @@
+/**
+ * The keyspace's own hash table against a JS Map as the model: random
+ * writes that grow shards, empty them and compact them, binary keys, and
+ * walks that must meet every entry present throughout while shards grow,
+ * reuse holes and compact under them.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ShardedMap } from "../../core/db/sharded-map.ts";
+import { rng } from "../lib/diff.ts";
+
+function assertSame(map: ShardedMap<number>, model: Map<string, number>): void {
+  assert.equal(map.size, model.size);
+  assert.deepEqual(new Set(map.keys()), new Set(model.keys()));
+  for (const [k, v] of model) assert.equal(map.get(k), v);
+}
+
+/** Every key a whole walk meets, stepping with between() called after each. */
+function walkAll(map: ShardedMap<number>, between: () => void): string[] {
+  const seen: string[] = [];
+  const walk = map.walk();
+  while (map.advance(walk)) {
+    seen.push(map.keyAt(walk));
+    assert.equal(typeof map.valueAt(walk), "number");
+    walk.slot++;
+    between();
+  }
+  return seen;
+}
+
+describe("ShardedMap", () => {
+  it("matches a Map through growth, overwrites, deletes down to empty and compaction", () => {
+    const next = rng(7);
+    const map = new ShardedMap<number>();
+    const model = new Map<string, number>();
+    for (const [writes, keySpace, deleteShare] of [[20_000, 5_000, 0.2], [30_000, 5_000, 0.95], [5_000, 300, 0.5]]) {
+      for (let i = 0; i < writes; i++) {
+        const key = `k\x00${Math.floor(next() * keySpace)}\r\n\xff`;
+        if (next() < deleteShare) {
+          assert.equal(map.delete(key), model.delete(key));
+        } else {
+          assert.equal(map.set(key, i), !model.has(key));
+          model.set(key, i);
+        }
+        assert.equal(map.has(key), model.has(key));
+      }
+      assertSame(map, model);
+    }
+    for (const key of [...model.keys()]) map.delete(key);
+    assert.equal(map.size, 0);
+    assert.deepEqual([...map.keys()], []);
+    assert.equal(map.randomKey(), undefined);
+    map.set("again", 1);
+    assert.equal(map.get("again"), 1);
+    map.clear();
+    assert.equal(map.size, 0);
+    assert.equal(map.get("again"), undefined);
+  });
+
+  it("walks past every entry present throughout while others are added, deleted and shards compact", () => {
+    const next = rng(11);
+    // A few stable keys per shard among many others: when the others go, each shard compacts down
+    // to its stable keys in its first slots, behind a walk that is midway through the shard.
+    for (let trial = 0; trial < 10; trial++) {
+      const map = new ShardedMap<number>();
+      const churn: string[] = [];
+      const stable: string[] = [];
+      for (let i = 0; i < 5_000; i++) churn.push(`c${trial}:${i}`);
+      for (let i = 0; i < 64; i++) stable.push(`s${trial}:${i}`);
+      for (const key of [...churn, ...stable]) map.set(key, 0);
+      let steps = 0;
+      let added = 0;
+      const seen = walkAll(map, () => {
+        if (++steps === 10) for (const key of churn) map.delete(key);
+        if (next() < 0.3) map.set(`n${added++}`, 0);
+      });
+      const met = new Set(seen);
+      for (const key of stable) assert.ok(met.has(key), `${key} missed`);
+    }
+  });
+
+  it("draws random keys only from those present, reaching all of them", () => {
+    const map = new ShardedMap<number>();
+    for (let i = 0; i < 50; i++) map.set(`r${i}`, i);
+    for (let i = 0; i < 50; i += 2) map.delete(`r${i}`);
+    const drawn = new Set<string>();
+    for (let i = 0; i < 5_000; i++) drawn.add(map.randomKey()!);
+    assert.deepEqual([...drawn].sort(), [...map.keys()].sort());
+  });
+});
