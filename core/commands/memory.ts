@@ -38,8 +38,8 @@ const STRING_HEADER = 16;
 const BYTES_OVERHEAD = 144;
 /** A boxed number (integers beyond the small-integer range). */
 const HEAP_NUMBER = 16;
-/** One entry of a JS Map: key, value and chain slots plus its share of the buckets. */
-const MAP_ENTRY = 32;
+/** One entry of a keyspace table (value, key offset, chain link, bucket head) at its average fill; see sharded-map.ts. */
+const TABLE_ENTRY = 32;
 const SMALL_INT = 2 ** 30;
 
 const align8 = (n: number) => (n + 7) & ~7;
@@ -55,10 +55,11 @@ function valueBytes(v: Value): number {
   return v.memoryUsage();
 }
 
-/** What a key and its value cost, in Respite's estimate. */
+/** What a key and its value cost, in Respite's estimate: the tables keep a key's bytes (and its length) in their arenas. */
 function keyMemoryUsage(db: Db, key: string, v: Value): number {
-  const ttl = db.expires.has(key) ? MAP_ENTRY + HEAP_NUMBER : 0;
-  return stringBytes(key.length) + MAP_ENTRY + valueBytes(v) + ttl;
+  const entry = TABLE_ENTRY + key.length + 1;
+  const ttl = db.expires.has(key) ? entry + HEAP_NUMBER : 0;
+  return entry + valueBytes(v) + ttl;
 }
 
 function usage(c: Client, argv: Uint8Array[]): void {
@@ -84,8 +85,8 @@ function overhead(e: Engine) {
   for (const c of e.clients.values()) clients += c.out.buf.length + c.conn.pendingBytes();
   const dbs = e.dbs.filter((db) => db.size > 0).map((db) => ({
     id: db.id,
-    main: db.size * MAP_ENTRY,
-    expires: db.expires.size * (MAP_ENTRY + HEAP_NUMBER),
+    main: db.size * TABLE_ENTRY,
+    expires: db.expires.size * (TABLE_ENTRY + HEAP_NUMBER),
   }));
   const keys = e.dbs.reduce((n, db) => n + db.size, 0);
   const overheadTotal = clients + dbs.reduce((n, db) => n + db.main + db.expires, 0);
