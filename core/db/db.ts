@@ -4,7 +4,10 @@
  * lookup(), which deletes a key past its deadline before anyone can see it.
  */
 import type { Value } from "../types/value.ts";
+import { HashValue } from "../types/hash.ts";
+import { ZSet } from "../types/zset.ts";
 import { ShardedMap, type Walk } from "./sharded-map.ts";
+import type { ValueCodec } from "./shard.ts";
 
 /** What the db tells the engine about, so stats, notifications and WATCH stay in one place. */
 export interface KeyspaceObserver {
@@ -26,8 +29,22 @@ interface ScanState {
 
 const MAX_SCANS = 10_000;
 
+const PACKED_HASH = 1;
+const PACKED_ZSET = 2;
+
+/**
+ * Small hashes and sorted sets are kept in the keyspace as their listpack
+ * bytes between commands, without the object and string around them (see
+ * sharded-map.ts); a command that reads one gets an object again.
+ */
+const packedCollections: ValueCodec<Value> = {
+  kind: (v) => (v instanceof HashValue && v.packable() ? PACKED_HASH : v instanceof ZSet && v.packable() ? PACKED_ZSET : 0),
+  bytes: (v) => (v as HashValue | ZSet).packedBytes(),
+  revive: (kind, bytes) => (kind === PACKED_HASH ? HashValue.fromPacked(bytes) : ZSet.fromPacked(bytes)),
+};
+
 export class Db {
-  data = new ShardedMap<Value>();
+  data = new ShardedMap<Value>(packedCollections);
   expires = new ShardedMap<number>();
   /** Where the active expire cycle stopped, so successive rounds cover every deadline. */
   private expireWalk: Walk | null = null;

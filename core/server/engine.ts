@@ -62,6 +62,15 @@ export interface ConnectionHandlers {
   closed(): void;
 }
 
+/** Values one cron tick turns back into bytes per db: ~200-400 ns each, so a few ms at most. */
+const SETTLE_PER_TICK = 20_000;
+/**
+ * Values waiting that make a read settle them at once: a few hot values wait
+ * for the cron (rebuilding one per batch of commands would cost more than
+ * the commands), while a bulk load's do not pile up.
+ */
+const SETTLE_EAGERLY = 1024;
+
 export class Engine implements KeyspaceObserver {
   readonly config: Config;
   readonly clock: Clock;
@@ -214,6 +223,8 @@ export class Engine implements KeyspaceObserver {
       return this.kill(c);
     }
     this.processInput(c);
+    // A bulk load's new values go back to bytes as it goes, rather than piling up as objects until the cron.
+    for (const db of this.dbs) if (db.data.unsettled >= SETTLE_EAGERLY) db.data.settle(SETTLE_EAGERLY);
   }
 
   /** Runs every complete command buffered for a client, until it blocks, and sends the replies. */
@@ -514,6 +525,9 @@ export class Engine implements KeyspaceObserver {
     this.stats.sample(this.now);
     this.tracking.limitTable(null);
     this.closeIdleClients();
+    // Small collections read or written since the last tick go back to bytes (see sharded-map.ts). Per
+    // tick, not per command: a value in use would otherwise be rebuilt for every batch of commands.
+    for (const db of this.dbs) db.data.settle(SETTLE_PER_TICK);
   }
 
   private closeIdleClients(): void {

@@ -62,6 +62,23 @@ export class HashValue extends collectionBase("hash") implements Collection, Pac
   private rep: string | DenseTable<StringValue> = EMPTY_PACKED;
   private expiry: FieldExpiry | null = null;
 
+  /** A hash kept as its listpack bytes by the keyspace (see packedBytes). */
+  static fromPacked(s: string): HashValue {
+    const h = new HashValue();
+    h.rep = s;
+    return h;
+  }
+
+  /** True while a listpack without field deadlines, which the keyspace may keep as bytes instead of this object (see db.ts). */
+  packable(): boolean {
+    return typeof this.rep === "string" && this.expiry === null;
+  }
+
+  /** The listpack's bytes, for a packable() hash. */
+  packedBytes(): string {
+    return this.packed();
+  }
+
   count(): number {
     const rep = this.rep;
     if (typeof rep !== "string") return rep.size;

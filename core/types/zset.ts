@@ -147,6 +147,23 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
     return z;
   }
 
+  /** A set kept as its listpack bytes by the keyspace (see packedBytes). */
+  static fromPacked(s: string): ZSet {
+    const z = new ZSet();
+    z.rep = s;
+    return z;
+  }
+
+  /** True while a listpack, which the keyspace may keep as bytes instead of this object (see db.ts). */
+  packable(): boolean {
+    return typeof this.rep === "string";
+  }
+
+  /** The listpack's bytes, for a packable() set. */
+  packedBytes(): string {
+    return this.packed();
+  }
+
   count(): number {
     const rep = this.rep;
     if (typeof rep !== "string") return rep.dict.size;

@@ -152,6 +152,36 @@ for (const rt of RUNTIMES) {
       }
     });
 
+    it("small hashes and sorted sets read back and edit the same after the cron keeps them as bytes", async () => {
+      section++;
+      const ticks = () => new Promise((r) => setTimeout(r, 350));
+      const n = 150;
+      const keys = [...Array(n).keys()];
+      await same(keys.flatMap((i) => [
+        [bytes("HSET"), bytes(prefix() + `h${i}`), bytes("f\0\r\n"), Buffer.from([0xff, i & 255]), bytes("n"), bytes(String(i))],
+        `ZADD {z${i}} ${i} a 1.5 b${i} -inf '\xff'`,
+      ]));
+      await ticks();
+      const readBack = () => same(keys.flatMap((i) => [
+        `HGETALL {h${i}}`, `OBJECT ENCODING {h${i}}`, `ZRANGE {z${i}} 0 -1 WITHSCORES`, `OBJECT ENCODING {z${i}}`, `TYPE {z${i}}`,
+      ]));
+      await readBack();
+      await same(keys.flatMap((i) => [`HINCRBY {h${i}} n 5`, `HDEL {h${i}} f`, `ZINCRBY {z${i}} 2 a`, `ZREM {z${i}} b${i}`]));
+      await readBack();
+      await ticks();
+      await readBack();
+      // Values moved between keys and dbs, and edited past the listpack limits.
+      await same(keys.flatMap((i) => [`RENAME {h${i}} {r${i}}`, `COPY {z${i}} {c${i}}`, `MOVE {c${i}} 3`]));
+      await same(keys.flatMap((i) => (i % 10 === 0 ? [`HSET {r${i}} big ${"x".repeat(100)}`, `ZADD {z${i}} 1 ${"y".repeat(100)}`] : [])));
+      await ticks();
+      // The hashes grown into hashtables list their fields in their own order.
+      for (const i of keys.filter((i) => i % 10 === 0)) await unordered([`HGETALL {r${i}}`], true);
+      await same(keys.flatMap((i) => [
+        ...(i % 10 === 0 ? [] : [`HGETALL {r${i}}`]), `OBJECT ENCODING {r${i}}`, `EXISTS {h${i}}`, `ZRANGE {z${i}} 0 -1 WITHSCORES`,
+      ]));
+      await same(["SELECT 3", ...keys.map((i) => `ZRANGE {c${i}} 0 -1 WITHSCORES`), ...keys.map((i) => `DEL {c${i}}`), "SELECT 0"]);
+    });
+
     it("hashtable encoding: HSCAN covers every field, HRANDFIELD picks distinct fields", async () => {
       section++;
       const fields = Array.from({ length: 1000 }, (_, i) => [`f${i}`, `v${i}`]).flat();

@@ -1,0 +1,316 @@
+/**
+ * One shard of the keyspace's hash table (see sharded-map.ts): a chained
+ * hash table over parallel arrays (key offset, value, kind, chain link) plus
+ * bucket heads, with each key's bytes in a byte arena: a record of the key's
+ * length as a varint and its bytes, followed, for a value kept as bytes
+ * (kind > 0), by the value's length and bytes.
+ *
+ * An entry keeps its slot for as long as it lives: deleting leaves a hole
+ * that a later insert reuses, and growing rebuilds only the chains. Only
+ * compact() moves entries, and it bumps `epoch` so walks can tell.
+ */
+import { cursor, readVarint, varintSize, writeVarint } from "../types/packed.ts";
+import { str } from "../util/bytes.ts";
+
+/** How a map keeps some values as bytes in its arena instead of as objects (see Db's packed collections). */
+export interface ValueCodec<V> {
+  /** 1-255 when v can be kept as bytes, else 0. */
+  kind(v: V): number;
+  /** v's bytes, as a binary string. */
+  bytes(v: V): string;
+  /** The value back from its kind and bytes. */
+  revive(kind: number, bytes: string): V;
+}
+
+/** Hash bits the map spends choosing a shard; a shard's chains use the bits above. */
+export const SHARD_BITS = 6;
+export const NONE = -1;
+/** keyAt of a free slot. */
+export const HOLE = -1;
+const MIN_CAPACITY = 8;
+/** Arenas smaller than this are not worth compacting. */
+const MIN_ARENA = 1024;
+/** What every empty shard shares: 16 dbs of 2 maps of 64 shards would otherwise cost an idle server a few MB. */
+const NO_CHAINS = Int32Array.of(NONE);
+const NO_SLOTS = new Int32Array(0);
+const NO_KINDS = new Uint8Array(0);
+const NO_BYTES = new Uint8Array(0);
+
+/** FNV-1a over the key's chars: a few ns for typical keys, even spread whatever the naming scheme. */
+export function hashOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** hashOf() of the key whose bytes are bytes[at, at + length). */
+function hashOfBytes(bytes: Uint8Array, at: number, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = at; i < at + length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** An array of n undefined, built by push: JSC makes `new Array(n)` past 100,000 a slower sparse kind. */
+function emptyArray<T>(n: number): (T | undefined)[] {
+  const a: (T | undefined)[] = [];
+  for (let i = 0; i < n; i++) a.push(undefined);
+  return a;
+}
+
+export class Shard<V> {
+  /** Each slot's value while it is an object; undefined for holes and values kept as bytes. */
+  values: (V | undefined)[] = [];
+  /** Where each slot's record starts in `arena`, or HOLE. Its length is the capacity. */
+  keyAt = NO_SLOTS;
+  /** 0 while a slot's value is in `values`, else the codec's kind of the bytes after its key. */
+  kinds = NO_KINDS;
+  /** A live entry's next in its chain; a hole's next hole. */
+  next = NO_SLOTS;
+  /** First entry of each chain, by hash bits above the shard's; as many chains as slots (one while there are none). */
+  heads = NO_CHAINS;
+  arena = NO_BYTES;
+  /** End of the arena's used bytes. */
+  top = 0;
+  /** Arena bytes no record uses, reclaimed when they are half of it. */
+  garbage = 0;
+  /** Slots ever filled since the last reset: entries and holes lie below. */
+  used = 0;
+  live = 0;
+  freeHole = NONE;
+  epoch = 0;
+  /** Slots whose value may have become an object that could be kept as bytes (see ShardedMap.settle). */
+  touched: number[] = [];
+
+  reset(capacity: number): void {
+    this.values = emptyArray(capacity);
+    this.keyAt = capacity === 0 ? NO_SLOTS : new Int32Array(capacity).fill(HOLE);
+    this.kinds = capacity === 0 ? NO_KINDS : new Uint8Array(capacity);
+    this.next = capacity === 0 ? NO_SLOTS : new Int32Array(capacity);
+    this.heads = capacity === 0 ? NO_CHAINS : new Int32Array(capacity).fill(NONE);
+    this.arena = NO_BYTES;
+    this.top = 0;
+    this.garbage = 0;
+    this.used = 0;
+    this.live = 0;
+    this.freeHole = NONE;
+    this.touched = [];
+    this.epoch++;
+  }
+
+  /** True when slot i holds key. */
+  private holds(i: number, key: string): boolean {
+    const arena = this.arena;
+    let at = this.keyAt[i];
+    let length = arena[at++];
+    if (length >= 128) {
+      length = readVarint(arena, at - 1);
+      at = cursor.at;
+    }
+    if (length !== key.length) return false;
+    for (let j = 0; j < length; j++) if (arena[at + j] !== key.charCodeAt(j)) return false;
+    return true;
+  }
+
+  key(i: number): string {
+    const length = readVarint(this.arena, this.keyAt[i]);
+    return str(this.arena.subarray(cursor.at, cursor.at + length));
+  }
+
+  /** Where slot i's key ends: its value's bytes follow when it has a kind. */
+  private keyEnd(i: number): number {
+    const length = readVarint(this.arena, this.keyAt[i]);
+    return cursor.at + length;
+  }
+
+  /** Where slot i's record ends. */
+  private recordEnd(i: number): number {
+    const end = this.keyEnd(i);
+    if (this.kinds[i] === 0) return end;
+    const length = readVarint(this.arena, end);
+    return cursor.at + length;
+  }
+
+  /** Slot i's value, made an object again if it was kept as bytes (its bytes become garbage). */
+  value(i: number, codec: ValueCodec<V> | null): V {
+    const kind = this.kinds[i];
+    if (kind === 0) return this.values[i]!;
+    const valueAt = this.keyEnd(i);
+    const length = readVarint(this.arena, valueAt);
+    const v = codec!.revive(kind, str(this.arena.subarray(cursor.at, cursor.at + length)));
+    this.setValue(i, v);
+    this.touched.push(i);
+    return v;
+  }
+
+  /** Puts an object in slot i; bytes it kept for an earlier value become garbage. */
+  setValue(i: number, v: V): void {
+    if (this.kinds[i] !== 0) {
+      const keyEnd = this.keyEnd(i);
+      this.garbage += this.recordEnd(i) - keyEnd;
+      this.kinds[i] = 0;
+    }
+    this.values[i] = v;
+  }
+
+  /** Keeps slot i's value as `bytes` of `kind`, in a record written anew at the arena's end (or in place when last). */
+  keepAsBytes(i: number, kind: number, bytes: string): void {
+    const keyLength = this.keyEnd(i) - this.keyAt[i];
+    // Room first: reserve() may move every record, this one included.
+    this.reserve(keyLength + varintSize(bytes.length) + bytes.length);
+    const arena = this.arena;
+    let at = this.keyAt[i];
+    const oldEnd = this.recordEnd(i);
+    if (oldEnd !== this.top) {
+      this.garbage += oldEnd - at;
+      arena.copyWithin(this.top, at, at + keyLength);
+      at = this.top;
+    }
+    let p = writeVarint(arena, at + keyLength, bytes.length);
+    for (let j = 0; j < bytes.length; j++) arena[p++] = bytes.charCodeAt(j);
+    this.top = p;
+    this.keyAt[i] = at;
+    this.kinds[i] = kind;
+    this.values[i] = undefined;
+    this.reclaim();
+  }
+
+  find(key: string, h: number): number {
+    let i = this.heads[h & (this.heads.length - 1)];
+    while (i !== NONE && !this.holds(i, key)) i = this.next[i];
+    return i;
+  }
+
+  /** Adds key (absent) with an object value; returns its slot. */
+  insert(key: string, h: number, value: V): number {
+    let i = this.freeHole;
+    if (i !== NONE) {
+      this.freeHole = this.next[i];
+    } else {
+      if (this.used === this.keyAt.length) this.grow();
+      i = this.used++;
+    }
+    const at = this.reserve(varintSize(key.length) + key.length);
+    const arena = this.arena;
+    let p = writeVarint(arena, at, key.length);
+    for (let j = 0; j < key.length; j++) arena[p++] = key.charCodeAt(j);
+    this.top = p;
+    this.keyAt[i] = at;
+    this.values[i] = value;
+    this.link(i, h);
+    this.live++;
+    return i;
+  }
+
+  remove(key: string, h: number): boolean {
+    const bucket = h & (this.heads.length - 1);
+    let prev = NONE;
+    let i = this.heads[bucket];
+    while (i !== NONE && !this.holds(i, key)) {
+      prev = i;
+      i = this.next[i];
+    }
+    if (i === NONE) return false;
+    if (prev === NONE) this.heads[bucket] = this.next[i];
+    else this.next[prev] = this.next[i];
+    this.garbage += this.recordEnd(i) - this.keyAt[i];
+    this.keyAt[i] = HOLE;
+    this.kinds[i] = 0;
+    this.values[i] = undefined;
+    this.next[i] = this.freeHole;
+    this.freeHole = i;
+    this.live--;
+    if (this.live < this.keyAt.length >>> 3 && this.keyAt.length > MIN_CAPACITY) this.compact();
+    else this.reclaim();
+    return true;
+  }
+
+  /**
+   * Makes room for n more arena bytes; returns where they start (the top).
+   * A full arena is copied, without its garbage, into one a quarter larger
+   * than what it then holds: the arena is most of a shard's bytes, so its
+   * spare room is kept small at the price of more frequent copies.
+   */
+  private reserve(n: number): number {
+    if (this.top + n > this.arena.length) this.copyRecords(Math.max(64, Math.ceil((this.top - this.garbage + n) * 1.25)));
+    return this.top;
+  }
+
+  private link(i: number, h: number): void {
+    const bucket = h & (this.heads.length - 1);
+    this.next[i] = this.heads[bucket];
+    this.heads[bucket] = i;
+  }
+
+  /** Doubles the slots; only called when every slot holds an entry, so no hole chain is lost. */
+  private grow(): void {
+    const capacity = this.keyAt.length;
+    const grown = Math.max(MIN_CAPACITY, capacity * 2);
+    for (let i = capacity; i < grown; i++) this.values.push(undefined);
+    const keyAt = new Int32Array(grown).fill(HOLE);
+    keyAt.set(this.keyAt);
+    this.keyAt = keyAt;
+    const kinds = new Uint8Array(grown);
+    kinds.set(this.kinds);
+    this.kinds = kinds;
+    const next = new Int32Array(grown);
+    next.set(this.next);
+    this.next = next;
+    this.heads = new Int32Array(grown).fill(NONE);
+    const arena = this.arena;
+    for (let i = 0; i < capacity; i++) {
+      const length = readVarint(arena, keyAt[i]);
+      this.link(i, hashOfBytes(arena, cursor.at, length) >>> SHARD_BITS);
+    }
+  }
+
+  /** Drops the garbage once it is half the arena. */
+  private reclaim(): void {
+    if (this.garbage > this.top >>> 1 && this.top > MIN_ARENA) this.copyRecords(Math.ceil((this.top - this.garbage) * 1.25));
+  }
+
+  /** Moves the records, without the garbage between them, into a fresh arena of `size` bytes; slots stay put. */
+  private copyRecords(size: number): void {
+    const old = this.arena;
+    const arena = new Uint8Array(size);
+    let top = 0;
+    for (let i = 0; i < this.used; i++) {
+      const at = this.keyAt[i];
+      if (at === HOLE) continue;
+      const end = this.recordEnd(i);
+      arena.set(old.subarray(at, end), top);
+      this.keyAt[i] = top;
+      top += end - at;
+    }
+    this.arena = arena;
+    this.top = top;
+    this.garbage = 0;
+  }
+
+  /** Moves the entries, in slot order, into the smallest table holding them at most half full. */
+  private compact(): void {
+    const keys: string[] = [];
+    const values: (V | undefined)[] = [];
+    const kinds: number[] = [];
+    const bytes: string[] = [];
+    for (let i = 0; i < this.used; i++) {
+      if (this.keyAt[i] === HOLE) continue;
+      keys.push(this.key(i));
+      values.push(this.values[i]);
+      kinds.push(this.kinds[i]);
+      if (this.kinds[i] === 0) {
+        bytes.push("");
+      } else {
+        const length = readVarint(this.arena, this.keyEnd(i));
+        bytes.push(str(this.arena.subarray(cursor.at, cursor.at + length)));
+      }
+    }
+    let capacity = keys.length === 0 ? 0 : MIN_CAPACITY;
+    while (capacity < keys.length * 2) capacity *= 2;
+    this.reset(capacity);
+    for (let j = 0; j < keys.length; j++) {
+      const i = this.insert(keys[j], hashOf(keys[j]) >>> SHARD_BITS, values[j]!);
+      if (kinds[j] !== 0) this.keepAsBytes(i, kinds[j], bytes[j]);
+      else this.touched.push(i);
+    }
+  }
+}
