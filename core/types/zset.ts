@@ -2,10 +2,10 @@
  * The sorted set type, in Redis's two encodings. Small sets are a listpack:
  * one binary string (see packed.ts) holding a varint count and then the
  * entries sorted by (score, member), each a varint length, the member bytes
- * and the score (a zigzag varint when it is a small integer, else 8 IEEE
- * bytes). Past zset-max-listpack-entries entries or a member longer than
- * zset-max-listpack-value the set becomes a skiplist plus a member -> score
- * Map, for good. Commands work on ranks: countWhile() finds where a score or
+ * and the score (a varint when it is a small integer, else a tag and 8 IEEE
+ * bytes: see MAX_PACKED_INT). Past zset-max-listpack-entries entries or a
+ * member longer than zset-max-listpack-value the set becomes a skiplist plus
+ * a member -> score Map, for good. Commands work on ranks: countWhile() finds where a score or
  * lex range starts and ends, range() walks entries from a rank.
  */
 import { type Collection, collectionBase } from "./value.ts";
@@ -41,9 +41,12 @@ function asKey(member: Member): string {
 
 // ---- the listpack entries ----
 
-/** Integers up to this magnitude are packed as varints; others as doubles. */
-const MAX_PACKED_INT = 2 ** 52;
-const INT_TAG = 0;
+/**
+ * A score is an integer's zigzag code times two as a varint (so its first
+ * byte is even), or DOUBLE_TAG (odd) and 8 IEEE bytes. Integers up to this
+ * magnitude are packed as varints, which keeps the doubled code exact.
+ */
+const MAX_PACKED_INT = 2 ** 50;
 const DOUBLE_TAG = 1;
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
@@ -55,8 +58,8 @@ function locate(buf: Uint8Array, pos: number): void {
   const len = readVarint(buf, pos);
   ent.memberStart = cursor.at;
   const q = (ent.memberEnd = cursor.at + len);
-  if (buf[q] === INT_TAG) {
-    const z = readVarint(buf, q + 1);
+  if (buf[q] !== DOUBLE_TAG) {
+    const z = readVarint(buf, q) / 2;
     ent.score = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
     ent.end = cursor.at;
   } else {
@@ -71,13 +74,14 @@ function packsAsInt(score: number): boolean {
   return Number.isInteger(score) && Math.abs(score) <= MAX_PACKED_INT;
 }
 
-function zigzag(score: number): number {
-  return score >= 0 ? score * 2 : -score * 2 - 1;
+/** An integer score's code: its zigzag encoding, doubled. */
+function intCode(score: number): number {
+  return (score >= 0 ? score * 2 : -score * 2 - 1) * 2;
 }
 
 /** Bytes the entry (member, score) takes. */
 function entrySize(member: Member, score: number): number {
-  return varintSize(member.length) + member.length + (packsAsInt(score) ? 1 + varintSize(zigzag(score)) : 9);
+  return varintSize(member.length) + member.length + (packsAsInt(score) ? varintSize(intCode(score)) : 9);
 }
 
 /** Writes the entry (member, score) at pos. */
@@ -86,8 +90,7 @@ function writeEntry(buf: Uint8Array, pos: number, member: Member, score: number)
   pack.write(q, member);
   const t = q + member.length;
   if (packsAsInt(score)) {
-    buf[t] = INT_TAG;
-    writeVarint(buf, t + 1, zigzag(score));
+    writeVarint(buf, t, intCode(score));
     return;
   }
   buf[t] = DOUBLE_TAG;

@@ -90,6 +90,11 @@ for (const rt of RUNTIMES) {
         "ZADD {z} 3.0 f1 3.000000000000001 f2 0.30000000000000004 f3 123456789012345678 f4", "ZRANGE {z} 0 -1 WITHSCORES",
         "ZADD {z} 9007199254740993 big 4503599627370496 b2 -4503599627370497 b3", "ZSCORE {z} big", "ZSCORE {z} b3",
         "ZADD {z} 1e17 e17 1e-5 em5 123e-20 tiny", "ZMSCORE {z} e17 em5 tiny none", "ZADD {z}", "ZADD",
+        // Around the largest integer kept as a varint in the listpack (2^50) and the powers of two past it.
+        "ZADD {i} 1125899906842624 p50 -1125899906842624 n50 1125899906842625 p50a -1125899906842625 n50a",
+        "ZADD {i} 2251799813685248 p51 4503599627370495 p52m 31 a 32 b -32 c -33 d 0 zero -0 mzero",
+        "ZRANGE {i} 0 -1 WITHSCORES", "ZINCRBY {i} 1 p50", "ZINCRBY {i} -1 n50a", "ZRANGE {i} 0 -1 WITHSCORES",
+        "ZRANGEBYSCORE {i} (1125899906842624 +inf WITHSCORES", "OBJECT ENCODING {i}",
       ]);
     });
 
