@@ -168,7 +168,7 @@ export class Db {
   /**
    * SCAN: a cursor names a walk over the map's slots (see ShardedMap), which
    * meets every key present from its start to its end, and stops in each
-   * shard at the slots in use when it got there, so it ends within the
+   * shard at the slots in use when it began, so it ends within the
    * keyspace's size even while keys are added faster than it reads them.
    * An unknown or evicted cursor starts over: more repeats, never a missed key.
    */
