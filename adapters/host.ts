@@ -53,6 +53,7 @@ export function hostInfo(io: string, configFile: string): HostInfo {
       return [u.user / 1e6, u.system / 1e6];
     },
     exit: (code) => process.exit(code),
+    freeReplacedBuffers: detectRuntime() === "deno",
   };
 }
 

@@ -46,6 +46,12 @@ export interface HostInfo {
   cpu(): [number, number];
   /** Stop the process after the engine has shut down. */
   exit(code: number): void;
+  /**
+   * Free a replaced buffer at once (ArrayBuffer.prototype.transfer) rather
+   * than leave it to the GC: worth it under Deno's allocator, a loss under
+   * Bun's (bench/RESULTS.md, fourth run).
+   */
+  freeReplacedBuffers: boolean;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

@@ -50,6 +50,13 @@ function hashOfBytes(bytes: Uint8Array, at: number, length: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** Set by the engine from its host (see HostInfo.freeReplacedBuffers): the allocator is the process's. */
+let freeReplaced = false;
+
+export function freeReplacedArenas(on: boolean): void {
+  freeReplaced = on;
+}
+
 /** An array of n undefined, built by push: JSC makes `new Array(n)` past 100,000 a slower sparse kind. */
 function emptyArray<T>(n: number): (T | undefined)[] {
   const a: (T | undefined)[] = [];
@@ -282,6 +289,8 @@ export class Shard<V> {
       top += end - at;
     }
     this.arena = arena;
+    // Nothing keeps a view of an arena past a method call, so the old one can go now (not the shared empty one).
+    if (freeReplaced && old !== NO_BYTES) (old.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
     this.top = top;
     this.garbage = 0;
   }

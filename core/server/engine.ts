@@ -6,6 +6,7 @@
  */
 import { type Clock, type Connection, type FileSystem, type HostInfo, systemClock } from "../io.ts";
 import { Db, type KeyspaceObserver, ScanRegistry } from "../db/db.ts";
+import { freeReplacedArenas } from "../db/shard.ts";
 import { type Command, CommandTable } from "../commands/table.ts";
 import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
 import { CONST } from "../resp/writer.ts";
@@ -128,8 +129,10 @@ export class Engine implements KeyspaceObserver {
       rss: () => 0,
       cpu: () => [0, 0],
       exit: () => {},
+      freeReplacedBuffers: false,
       ...opts.host,
     };
+    freeReplacedArenas(this.host.freeReplacedBuffers);
     this.logSink = opts.logSink ?? ((line) => console.log(line));
     this.now = this.startedAt = this.lastSave = this.clock.now();
     this.runId = randomHex(40);
