@@ -38,7 +38,7 @@ const PACKED_ZSET = 2;
  * sharded-map.ts); a command that reads one gets an object again.
  */
 const packedCollections: ValueCodec<Value> = {
-  kind: (v) => (v instanceof HashValue && v.packable() ? PACKED_HASH : v instanceof ZSet && v.packable() ? PACKED_ZSET : 0),
+  kind: (v) => (v instanceof HashValue && v.packable() ? PACKED_HASH : v instanceof ZSet && v.isListpack() ? PACKED_ZSET : 0),
   bytes: (v) => (v as HashValue | ZSet).packedBytes(),
   revive: (kind, bytes) => (kind === PACKED_HASH ? HashValue.fromPacked(bytes) : ZSet.fromPacked(bytes)),
 };

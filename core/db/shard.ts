@@ -119,8 +119,26 @@ export class Shard<V> {
   }
 
   key(i: number): string {
-    const length = readVarint(this.arena, this.keyAt[i]);
+    return this.stringAt(this.keyAt[i]);
+  }
+
+  /** The bytes of slot i's value, kept as bytes (kind > 0). */
+  private valueBytes(i: number): string {
+    return this.stringAt(this.keyEnd(i));
+  }
+
+  /** The length-prefixed bytes at `at` in the arena, as a binary string. */
+  private stringAt(at: number): string {
+    const length = readVarint(this.arena, at);
     return str(this.arena.subarray(cursor.at, cursor.at + length));
+  }
+
+  /** Writes s, length first, at `at` in the arena (room reserved); returns where it ends. */
+  private writeString(at: number, s: string): number {
+    const arena = this.arena;
+    let p = writeVarint(arena, at, s.length);
+    for (let j = 0; j < s.length; j++) arena[p++] = s.charCodeAt(j);
+    return p;
   }
 
   /** Where slot i's key ends: its value's bytes follow when it has a kind. */
@@ -141,9 +159,7 @@ export class Shard<V> {
   value(i: number, codec: ValueCodec<V> | null): V {
     const kind = this.kinds[i];
     if (kind === 0) return this.values[i]!;
-    const valueAt = this.keyEnd(i);
-    const length = readVarint(this.arena, valueAt);
-    const v = codec!.revive(kind, str(this.arena.subarray(cursor.at, cursor.at + length)));
+    const v = codec!.revive(kind, this.valueBytes(i));
     this.setValue(i, v);
     this.touched.push(i);
     return v;
@@ -164,17 +180,14 @@ export class Shard<V> {
     const keyLength = this.keyEnd(i) - this.keyAt[i];
     // Room first: reserve() may move every record, this one included.
     this.reserve(keyLength + varintSize(bytes.length) + bytes.length);
-    const arena = this.arena;
     let at = this.keyAt[i];
     const oldEnd = this.recordEnd(i);
     if (oldEnd !== this.top) {
       this.garbage += oldEnd - at;
-      arena.copyWithin(this.top, at, at + keyLength);
+      this.arena.copyWithin(this.top, at, at + keyLength);
       at = this.top;
     }
-    let p = writeVarint(arena, at + keyLength, bytes.length);
-    for (let j = 0; j < bytes.length; j++) arena[p++] = bytes.charCodeAt(j);
-    this.top = p;
+    this.top = this.writeString(at + keyLength, bytes);
     this.keyAt[i] = at;
     this.kinds[i] = kind;
     this.values[i] = undefined;
@@ -197,10 +210,7 @@ export class Shard<V> {
       i = this.used++;
     }
     const at = this.reserve(varintSize(key.length) + key.length);
-    const arena = this.arena;
-    let p = writeVarint(arena, at, key.length);
-    for (let j = 0; j < key.length; j++) arena[p++] = key.charCodeAt(j);
-    this.top = p;
+    this.top = this.writeString(at, key);
     this.keyAt[i] = at;
     this.values[i] = value;
     this.link(i, h);
@@ -306,12 +316,7 @@ export class Shard<V> {
       keys.push(this.key(i));
       values.push(this.values[i]);
       kinds.push(this.kinds[i]);
-      if (this.kinds[i] === 0) {
-        bytes.push("");
-      } else {
-        const length = readVarint(this.arena, this.keyEnd(i));
-        bytes.push(str(this.arena.subarray(cursor.at, cursor.at + length)));
-      }
+      bytes.push(this.kinds[i] === 0 ? "" : this.valueBytes(i));
     }
     let capacity = keys.length === 0 ? 0 : MIN_CAPACITY;
     while (capacity < keys.length * 2) capacity *= 2;

@@ -61,11 +61,13 @@ export class ShardedMap<V> {
     const h = hashOf(key);
     const shard = this.shards[h & (SHARDS - 1)];
     const i = shard.find(key, h >>> SHARD_BITS);
-    if (i === NONE) return undefined;
-    if (shard.kinds[i] !== 0) {
-      this.touch(h & (SHARDS - 1));
-      this.unsettled++;
-    }
+    return i === NONE ? undefined : this.valueIn(h & (SHARDS - 1), i);
+  }
+
+  /** Shard s's value at slot i; one kept as bytes becomes an object, touched for settle(). */
+  private valueIn(s: number, i: number): V {
+    const shard = this.shards[s];
+    if (shard.kinds[i] !== 0) this.touchedValue(s);
     return shard.value(i, this.codec);
   }
 
@@ -88,10 +90,15 @@ export class ShardedMap<V> {
     }
     if (this.codec !== null && this.codec.kind(value) !== 0) {
       shard.touched.push(i);
-      this.touch(h & (SHARDS - 1));
-      this.unsettled++;
+      this.touchedValue(h & (SHARDS - 1));
     }
     return added;
+  }
+
+  /** A value of shard s became an object that settle() may turn into bytes. */
+  private touchedValue(s: number): void {
+    this.touch(s);
+    this.unsettled++;
   }
 
   private touch(shard: number): void {
@@ -200,11 +207,6 @@ export class ShardedMap<V> {
   }
 
   valueAt(w: Walk): V {
-    const shard = this.shards[w.shard];
-    if (shard.kinds[w.slot] !== 0) {
-      this.touch(w.shard);
-      this.unsettled++;
-    }
-    return shard.value(w.slot, this.codec);
+    return this.valueIn(w.shard, w.slot);
   }
 }

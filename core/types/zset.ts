@@ -150,19 +150,14 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
     return z;
   }
 
-  /** A set kept as its listpack bytes by the keyspace (see packedBytes). */
+  /** A set the keyspace kept as its listpack bytes (see packedBytes). */
   static fromPacked(s: string): ZSet {
     const z = new ZSet();
     z.rep = s;
     return z;
   }
 
-  /** True while a listpack, which the keyspace may keep as bytes instead of this object (see db.ts). */
-  packable(): boolean {
-    return typeof this.rep === "string";
-  }
-
-  /** The listpack's bytes, for a packable() set. */
+  /** The listpack's bytes, for a set in that encoding (which the keyspace keeps as bytes: see db.ts). */
   packedBytes(): string {
     return this.packed();
   }
