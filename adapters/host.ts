@@ -8,17 +8,8 @@ import * as path from "node:path";
 import * as os from "node:os";
 import process from "node:process";
 import type { FileSystem, HostInfo } from "../core/io.ts";
-
-export const fileSystem: FileSystem = {
-  readText: (p) => fs.readFileSync(p, "latin1"),
-  writeText: (p, text) => {
-    const tmp = `${p}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, text, "latin1");
-    fs.renameSync(tmp, p);
-  },
-  exists: (p) => fs.existsSync(p),
-  resolve: (base, p) => path.resolve(base ? path.dirname(base) : process.cwd(), p),
-};
+import { nodeFiles } from "./files-node.ts";
+import { denoFiles } from "./files-deno.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;
@@ -37,6 +28,9 @@ export function runtimeVersion(): string {
   if (rt === "deno") return `deno ${Deno!.version.deno}`;
   return `node ${process.versions.node}`;
 }
+
+/** Files through the running runtime's own API: Deno's, or node:fs (Node's, and Bun's native one). */
+export const fileSystem: FileSystem = detectRuntime() === "deno" ? denoFiles : nodeFiles;
 
 export function hostInfo(io: string, configFile: string): HostInfo {
   return {

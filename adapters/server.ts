@@ -9,6 +9,8 @@ import type { Accept, Backend, Listener } from "./backend.ts";
 import { selectBackend } from "./select.ts";
 import { chmod, fileSystem, hostInfo, onSignals, removeStaleSocket } from "./host.ts";
 import * as nodeFs from "node:fs";
+import process from "node:process";
+import { loadDataAtStartup } from "../core/persist/startup.ts";
 
 export interface RunningServer {
   engine: Engine;
@@ -98,6 +100,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     `Respite version=${RESPITE_VERSION} (Redis ${VERSION} compatible), runtime=${engine.host.runtime}, io=${backend.name}, pid=${pid}, just started`,
   );
   engine.log("warning", config.configFile ? "Configuration loaded" : "Warning: no config file specified, using the default config.");
+  if (config.bool("always-show-logo") || process.stdout.isTTY) engine.logRaw(banner(engine, config.num("port")));
   /** The Unix socket and the gateway; the TCP listeners move with CONFIG SET port/bind. */
   const listeners: Listener[] = [];
   let tcp: TcpListeners = new Map();
@@ -125,6 +128,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       engine.log("warning", `Received ${sig} scheduling shutdown...`);
       engine.shutdown(0);
     });
+    // A load that fails stops the process, as redis-server exits on a damaged file.
+    engine.onFatal = (msg) => {
+      for (const line of msg.split("\n")) engine.log("warning", line);
+      close();
+      engine.host.exit(1);
+    };
   }
   const accept = engine.attach.bind(engine);
   const port = config.num("port");
@@ -169,7 +178,20 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   engine.log("notice", `Running mode=standalone, port=${port}.`);
   engine.start();
   engine.log("warning", "Server initialized");
+  await loadDataAtStartup(engine);
   if (port !== 0) engine.log("notice", "Ready to accept connections tcp");
   if (unixPath) engine.log("notice", "Ready to accept connections unix");
   return { engine, close };
+}
+
+/** What redis-server prints as its logo, with the same facts: version, mode, port and PID. */
+function banner(engine: { host: { pid: number } }, port: number): string {
+  return [
+    "",
+    `    Respite ${RESPITE_VERSION} (Redis ${VERSION} compatible) 64 bit`,
+    "    Running in standalone mode",
+    `    Port: ${port}`,
+    `    PID: ${engine.host.pid}`,
+    "",
+  ].join("\n");
 }

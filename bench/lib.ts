@@ -1,9 +1,12 @@
 /**
  * Shared bench plumbing: starting redis-server and Respite under each
- * runtime on a free port of the bench range, reading a process's RSS,
- * parsing `--name value` options, a pipelined command sender and markdown
- * tables. Servers are started one at a time by the scripts so that they
- * never compete for the machine's cores.
+ * runtime on a free port of the bench range, reading a process's RSS (and
+ * its forked children's), parsing `--name value` options, a pipelined
+ * command sender, a one-command-at-a-time client, running redis-benchmark
+ * and markdown tables. Servers are started one at a time by the scripts so
+ * that they never compete for the machine's cores; every server starts with
+ * persistence off (`--save '' --appendonly no`) unless the flags given say
+ * otherwise.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -27,13 +30,17 @@ export interface BenchServer {
   target: Target;
   port: number;
   pid: number;
+  /** The server's working directory (and redis-server's `dir`), removed by stop(). */
+  dir: string;
+  /** performance.now() just before the process was spawned. */
+  spawnedAt: number;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   /** The RESP port; a free bench port when not given. */
   port?: number;
-  /** Flags for every server. */
+  /** Flags for every server, after the defaults (so `--appendonly yes` or `--dir` override them). */
   extra?: string[];
   /** Flags for Respite only; `--gateway no` unless given. */
   respiteExtra?: string[];
@@ -42,11 +49,12 @@ export interface StartOptions {
 }
 
 function commandFor(target: Target, port: number, dir: string, opts: StartOptions): [string, string[]] {
-  const common = ["--port", String(port), "--bind", "127.0.0.1", ...(opts.extra ?? [])];
+  const common = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir,
+    ...(opts.extra ?? [])];
   const respite = [...common, ...(opts.respiteExtra ?? ["--gateway", "no"])];
   switch (target) {
     case "redis":
-      return ["redis-server", [...common, "--save", "", "--appendonly", "no", "--dir", dir]];
+      return ["redis-server", common];
     case "bun":
       return [path.join(BIN, "bun"), [path.join(ROOT, "adapters/cli.ts"), ...respite]];
     case "deno":
@@ -90,6 +98,7 @@ export async function startServer(target: Target, opts: StartOptions = {}): Prom
   const port = opts.port ?? await freeBenchPort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "respite-bench-"));
   const [cmd, args] = commandFor(target, port, dir, opts);
+  const spawnedAt = performance.now();
   const child: ChildProcess = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
@@ -100,12 +109,14 @@ export async function startServer(target: Target, opts: StartOptions = {}): Prom
       child.kill("SIGKILL");
       throw new Error(`${target} did not start on port ${port}:\n${output}`);
     }
-    await sleep(50);
+    await sleep(10);
   }
   return {
     target,
     port,
     pid: child.pid!,
+    dir,
+    spawnedAt,
     stop: () =>
       new Promise<void>((resolve) => {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -123,6 +134,38 @@ export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!m) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/** Pids of a process's children (a forked redis-server's BGSAVE child), from /proc/<pid>/task/<tid>/children. */
+export function childPids(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      const list = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
+      if (list) out.push(...list.split(" ").map(Number));
+    }
+  } catch {
+    // the process or one of its threads ended meanwhile
+  }
+  return out;
+}
+
+/**
+ * Bytes of a process's pages that no other process maps (Private_Clean +
+ * Private_Dirty of /proc/<pid>/smaps_rollup): for a forked child, the pages
+ * copied on write plus its own allocations, i.e. what the fork really adds
+ * to the parent's RSS. 0 once the process is gone.
+ */
+export function privateBytes(pid: number): number {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  } catch {
+    return 0;
+  }
+  let kb = 0;
+  for (const m of text.matchAll(/^Private_(?:Clean|Dirty):\s+(\d+) kB/gm)) kb += Number(m[1]);
+  return kb * 1024;
 }
 
 /** Parses `--name value` and bare `--flag` options over the given defaults. */
@@ -194,6 +237,86 @@ export class Loader {
   close(): void {
     this.sock.destroy();
   }
+}
+
+/** Length of the first complete RESP reply in `text` (bulk strings, arrays of them, lines), or -1. */
+function replyLength(text: string, from = 0): number {
+  const nl = text.indexOf("\r\n", from);
+  if (nl < 0) return -1;
+  const n = Number(text.slice(from + 1, nl));
+  let end = nl + 2;
+  if (text[from] === "$" && n >= 0) end += n + 2;
+  if (text[from] === "*") {
+    for (let k = 0; k < n; k++) {
+      const len = replyLength(text, end);
+      if (len < 0) return -1;
+      end += len;
+    }
+  }
+  return end <= text.length ? end - from : -1;
+}
+
+/**
+ * A client sending one command at a time and resolving with its whole
+ * reply as RESP text ("+OK", "$3\r\nabc", "-ERR ..."; the final CRLF
+ * dropped), for control commands and for timing single round trips.
+ */
+export class Client {
+  private sock!: net.Socket;
+  private buffered = "";
+  private waiting: { resolve(reply: string): void; reject(e: Error): void } | null = null;
+
+  async connect(port: number): Promise<void> {
+    this.sock = net.connect(port, "127.0.0.1");
+    this.sock.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      this.sock.once("connect", resolve);
+      this.sock.once("error", reject);
+    });
+    this.sock.setEncoding("latin1");
+    this.sock.on("error", () => {});
+    this.sock.on("close", () => this.waiting?.reject(new Error("connection closed")));
+    this.sock.on("data", (d: string) => {
+      this.buffered += d;
+      const len = replyLength(this.buffered);
+      if (len < 0 || !this.waiting) return;
+      const reply = this.buffered.slice(0, len - 2);
+      this.buffered = this.buffered.slice(len);
+      const w = this.waiting;
+      this.waiting = null;
+      w.resolve(reply);
+    });
+  }
+
+  call(...args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      if (this.sock.destroyed) return reject(new Error("connection closed"));
+      this.waiting = { resolve, reject };
+      this.sock.write(resp(...args), "latin1");
+    });
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/**
+ * Runs `redis-benchmark -h 127.0.0.1 -p <port> -q --csv <args>` and returns
+ * requests/s per test, by redis-benchmark's lower-case test name ("MSET (10
+ * keys)" -> "mset").
+ */
+export function redisBenchmark(port: number, args: string[]): Map<string, number> {
+  const all = ["-h", "127.0.0.1", "-p", String(port), "-q", "--csv", ...args];
+  const r = spawnSync("redis-benchmark", all, { encoding: "utf8", timeout: 600_000 });
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr || r.error}`);
+  const rates = new Map<string, number>();
+  for (const line of r.stdout.split("\n").slice(1)) {
+    const cells = line.split(",").map((c) => c.replace(/"/g, ""));
+    if (cells.length < 2 || cells[0].includes("needed to")) continue;
+    rates.set(cells[0].split(" ")[0].toLowerCase(), Number(cells[1]));
+  }
+  return rates;
 }
 
 /** A markdown table, columns padded for reading in a terminal too. */

@@ -18,7 +18,6 @@
  * whose command Respite answers with an error is reported as such instead
  * of a meaningless rate.
  */
-import { spawnSync } from "node:child_process";
 import * as net from "node:net";
 import {
   buildNode,
@@ -26,6 +25,7 @@ import {
   median,
   parseOptions,
   parseTargets,
+  redisBenchmark,
   resp,
   startServer,
   type Target,
@@ -70,23 +70,8 @@ for (const t of tests) if (!(t in PROBES)) throw new Error(`unknown test ${t}; k
 const pipelines = opts.pipelines.split(",").map(Number);
 const rounds = Number(opts.rounds);
 
-/** The redis-benchmark test name (lower case, as -t takes it) of a CSV row like "MSET (10 keys)". */
-function testOf(csvName: string): string {
-  return csvName.split(" ")[0].toLowerCase();
-}
-
 function runBenchmark(port: number, testList: string[], pipeline: number, requests = opts.requests): Map<string, number> {
-  const args = ["-h", "127.0.0.1", "-p", String(port), "-c", opts.clients, "-n", requests, "-q", "--csv",
-    "-P", String(pipeline), "-t", testList.join(",")];
-  const r = spawnSync("redis-benchmark", args, { encoding: "utf8", timeout: 600_000 });
-  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
-  const rates = new Map<string, number>();
-  for (const line of r.stdout.split("\n").slice(1)) {
-    const cells = line.split(",").map((c) => c.replace(/"/g, ""));
-    if (cells.length < 2 || cells[0].includes("needed to")) continue;
-    rates.set(testOf(cells[0]), Number(cells[1]));
-  }
-  return rates;
+  return redisBenchmark(port, ["-c", opts.clients, "-n", requests, "-P", String(pipeline), "-t", testList.join(",")]);
 }
 
 /** Sends each test's probe command; returns the error reply per unsupported test. */

@@ -23,12 +23,45 @@ export interface Clock {
   now(): number;
 }
 
-/** File access the engine needs for redis.conf, CONFIG REWRITE and later persistence. */
+/**
+ * A file open for writing. write() is synchronous (it reaches the page
+ * cache, not the disk); durability needs one of the syncs.
+ */
+export interface WritableFile {
+  /** Writes all of bytes at the end of the file. */
+  write(bytes: Uint8Array): void;
+  /** fdatasync, blocking the caller: appendfsync always, where the reply must wait for the disk. */
+  syncNow(): void;
+  /** fsync off the event loop (a worker or the runtime's thread pool), so clients keep being served. */
+  sync(): Promise<void>;
+  close(): void;
+}
+
+/** File access the engine needs: redis.conf, CONFIG REWRITE, RDB and AOF files. Paths may be relative to the working dir. */
 export interface FileSystem {
   readText(path: string): string;
   writeText(path: string, text: string): void;
   exists(path: string): boolean;
   resolve(base: string, path: string): string;
+  /** The whole file; throws when it cannot be read. */
+  readBytes(path: string): Uint8Array;
+  /** Opens (creating it, mode 0644) for writing: "truncate" starts empty, "append" keeps what is there. */
+  open(path: string, mode: "truncate" | "append"): WritableFile;
+  /** Atomic replace of to by from (rename(2)). */
+  rename(from: string, to: string): void;
+  /** Deletes a file; no error when it is not there. */
+  remove(path: string): void;
+  /** Creates a directory (and its parents); no error when it exists. */
+  mkdir(path: string): void;
+  /** Names in a directory (not paths); [] when it does not exist. */
+  list(dir: string): string[];
+  /** Size in bytes, or -1 when the file does not exist. */
+  size(path: string): number;
+  /** fsync of a directory, so a rename in it survives a crash. */
+  syncDir(path: string): void;
+  /** The working directory, where relative paths point; chdir throws Error(strerror text) on failure. */
+  cwd(): string;
+  chdir(path: string): void;
 }
 
 /** Facts about the hosting process that INFO and logs report. */

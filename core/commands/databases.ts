@@ -71,6 +71,7 @@ export const databaseCommands: CommandDef[] = [
     run(c, argv) {
       if (!flushArgsOk(c, argv)) return;
       for (const db of c.engine.dbs) flush(c, db);
+      c.engine.persistence.flushedAll();
       c.engine.dirty++;
       c.out.ok();
     },

@@ -93,6 +93,10 @@ function expireCommand(name: string, unit: "s" | "ms", absolute: boolean, since:
       if (past) db.delete(key);
       else db.setExpire(key, Number(when));
       c.engine.keyWritten(db, key);
+      // Propagated as DEL when already past, else as PEXPIREAT with the absolute deadline, as Redis.
+      const propagation = c.engine.propagation;
+      if (propagation.on && past) propagation.rewrite([c.engine.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", argv[1]]);
+      else if (propagation.on && name !== "pexpireat") propagation.rewrite(["PEXPIREAT", argv[1], String(when), ...argv.slice(3)]);
       c.engine.notify(db, past ? "del" : "expire", key, "g");
       c.out.int(1);
     },

@@ -36,8 +36,9 @@ function load(c: Client, argv: Uint8Array[]): void {
     else return c.error(`ERR Unknown option given: ${str(argv[i])}`);
   }
   const result = registry(c).load(argv[argv.length - 1], replace);
-  if (typeof result === "string") c.out.bulkStr(result);
-  else c.error(result.error);
+  if (typeof result !== "string") return c.error(result.error);
+  c.engine.dirty++; // a change to propagate, as Redis's server.dirty++
+  c.out.bulkStr(result);
 }
 
 function writeLibrary(c: Client, lib: Library, withCode: boolean): void {
@@ -102,6 +103,7 @@ function restore(c: Client, argv: Uint8Array[]): void {
       return c.error(result.error);
     }
   }
+  c.engine.dirty++;
   c.out.ok();
 }
 
@@ -217,6 +219,7 @@ export const functionCommands: CommandDef[] = [
         const lib = reg.libraries.get(str(argv[2]));
         if (lib === undefined) return c.error("ERR Library not found");
         reg.remove(lib);
+        c.engine.dirty++;
         c.out.ok();
       }, { tips: ALL_SHARDS }),
       sub("dump", 2, "noscript", "Dump all functions into a serialized binary payload", (c) => {
@@ -227,6 +230,7 @@ export const functionCommands: CommandDef[] = [
           return c.error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
         }
         registry(c).flush();
+        c.engine.dirty++;
         c.out.ok();
       }, { tips: ALL_SHARDS, complexity: "O(N) where N is the number of functions deleted" }),
       sub("help", 2, "loading stale", "Show helpful text about the different subcommands", (c) => replyHelp(c, "function", FUNCTION_HELP)),

@@ -190,6 +190,7 @@ const hincrbyfloat: Handler = (c, argv) => {
   const text = formatLongDouble(sum);
   h.set(field, text, hashLimits(c));
   hashWritten(c, key, "hincrbyfloat");
+  if (c.engine.propagation.on) c.engine.propagation.rewrite(["HSET", argv[1], argv[2], text]);
   c.out.bulkStr(text);
 };
 

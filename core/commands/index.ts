@@ -4,6 +4,10 @@ import { connectionCommands } from "./connection.ts";
 import { stringCommands } from "./strings.ts";
 import { transactionCommands } from "./transactions.ts";
 import { serverCommands } from "./server.ts";
+import { debugCommands } from "./debug.ts";
+import { dumpCommands } from "./dump.ts";
+import { persistenceCommands } from "./persistence.ts";
+import { aofCommands } from "./aof.ts";
 import { configCommands } from "./config.ts";
 import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
@@ -35,6 +39,10 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...stringCommands,
   ...transactionCommands,
   ...serverCommands,
+  ...debugCommands,
+  ...dumpCommands,
+  ...persistenceCommands,
+  ...aofCommands,
   ...configCommands,
   ...clientCommands,
   ...commandCommands,

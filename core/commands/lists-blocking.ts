@@ -24,6 +24,7 @@ function popPair(c: Client, key: string, list: ListValue, fromHead: boolean): vo
   c.out.bulkStr(key);
   const v = fromHead ? list.popFront() : list.popBack();
   afterRemoval(c, key, list, popEvent(fromHead));
+  if (c.engine.propagation.on) c.engine.propagation.effect(c.db.id, [fromHead ? "LPOP" : "RPOP", key]);
   c.out.bulk(v);
 }
 
@@ -49,10 +50,22 @@ function blockingMove(c: Client, argv: Uint8Array[], fromHead: boolean, toHead: 
   if (deadline === null) return;
   const src = str(argv[1]);
   const dst = str(argv[2]);
-  if (moveElement(c, src, dst, fromHead, toHead)) return;
+  const propagation = c.engine.propagation;
+  // Propagated as RPOPLPUSH / LMOVE (with the sides as given at once, in lower case when served), as Redis 7.0.
+  const side = (head: boolean) => (head ? "left" : "right");
+  const effect = (served: boolean) =>
+    argv.length === 4 ? ["RPOPLPUSH", src, dst] : ["LMOVE", src, dst, served ? side(fromHead) : argv[3], served ? side(toHead) : argv[4]];
+  if (moveElement(c, src, dst, fromHead, toHead)) {
+    if (propagation.on) propagation.rewrite(effect(false));
+    return;
+  }
   // Inside EXEC Redis answers an empty source with a plain null, not the null array of a timeout.
   if (!c.engine.blocking.canBlock(c)) return c.out.nullBulk();
-  c.engine.blocking.block(c, [src], deadline, (key) => readyList(c, key) !== null && moveElement(c, src, dst, fromHead, toHead));
+  c.engine.blocking.block(c, [src], deadline, (key) => {
+    if (readyList(c, key) === null || !moveElement(c, src, dst, fromHead, toHead)) return false;
+    if (propagation.on) propagation.effect(c.db.id, effect(true));
+    return true;
+  });
 }
 
 const common = { acl: "list", group: "list" };

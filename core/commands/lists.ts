@@ -132,6 +132,9 @@ export function parseMpop(c: Client, argv: Uint8Array[], numkeysAt: number): Mpo
 
 /** The [key, [elements...]] reply of LMPOP and BLMPOP. */
 export function mpopInto(c: Client, key: string, list: ListValue, args: MpopArgs): void {
+  // LMPOP/BLMPOP propagate as LPOP/RPOP key <count popped>, as Redis 7.0.
+  const propagation = c.engine.propagation;
+  if (propagation.on) propagation.effect(c.db.id, [args.fromHead ? "LPOP" : "RPOP", key, String(Math.min(args.count, list.size))]);
   c.out.array(2);
   c.out.bulkStr(key);
   popInto(c, key, list, args.fromHead, args.count);

@@ -13,7 +13,7 @@ import { stringEncoding } from "../types/string.ts";
 import { replyHelp } from "./help.ts";
 
 /** Redis's refcount for its shared integer objects (OBJ_SHARED_REFCOUNT). */
-const SHARED_REFCOUNT = 2147483647;
+export const SHARED_REFCOUNT = 2147483647;
 /** Redis shares integer values 0..9999 (OBJ_SHARED_INTEGERS). */
 const SHARED_INTEGERS = 10000;
 const POLICY_NOTE = "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
@@ -26,7 +26,7 @@ function lfuPolicy(c: Client): boolean {
  * Redis stops sharing integers once maxmemory is set with an LRU/LFU
  * policy, since shared objects cannot carry per-key access data.
  */
-function isShared(c: Client, v: Value): boolean {
+export function isShared(c: Client, v: Value): boolean {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= SHARED_INTEGERS) return false;
   const policy = c.engine.config.get("maxmemory-policy");
   return c.engine.config.num("maxmemory") === 0 || !/lru|lfu/.test(policy);

@@ -1,55 +1,9 @@
-/** Server introspection and control: INFO TIME LASTSAVE ROLE DEBUG SHUTDOWN. */
+/** Server introspection and control: INFO TIME LASTSAVE ROLE SHUTDOWN (DEBUG is in debug.ts). */
 import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, lower, str } from "../util/bytes.ts";
 import { ERR } from "./args.ts";
 import { infoText } from "../server/info.ts";
-import { replyHelp, subcommandSyntaxError } from "./help.ts";
-
-const DEBUG_HELP = [
-  "SET-ACTIVE-EXPIRE <0|1>",
-  "    Setting it to 0 disables expiring keys in background when they are not",
-  "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-  "    default.",
-  "SLEEP <seconds>",
-  "    Stop the server for <seconds>. Decimals allowed.",
-];
-
-/** C's strtod/atoi leniency, which DEBUG uses: the longest numeric prefix, 0 when there is none. */
-function leadingNumber(s: string): number {
-  const m = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(s);
-  return m ? Number(m[0]) : 0;
-}
-
-/**
- * Blocks the whole process, as DEBUG SLEEP does in Redis: Atomics.wait
- * where the host allows it on this thread, otherwise a busy loop.
- */
-function blockFor(ms: number): void {
-  if (!(ms > 0)) return;
-  try {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  } catch {
-    const until = performance.now() + ms;
-    while (performance.now() < until) {
-      // spin: this thread may not wait
-    }
-  }
-}
-
-function debug(c: Client, argv: Uint8Array[]): void {
-  const sub = lower(str(argv[1]));
-  if (sub === "help" && argv.length === 2) return replyHelp(c, "debug", DEBUG_HELP);
-  if (sub === "sleep" && argv.length === 3) {
-    blockFor(leadingNumber(str(argv[2])) * 1000);
-    return c.out.ok();
-  }
-  if (sub === "set-active-expire" && argv.length === 3) {
-    c.engine.activeExpire = Math.trunc(leadingNumber(str(argv[2]))) !== 0;
-    return c.out.ok();
-  }
-  subcommandSyntaxError(c, "debug", str(argv[1]));
-}
 
 const SHUTDOWN_FLAGS = ["nosave", "save", "now", "force", "abort"];
 
@@ -63,7 +17,8 @@ function shutdown(c: Client, argv: Uint8Array[]): void {
   if ((flags.has("abort") && flags.size > 1) || (flags.has("save") && flags.has("nosave"))) return c.error(ERR.syntax);
   // Shutdown completes synchronously, so there is never one in progress to abort.
   if (flags.has("abort")) return c.error("ERR No shutdown in progress.");
-  c.engine.shutdown(0);
+  const done = c.engine.shutdown(0, { save: flags.has("save"), nosave: flags.has("nosave"), force: flags.has("force") });
+  if (!done) c.error("ERR Errors trying to SHUTDOWN. Check logs.");
 }
 
 export const serverCommands: CommandDef[] = [
@@ -96,19 +51,6 @@ export const serverCommands: CommandDef[] = [
     },
   },
   {
-    name: "lastsave",
-    arity: 1,
-    flags: "loading stale fast",
-    acl: "admin dangerous",
-    tips: "nondeterministic_output",
-    group: "server",
-    since: "1.0.0",
-    summary: "Get the UNIX time stamp of the last successful save to disk",
-    run(c) {
-      c.out.int(Math.floor(c.engine.lastSave / 1000));
-    },
-  },
-  {
     name: "role",
     arity: 1,
     flags: "noscript loading stale fast",
@@ -122,16 +64,6 @@ export const serverCommands: CommandDef[] = [
       c.out.int(0);
       c.out.array(0);
     },
-  },
-  {
-    name: "debug",
-    arity: -2,
-    flags: "admin noscript loading stale protected",
-    group: "server",
-    since: "1.0.0",
-    summary: "A container for debugging commands",
-    complexity: "Depends on subcommand.",
-    run: debug,
   },
   {
     name: "shutdown",

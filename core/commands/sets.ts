@@ -117,6 +117,7 @@ const spop: Handler = (c, argv) => {
     const member = s.memberAt(i);
     s.removeAt(i);
     membersRemoved(c, key, s.size, "spop");
+    if (c.engine.propagation.on) c.engine.propagation.rewrite(["SREM", argv[1], member]);
     return c.out.bulkStr(member);
   }
   if (count === 0) return c.out.set(0);
@@ -125,8 +126,18 @@ const spop: Handler = (c, argv) => {
   const popped = all ? s.members() : sampleIndices(s.size, count).map((i) => s.memberAt(i));
   if (!all) for (const m of popped) s.remove(m);
   membersRemoved(c, key, all ? 0 : s.size, "spop");
+  propagateSpop(c, argv[1], all, popped);
   replyMembers(c, popped);
 };
+
+/** SPOP with a count propagates as DEL (or UNLINK) when it took everything, else one SREM per member, as Redis 7.0. */
+function propagateSpop(c: Client, key: Uint8Array, all: boolean, popped: string[]): void {
+  const propagation = c.engine.propagation;
+  if (!propagation.on) return;
+  if (all) return propagation.rewrite([c.engine.config.bool("lazyfree-lazy-server-del") ? "UNLINK" : "DEL", key]);
+  propagation.prevent();
+  for (const m of popped) propagation.also(c.db.id, ["SREM", key, m]);
+}
 
 const srandmember: Handler = (c, argv) => {
   if (argv.length > 3) return c.error(ERR.syntax);

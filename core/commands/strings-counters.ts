@@ -119,6 +119,7 @@ export const counterCommands: CommandDef[] = [
       if ("error" in r) return c.error(r.error);
       c.db.set(key, fromStr(r.value), true);
       c.engine.keyWritten(c.db, key);
+      if (c.engine.propagation.on) c.engine.propagation.rewrite(["SET", argv[1], r.value, "KEEPTTL"]);
       c.engine.notify(c.db, "incrbyfloat", key, "$");
       c.out.bulkStr(r.value);
     },

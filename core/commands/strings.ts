@@ -4,6 +4,7 @@
  * commands live beside this file; stringCommands gathers them all.
  */
 import type { CommandDef } from "./table.ts";
+import type { PropArg } from "../persist/propagate.ts";
 import type { Client } from "../server/client.ts";
 import { is, lower, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
@@ -136,6 +137,10 @@ function setGeneric(
   c.db.set(key, fromArg(value), o.keepTtl);
   if (expireAt >= 0) c.db.setExpire(key, expireAt);
   c.engine.keyWritten(c.db, key);
+  const propagation = c.engine.propagation;
+  // Propagated as SET key value PXAT <ms> when it has a deadline, else without GET, as Redis.
+  if (propagation.on && expireAt >= 0) propagation.rewrite(["SET", argv[1], value, "PXAT", String(expireAt)]);
+  else if (propagation.on && o.get) propagation.rewrite(argv.filter((a, i) => i < 3 || !is(a, "get")));
   c.engine.notify(c.db, "set", key, "$");
   if (expireAt >= 0) c.engine.notify(c.db, "expire", key, "g");
   if (o.get) replyValue(c, old);
@@ -287,6 +292,7 @@ const wholeValueCommands: CommandDef[] = [
       if (v !== undefined) {
         c.db.delete(key);
         c.engine.keyWritten(c.db, key);
+        if (c.engine.propagation.on) c.engine.propagation.rewrite(["DEL", argv[1]]);
         c.engine.notify(c.db, "del", key, "g");
       }
     },
@@ -317,15 +323,21 @@ const wholeValueCommands: CommandDef[] = [
       c.out.bulkValue(v);
       const absolute = o.expireKind === "exat" || o.expireKind === "pxat";
       let event: string;
+      let effect: PropArg[];
       if (absolute && expireAt <= c.engine.now) {
         c.db.delete(key);
         event = "del";
+        effect = [c.engine.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", argv[1]];
       } else if (expireAt >= 0) {
         c.db.setExpire(key, expireAt);
         event = "expire";
-      } else if (o.persist && c.db.persist(key)) event = "persist";
-      else return;
+        effect = ["PEXPIREAT", argv[1], String(expireAt)];
+      } else if (o.persist && c.db.persist(key)) {
+        event = "persist";
+        effect = ["PERSIST", argv[1]];
+      } else return;
       c.engine.keyWritten(c.db, key);
+      if (c.engine.propagation.on) c.engine.propagation.rewrite(effect);
       c.engine.notify(c.db, event, key, "g");
     },
   },

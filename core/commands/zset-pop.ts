@@ -111,14 +111,24 @@ function blockingPop(c: Client, keys: Uint8Array[], timeoutArg: Uint8Array, max:
   if (deadline === null) return;
   const found = firstZset(c, keys);
   if (found === null) return;
-  if (found !== undefined) return popFrom(c, found[0], found[1], max, count, shape);
+  if (found !== undefined) return popPropagated(c, found[0], found[1], max, count, shape);
   if (!c.engine.blocking.canBlock(c)) return c.out.nullArray();
   c.engine.blocking.block(c, keys.map(str), deadline, (key) => {
     const z = c.db.lookup(key, c.engine.now);
     if (!isZset(z)) return false;
-    popFrom(c, key, z, max, count, shape);
+    popPropagated(c, key, z, max, count, shape);
     return true;
   });
+}
+
+/** BZPOPMIN/BZMPOP/ZMPOP's pop, propagated as ZPOPMIN/ZPOPMAX key [<count popped>], as Redis 7.0. */
+function popPropagated(c: Client, key: string, z: ZSet, max: boolean, count: number, shape: PopReply): void {
+  const propagation = c.engine.propagation;
+  if (propagation.on) {
+    const name = max ? "ZPOPMAX" : "ZPOPMIN";
+    propagation.effect(c.db.id, count === -1 ? [name, key] : [name, key, String(Math.min(count, z.size))]);
+  }
+  popFrom(c, key, z, max, count, shape);
 }
 
 const pop = { arity: -2, flags: "write fast", keys: [1, 1, 1] as [number, number, number], keySpec: "RW access delete" };
@@ -177,7 +187,7 @@ export const zsetPopCommands: CommandDef[] = [
       const found = firstZset(c, args.keys);
       if (found === null) return;
       if (found === undefined) return c.out.nullArray();
-      popFrom(c, found[0], found[1], args.max, args.count, { withKey: true, nested: true });
+      popPropagated(c, found[0], found[1], args.max, args.count, { withKey: true, nested: true });
     },
   },
 ];

@@ -20,6 +20,17 @@ export interface KeyspaceObserver {
   added(db: Db, key: string): void;
 }
 
+/**
+ * A snapshot walking a db's maps (core/persist/snapshot.ts): the db calls
+ * preserve() before it hands out, changes or drops a key, so the walk gets
+ * the value as it was when the snapshot began (copy on write, per key).
+ */
+export interface SnapshotWalker {
+  preserve(key: string): void;
+  /** The db is about to let go of these maps (FLUSHDB): the walk keeps them for itself. */
+  detach(): void;
+}
+
 /** A scan in progress, so a cursor resumes its walk (see scan()). */
 interface ScanState {
   /** The map walked: a cursor is only valid for the same map (SWAPDB exchanges maps). */
@@ -50,6 +61,8 @@ export class Db {
   private expireWalk: Walk | null = null;
   /** Running average of remaining TTL among sampled keys, for INFO keyspace avg_ttl. */
   avgTtl = 0;
+  /** The snapshot walking data and expires, if one is: told before every key is read or changed. */
+  cow: SnapshotWalker | null = null;
 
   constructor(readonly id: number, private observer: KeyspaceObserver) {}
 
@@ -59,6 +72,8 @@ export class Db {
 
   /** The live value of key, expiring it first if its deadline has passed. */
   lookup(key: string, now: number): Value | undefined {
+    // A command may change the value it looked up in place, so a snapshot takes it first.
+    if (this.cow !== null) this.cow.preserve(key);
     if (this.pastDeadline(key, now)) {
       if (!this.observer.clientsPaused) this.expire(key);
       return undefined;
@@ -79,6 +94,7 @@ export class Db {
 
   /** Stores value; keepTtl false (the default) clears any deadline, as SET does. */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.cow !== null) this.cow.preserve(key);
     if (this.expires.size !== 0) {
       const at = this.expires.get(key);
       // Overwriting a key past its deadline expires it first, as Redis's lookup before the write does: expired, then new.
@@ -88,17 +104,28 @@ export class Db {
     if (this.data.set(key, value)) this.observer.added(this, key);
   }
 
+  /** Adds a key read from a file (RDB load, RESTORE's caller checks first): no event, no dirty; false if it was there. */
+  load(key: string, value: Value, expireAt: number): boolean {
+    if (this.data.has(key)) return false;
+    this.data.set(key, value);
+    if (expireAt >= 0) this.expires.set(key, expireAt);
+    return true;
+  }
+
   delete(key: string): boolean {
+    if (this.cow !== null) this.cow.preserve(key);
     if (!this.data.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     return true;
   }
 
   setExpire(key: string, at: number): void {
+    if (this.cow !== null) this.cow.preserve(key);
     this.expires.set(key, at);
   }
 
   persist(key: string): boolean {
+    if (this.cow !== null) this.cow.preserve(key);
     return this.expires.delete(key);
   }
 
@@ -107,19 +134,29 @@ export class Db {
   }
 
   clear(): void {
-    this.data.clear();
-    this.expires.clear();
     this.expireWalk = null;
+    if (this.cow === null) {
+      this.data.clear();
+      this.expires.clear();
+      return;
+    }
+    // A snapshot still walks these maps: it keeps them, the db starts on new ones.
+    this.cow.detach();
+    this.cow = null;
+    this.data = new ShardedMap<Value>(packedCollections);
+    this.expires = new ShardedMap<number>();
   }
 
   /** Exchanges contents with another db (SWAPDB). */
   swapWith(other: Db): void {
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
+    [this.cow, other.cow] = [other.cow, this.cow];
     this.expireWalk = other.expireWalk = null;
   }
 
   private expire(key: string): void {
+    if (this.cow !== null) this.cow.preserve(key);
     this.data.delete(key);
     this.expires.delete(key);
     this.observer.expired(this, key);

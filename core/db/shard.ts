@@ -85,6 +85,12 @@ export class Shard<V> {
   live = 0;
   freeHole = NONE;
   epoch = 0;
+  /**
+   * While a snapshot walks the shard (see core/persist/snapshot.ts): slots
+   * must keep their keys, so no hole is reused and nothing compacts; a key
+   * added meanwhile lands past the slots the walk covers.
+   */
+  frozen = false;
   /** Slots whose value may have become an object that could be kept as bytes (see ShardedMap.settle). */
   touched: number[] = [];
 
@@ -165,6 +171,12 @@ export class Shard<V> {
     return v;
   }
 
+  /** Slot i's value without keeping it: one kept as bytes is revived as a new object, the slot unchanged. */
+  peek(i: number, codec: ValueCodec<V> | null): V {
+    const kind = this.kinds[i];
+    return kind === 0 ? this.values[i]! : codec!.revive(kind, this.valueBytes(i));
+  }
+
   /** Puts an object in slot i; bytes it kept for an earlier value become garbage. */
   setValue(i: number, v: V): void {
     if (this.kinds[i] !== 0) {
@@ -202,7 +214,7 @@ export class Shard<V> {
 
   /** Adds key (absent) with an object value; returns its slot. */
   insert(key: string, h: number, value: V): number {
-    let i = this.freeHole;
+    let i = this.frozen ? NONE : this.freeHole;
     if (i !== NONE) {
       this.freeHole = this.next[i];
     } else {
@@ -236,7 +248,7 @@ export class Shard<V> {
     this.next[i] = this.freeHole;
     this.freeHole = i;
     this.live--;
-    if (this.live < this.keyAt.length >>> 3 && this.keyAt.length > MIN_CAPACITY) this.compact();
+    if (this.live < this.keyAt.length >>> 3 && this.keyAt.length > MIN_CAPACITY && !this.frozen) this.compact();
     else this.reclaim();
     return true;
   }

@@ -28,6 +28,10 @@ import { hashOf, HOLE, NONE, Shard, SHARD_BITS, type ValueCodec } from "./shard.
 
 const SHARDS = 1 << SHARD_BITS;
 
+/** The shard and slot of a position() answer. */
+export const shardOf = (position: number): number => position & (SHARDS - 1);
+export const slotOf = (position: number): number => Math.floor(position / SHARDS);
+
 /** A position in a walk over a map's slots, shard by shard (see ShardedMap.advance). */
 export interface Walk {
   shard: number;
@@ -69,6 +73,23 @@ export class ShardedMap<V> {
     const shard = this.shards[s];
     if (shard.kinds[i] !== 0) this.touchedValue(s);
     return shard.value(i, this.codec);
+  }
+
+  /** Where key is, as slot * SHARDS + shard, or -1; see shardOf() and slotOf(). */
+  position(key: string): number {
+    const h = hashOf(key);
+    const i = this.shards[h & (SHARDS - 1)].find(key, h >>> SHARD_BITS);
+    return i === NONE ? -1 : i * SHARDS + (h & (SHARDS - 1));
+  }
+
+  /** Stops (or resumes) hole reuse and compaction in every shard, so slots keep their keys for a snapshot's walk. */
+  freeze(on: boolean): void {
+    for (const shard of this.shards) shard.frozen = on;
+  }
+
+  /** The value at a walk's entry without reviving it in place (a snapshot reads, it does not touch). */
+  peekAt(w: Walk): V {
+    return this.shards[w.shard].peek(w.slot, this.codec);
   }
 
   has(key: string): boolean {

@@ -5,25 +5,11 @@
  * before it. Codes are written uncompressed; LZF-compressed strings in a
  * payload from Redis are read.
  */
+import { crc64 } from "../persist/rdb/crc64.ts";
+import { lzfDecompress } from "../persist/rdb/lzf.ts";
+
 const FUNCTION2 = 0xf5;
 const RDB_VERSION = 10;
-
-let crcTable: BigUint64Array | null = null;
-
-/** Redis's crc64: Jones polynomial, reflected, initial value 0. */
-export function crc64(data: Uint8Array): bigint {
-  if (crcTable === null) {
-    crcTable = new BigUint64Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = BigInt(n);
-      for (let k = 0; k < 8; k++) c = c & 1n ? (c >> 1n) ^ 0x95ac9329ac4bc9b5n : c >> 1n;
-      crcTable[n] = c;
-    }
-  }
-  let crc = 0n;
-  for (const b of data) crc = crcTable[Number((crc ^ BigInt(b)) & 0xffn)] ^ (crc >> 8n);
-  return crc;
-}
 
 function lengthBytes(n: number): number[] {
   if (n < 64) return [n];
@@ -79,28 +65,10 @@ class Reader {
     if (n !== 3) throw new Error("unsupported string encoding");
     const compressedLength = this.length().n;
     const length = this.length().n;
-    return lzfDecompress(this.take(compressedLength), length);
+    const out = lzfDecompress(this.take(compressedLength), length);
+    if (out === null) throw new Error("bad lzf");
+    return out;
   }
-}
-
-function lzfDecompress(input: Uint8Array, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let ip = 0;
-  let op = 0;
-  while (ip < input.length) {
-    let ctrl = input[ip++];
-    if (ctrl < 32) {
-      for (ctrl++; ctrl > 0; ctrl--) out[op++] = input[ip++];
-      continue;
-    }
-    let len = ctrl >> 5;
-    if (len === 7) len += input[ip++];
-    let ref = op - ((ctrl & 0x1f) << 8) - 1 - input[ip++];
-    if (ref < 0) throw new Error("bad lzf");
-    for (len += 2; len > 0; len--) out[op++] = out[ref++];
-  }
-  if (op !== length) throw new Error("bad lzf");
-  return out;
 }
 
 /** The library codes in a payload, or null when its version or checksum is wrong or it cannot be read. */

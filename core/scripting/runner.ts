@@ -384,6 +384,11 @@ function busyError(isEval: boolean): string {
 
 const registry = new WeakMap<Engine, Scripting>();
 
+/** The engine's scripting state if something has used it: a save need not start a Lua VM to find no functions. */
+export function startedScripting(engine: Engine): Scripting | undefined {
+  return registry.get(engine);
+}
+
 /** The engine's scripting state, created (with its Lua VM) on first use. */
 export function scripting(engine: Engine): Scripting {
   let s = registry.get(engine);

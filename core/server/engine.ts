@@ -26,9 +26,12 @@ import { ClientPause } from "./pause.ts";
 import { feedMonitors } from "../commands/monitor.ts";
 import { Tracking } from "./tracking.ts";
 import { loadLua, luaLoaded } from "../scripting/lua.ts";
+import { MISCONF_ERROR, Persistence } from "../persist/persistence.ts";
+import type { LoadingState } from "../persist/loading.ts";
+import { Propagation } from "../persist/propagate.ts";
+import { Aof } from "../persist/aof/aof.ts";
 
-export const VERSION = "7.0.15";
-export const RESPITE_VERSION = "0.1.0";
+export { RESPITE_VERSION, VERSION } from "../version.ts";
 
 export type LogLevel = "debug" | "verbose" | "notice" | "warning";
 const LEVELS: LogLevel[] = ["debug", "verbose", "notice", "warning"];
@@ -44,19 +47,36 @@ export interface EngineOptions {
   logSink?: (line: string) => void;
 }
 
+function noFileSystem(): never {
+  throw new Error("no file system");
+}
+
+/** An embedded engine's: nothing exists, and saving fails (SAVE answers an error). */
 const NO_FS: FileSystem = {
-  readText: () => {
-    throw new Error("no file system");
-  },
-  writeText: () => {
-    throw new Error("no file system");
-  },
+  readText: noFileSystem,
+  writeText: noFileSystem,
   exists: () => false,
   resolve: (_b, p) => p,
+  readBytes: noFileSystem,
+  open: noFileSystem,
+  rename: noFileSystem,
+  remove: noFileSystem,
+  mkdir: noFileSystem,
+  list: () => [],
+  size: () => -1,
+  syncDir: noFileSystem,
+  cwd: () => "/",
+  chdir: noFileSystem,
 };
 
 /** Commands that act at once inside MULTI instead of being queued. */
 const RUN_INSIDE_MULTI = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+export interface ShutdownFlags {
+  save: boolean;
+  nosave: boolean;
+  force: boolean;
+}
 
 export interface ConnectionHandlers {
   data(chunk: Uint8Array): void;
@@ -96,7 +116,14 @@ export class Engine implements KeyspaceObserver {
   now: number;
   readonly startedAt: number;
   readonly runId: string;
-  lastSave: number;
+  /** RDB saving and its schedule (core/persist/persistence.ts). */
+  readonly persistence: Persistence;
+  /** The stream of effects (core/persist/propagate.ts), read by the AOF. */
+  readonly propagation = new Propagation();
+  /** The append-only file (core/persist/aof/). */
+  readonly aof: Aof;
+  /** While the dataset loads at startup: commands without the loading flag get -LOADING. */
+  loading: LoadingState | null = null;
   private nextClientId = 1;
   private nextFd = 8;
   private cronTimer: ReturnType<typeof setInterval> | null = null;
@@ -105,6 +132,10 @@ export class Engine implements KeyspaceObserver {
   private requirePass = "";
   /** While a long script is suspended (see core/scripting/runner.ts): the BUSY error other clients get. */
   busyError: string | null = null;
+  /** A startup load failed: the host logs msg and exits, as redis-server does on a damaged file. */
+  onFatal: (msg: string) => void = (msg) => {
+    throw new Error(msg);
+  };
   /** Called by SHUTDOWN and signals once the engine has stopped. */
   onShutdown: (code: number) => void = () => {};
   /** Which db the next active expire cycle starts with. */
@@ -134,7 +165,9 @@ export class Engine implements KeyspaceObserver {
     };
     freeReplacedArenas(this.host.freeReplacedBuffers);
     this.logSink = opts.logSink ?? ((line) => console.log(line));
-    this.now = this.startedAt = this.lastSave = this.clock.now();
+    this.now = this.startedAt = this.clock.now();
+    this.persistence = new Persistence(this);
+    this.aof = new Aof(this);
     this.runId = randomHex(40);
     this.commands.add(ALL_COMMANDS);
     this.slowlog = new Slowlog(this.config);
@@ -159,6 +192,11 @@ export class Engine implements KeyspaceObserver {
   checkPassword(user: string, pass: string): boolean {
     if (user !== "default") return false;
     return this.requirePass === "" || pass === this.requirePass;
+  }
+
+  /** Text for the log as it is, without the pid and time (the startup banner). */
+  logRaw(text: string): void {
+    this.logSink(text);
   }
 
   log(level: LogLevel, msg: string): void {
@@ -258,6 +296,7 @@ export class Engine implements KeyspaceObserver {
   }
 
   flush(c: Client): void {
+    if (this.propagation.on) this.propagation.beforeReply();
     if (c.out.pos > 0 && !c.closed) {
       const bytes = c.out.take();
       this.stats.netOutput += bytes.length;
@@ -369,6 +408,10 @@ export class Engine implements KeyspaceObserver {
         return this.reject(c, refused);
       }
     }
+    if (this.persistence.writesRefused() && (isWrite(c, cmd) || cmd.name === "ping")) {
+      cmd.rejectedCalls++;
+      return this.reject(c, MISCONF_ERROR);
+    }
     if (c.pubsub !== null && c.resp === 2 && !SUBSCRIBED_CONTEXT_COMMANDS.has(cmd.name)) {
       cmd.rejectedCalls++;
       const msg = subscribedContextError(cmd.fullName);
@@ -377,6 +420,10 @@ export class Engine implements KeyspaceObserver {
     if (c.monitor && (cmd.flags.has("write") || cmd.flags.has("readonly") || cmd.flags.has("may_replicate"))) {
       cmd.rejectedCalls++;
       return this.reject(c, "ERR Replica can't interact with the keyspace");
+    }
+    if (this.loading !== null && !cmd.flags.has("loading")) {
+      cmd.rejectedCalls++;
+      return this.reject(c, "LOADING Redis is loading the dataset in memory");
     }
     if (this.busyError !== null && !cmd.flags.has("allow_busy")) {
       cmd.rejectedCalls++;
@@ -389,6 +436,9 @@ export class Engine implements KeyspaceObserver {
   call(c: Client, cmd: Command, argv: Uint8Array[], t0 = performance.now()): void {
     c.current = cmd;
     const errorsBefore = this.stats.errorReplies;
+    const dirty = this.dirty;
+    const propagation = this.propagation;
+    propagation.depth++;
     try {
       cmd.run!(c, argv);
     } catch (e) {
@@ -396,6 +446,8 @@ export class Engine implements KeyspaceObserver {
       c.out.error("ERR internal error: " + utf8(String((e as Error).message)));
       this.stats.errorReply("ERR");
     }
+    propagation.depth--;
+    if (propagation.on) propagation.called(c.db.id, cmd.name, argv, dirty !== this.dirty);
     if (c.afterCall !== null) c.afterCall(cmd, argv);
     this.callEnd = performance.now();
     const usec = (this.callEnd - t0) * 1000;
@@ -480,6 +532,7 @@ export class Engine implements KeyspaceObserver {
 
   expired(db: Db, key: string): void {
     this.stats.expiredKeys++;
+    if (this.propagation.on) this.propagation.also(db.id, [this.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
     this.notify(db, "expired", key, "x");
     if (this.watches.size !== 0) this.watches.touch(db, key);
     if (this.tracking.watching) this.tracking.expired(key);
@@ -524,7 +577,10 @@ export class Engine implements KeyspaceObserver {
     this.now = this.clock.now();
     // Keys do not expire in the background while clients are paused, as in Redis.
     // A suspended script still owns the keyspace: nothing may expire under it.
+    if (this.loading !== null) return;
     if (this.activeExpire && this.pause.mode === null && this.busyError === null) activeExpireCycle(this);
+    this.persistence.cron();
+    this.aof.cron();
     this.stats.sample(this.now);
     this.tracking.limitTable(null);
     this.closeIdleClients();
@@ -544,20 +600,36 @@ export class Engine implements KeyspaceObserver {
     }
   }
 
-  /** SHUTDOWN and signals: close every client and stop the cron. */
-  shutdown(code = 0): void {
+  /**
+   * SHUTDOWN and signals: the final save (when save points exist, or asked
+   * for), then every client closed and the cron stopped. False, with the
+   * process kept running, when the save failed and force was not given.
+   */
+  shutdown(code = 0, flags: ShutdownFlags = { save: false, nosave: false, force: false }): boolean {
     this.log("warning", "User requested shutdown...");
+    if (!this.persistence.finalSave(flags) && !flags.force) {
+      this.log("warning", "Errors trying to shut down the server. Check the logs for more information.");
+      return false;
+    }
+    this.aof.shutdown();
     for (const c of [...this.clients.values()]) this.kill(c);
     this.stop();
     // Listeners close (and the unix socket goes) before the last line, as in Redis.
     this.onShutdown(code);
     this.log("warning", "Respite is now ready to exit, bye bye...");
+    return true;
   }
 }
 
 function clip(s: string): string {
   const cut = s.indexOf("\0");
   return (cut >= 0 ? s.slice(0, cut) : s).slice(0, 128);
+}
+
+/** Redis's is_write_command: a write, or EXEC of a transaction holding one. */
+function isWrite(c: Client, cmd: Command): boolean {
+  if (cmd.flags.has("write")) return true;
+  return cmd.name === "exec" && c.multi !== null && c.multi.some((queued) => queued.cmd.flags.has("write"));
 }
 
 /** Whether running cmd needs the Lua VM: a scripting command, or EXEC of a transaction holding one. */

@@ -4,6 +4,8 @@
  * Fields for features Respite does not have (replicas, forks, modules)
  * hold the values an idle standalone Redis reports.
  */
+import { aofInfoFields } from "../persist/aof/aof.ts";
+import { loadingInfo } from "../persist/loading.ts";
 import type { Engine } from "./engine.ts";
 import { RESPITE_VERSION, VERSION } from "./engine.ts";
 import { infoPercentiles, percentileLabel } from "./latency.ts";
@@ -139,24 +141,10 @@ const memory: Section = (e) => {
 };
 
 const persistence: Section = (e) => [
-  ...zeros("loading", "async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age"),
-  ["current_fork_perc", "0.00"],
-  ...zeros("current_save_keys_processed", "current_save_keys_total"),
-  ["rdb_changes_since_last_save", e.dirty],
-  ["rdb_bgsave_in_progress", 0],
-  ["rdb_last_save_time", Math.floor(e.lastSave / 1000)],
-  ["rdb_last_bgsave_status", "ok"],
-  ["rdb_last_bgsave_time_sec", -1],
-  ["rdb_current_bgsave_time_sec", -1],
-  ...zeros("rdb_saves", "rdb_last_cow_size", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded"),
-  ["aof_enabled", e.config.bool("appendonly") ? 1 : 0],
-  ...zeros("aof_rewrite_in_progress", "aof_rewrite_scheduled"),
-  ["aof_last_rewrite_time_sec", -1],
-  ["aof_current_rewrite_time_sec", -1],
-  ["aof_last_bgrewrite_status", "ok"],
-  ...zeros("aof_rewrites", "aof_rewrites_consecutive_failures"),
-  ["aof_last_write_status", "ok"],
-  ...zeros("aof_last_cow_size", "module_fork_in_progress", "module_fork_last_cow_size"),
+  ...loadingInfo(e).slice(0, 2),
+  ...e.persistence.info(),
+  ...aofInfoFields(e),
+  ...loadingInfo(e).slice(2),
 ];
 
 const kbps = (bytesPerSec: number) => (bytesPerSec / 1024).toFixed(2);

@@ -20,6 +20,11 @@ export function watchFieldDeadlines(db: Db, key: string): void {
   keys.add(key);
 }
 
+/** Whether db may hold a hash with field deadlines (such a hash needs Redis 7.4's RDB version). */
+export function hasFieldDeadlines(db: Db): boolean {
+  return (registry.get(db)?.size ?? 0) !== 0;
+}
+
 /**
  * Deletes a hash's expired fields, and the key itself when that empties it.
  * Returns the hash, or undefined when the key went away.

@@ -84,6 +84,15 @@ export class ListValue implements Collection {
     this.size++;
   }
 
+  /** Appends entries as one node whatever the fill, as Redis keeps the listpack nodes of a loaded RDB or RESTORE payload. */
+  appendNode(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    const node = new Listpack(entries.reduce((n, v) => n + entrySize(v.length), 0));
+    for (const v of entries) node.pushBack(v);
+    this.nodes.push(node);
+    this.size += entries.length;
+  }
+
   /** Removes and returns the first element, a view valid until the list is written again; the list must not be empty. */
   popFront(): Uint8Array {
     const node = this.nodes[this.head];

@@ -106,14 +106,25 @@ async function launch(cmd: string, args: string[], port: number, unixsocket?: st
  * Starts Respite under a runtime; extra args are redis-server style (--dir x --unixsocket y),
  * optionally led by a config file path, which goes first as redis-server wants it.
  */
-export async function startRespite(runtime: Runtime, extra: string[] = []): Promise<ServerHandle> {
-  const port = await freePort();
+export function startRespite(runtime: Runtime, extra: string[] = []): Promise<ServerHandle> {
   const [cmd, base] = respiteCommand(runtime);
+  return startRespiteCommand(cmd, base, extra);
+}
+
+/** Starts the single executable `npm run compile` builds (at `binary`), with startRespite's flags. */
+export function startCompiled(binary: string, extra: string[] = []): Promise<ServerHandle> {
+  return startRespiteCommand(binary, [], extra);
+}
+
+async function startRespiteCommand(cmd: string, base: string[], extra: string[]): Promise<ServerHandle> {
+  const port = await freePort();
   const file = extra.length && !extra[0].startsWith("-") ? extra.slice(0, 1) : [];
   // The gateway stays off unless a test asks for it, so parallel servers never race for port 8080.
   const gateway = extra.includes("--gateway-port") ? [] : ["--gateway", "no"];
+  // Each server saves into a directory of its own, as startRedis does, unless the test or its config file names one.
+  const dir = extra.includes("--dir") || file.length > 0 ? [] : ["--dir", tmpDir()];
   const args = [...base, ...file, "--port", String(port), "--bind", "127.0.0.1", "--enable-debug-command", "yes", ...gateway,
-    ...extra.slice(file.length)];
+    ...dir, ...extra.slice(file.length)];
   const i = extra.indexOf("--unixsocket");
   return launch(cmd, args, port, i >= 0 ? extra[i + 1] : undefined);
 }

@@ -1,0 +1,87 @@
+/**
+ * The core's file interface on node:fs, for Node and for Bun (whose node:fs
+ * is its own native implementation; Bun has no fsync or sync-write API of
+ * its own). Async fsync runs on the runtime's thread pool, so a save's final
+ * fsync does not stall clients.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import process from "node:process";
+import type { FileSystem, WritableFile } from "../core/io.ts";
+
+function openWritable(p: string, mode: "truncate" | "append"): WritableFile {
+  const fd = fs.openSync(p, mode === "truncate" ? "w" : "a", 0o644);
+  return {
+    write(bytes) {
+      let done = 0;
+      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    },
+    syncNow: () => fs.fdatasyncSync(fd),
+    sync: () => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))),
+    close: () => fs.closeSync(fd),
+  };
+}
+
+export const nodeFiles: FileSystem = {
+  readText: (p) => fs.readFileSync(p, "latin1"),
+  writeText: (p, text) => {
+    const tmp = `${p}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, text, "latin1");
+    fs.renameSync(tmp, p);
+  },
+  exists: (p) => fs.existsSync(p),
+  resolve: (base, p) => path.resolve(base ? path.dirname(base) : process.cwd(), p),
+  readBytes: (p) => {
+    const b = fs.readFileSync(p);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  },
+  open: openWritable,
+  rename: (from, to) => fs.renameSync(from, to),
+  remove: (p) => fs.rmSync(p, { force: true }),
+  mkdir: (p) => void fs.mkdirSync(p, { recursive: true }),
+  list: (dir) => {
+    try {
+      return fs.readdirSync(dir);
+    } catch {
+      return [];
+    }
+  },
+  size: (p) => {
+    try {
+      return fs.statSync(p).size;
+    } catch {
+      return -1;
+    }
+  },
+  syncDir: (p) => {
+    const fd = fs.openSync(p, "r");
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+  cwd: () => process.cwd(),
+  chdir: (p) => {
+    try {
+      process.chdir(p);
+    } catch (e) {
+      throw new Error(strerror(e));
+    }
+  },
+};
+
+/** C's strerror() text for a Node error code, as Redis's messages quote it. */
+export function strerror(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const known: Record<string, string> = {
+    ENOENT: "No such file or directory",
+    EACCES: "Permission denied",
+    ENOTDIR: "Not a directory",
+    EISDIR: "Is a directory",
+    ENOSPC: "No space left on device",
+    EROFS: "Read-only file system",
+    EEXIST: "File exists",
+  };
+  return (code && known[code]) ?? (e as Error).message;
+}

@@ -1,0 +1,510 @@
+/**
+ * The append-only file as Redis 7.0 keeps it: a directory (appenddirname)
+ * with a manifest, one base file and incremental files. The AOF is a
+ * reader of the propagation stream: effects are encoded into a buffer
+ * (SELECT when the db changes, #TS annotations with
+ * aof-timestamp-enabled) that reaches the file before replies leave
+ * (Engine.flush calls beforeReply), and the disk per appendfsync: always
+ * (fdatasync there, once per batch of replies: group commit), everysec
+ * (fsync off the event loop once a second), no. BGREWRITEAOF and the
+ * automatic rewrite open a new incremental file and write a new base from
+ * a fork-less snapshot (RDB preamble or commands), then a new manifest.
+ */
+import type { Engine } from "../../server/engine.ts";
+import type { WritableFile } from "../../io.ts";
+import type { PropArg, PropagationReader } from "../propagate.ts";
+import { Snapshot } from "../snapshot.ts";
+import { RdbFile } from "../rdb-file.ts";
+import { VERSION } from "../../version.ts";
+import { functionRegistry } from "../../scripting/functions.ts";
+import { startedScripting } from "../../scripting/runner.ts";
+import { AofBuffer, timestampAnnotation } from "./resp.ts";
+import { AofEncoder } from "./rewrite-encoder.ts";
+import { Manifest } from "./manifest.ts";
+import { AofLoader, AofLoadError } from "./loader.ts";
+
+/** How long a rewrite works before letting clients in again (ms). */
+const SLICE_MS = 2;
+const later: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ??
+  ((fn) => setTimeout(fn, 0));
+
+type State = "off" | "on" | "wait_rewrite";
+
+/** The base being written, as RdbFile does for RDB: a temp file renamed in when done. */
+interface BaseFile {
+  readonly snapshot: Snapshot;
+  commit(path: string): Promise<void>;
+  commitNow(path: string): void;
+  discard(): void;
+}
+
+/** A non-preamble base: AOF commands from the snapshot. */
+class AofBaseFile implements BaseFile {
+  private readonly file: WritableFile;
+  readonly snapshot: Snapshot;
+
+  constructor(private readonly engine: Engine, private readonly tmpPath: string) {
+    this.file = engine.fs.open(tmpPath, "truncate");
+    const first = new AofEncoder();
+    const lua = startedScripting(engine);
+    const libraries = lua ? [...functionRegistry(lua).libraries.values()].map((l) => l.code) : [];
+    const ts = engine.config.bool("aof-timestamp-enabled") ? timestampAnnotation(Math.floor(engine.clock.now() / 1000)) : "";
+    first.preamble(ts, libraries);
+    this.file.write(first.take());
+    this.snapshot = new Snapshot(engine.dbs, () => new AofEncoder(), (chunk) => chunk.length > 0 && this.file.write(chunk));
+  }
+
+  async commit(path: string): Promise<void> {
+    await this.file.sync();
+    this.finish(path);
+  }
+
+  commitNow(path: string): void {
+    this.file.syncNow();
+    this.finish(path);
+  }
+
+  private finish(path: string): void {
+    this.file.close();
+    this.engine.fs.rename(this.tmpPath, path);
+  }
+
+  discard(): void {
+    this.snapshot.abort();
+    try {
+      this.file.close();
+    } catch {
+      // already closed
+    }
+    this.engine.fs.remove(this.tmpPath);
+  }
+}
+
+interface Rewrite {
+  base: BaseFile;
+  tmp: string;
+  startedAt: number;
+  cancelled: boolean;
+}
+
+export class Aof implements PropagationReader {
+  state: State = "off";
+  private manifest = new Manifest();
+  private file: WritableFile | null = null;
+  private readonly buf = new AofBuffer();
+  private selectedDb = -1;
+  private lastTimestamp = 0;
+  private unsynced = false;
+  private syncing: Promise<void> | null = null;
+  private lastFsync = 0;
+  private rewrite: Rewrite | null = null;
+  rewriteScheduled = false;
+  private lastRewriteSeconds = -1;
+  private rewrites = 0;
+  private lastRewriteOk = true;
+  private consecutiveFailures = 0;
+  private lastWriteOk = true;
+  /** Bytes of the AOF (base and incrementals) now, and after the last rewrite or load: auto-aof-rewrite compares them. */
+  currentSize = 0;
+  baseSize = 0;
+
+  constructor(private readonly engine: Engine) {
+    engine.persistence.otherJobRunning = () => this.rewrite !== null;
+    engine.config.onApply("appendonly", (get) => {
+      const want = get("appendonly") === "yes";
+      if (want && this.state === "off") return this.start() ? null : "Unable to turn on AOF. Check server logs.";
+      if (!want && this.state !== "off") this.stop();
+      return null;
+    });
+  }
+
+  private get dir(): string {
+    return this.engine.config.get("appenddirname");
+  }
+
+  private get filename(): string {
+    return this.engine.config.get("appendfilename");
+  }
+
+  get rewriteInProgress(): boolean {
+    return this.rewrite !== null;
+  }
+
+  // ---- the propagation reader ----
+
+  feed(db: number, argv: readonly PropArg[]): void {
+    if (this.engine.config.bool("aof-timestamp-enabled")) {
+      const now = Math.floor(this.engine.clock.now() / 1000);
+      if (now > this.lastTimestamp) {
+        this.lastTimestamp = now;
+        this.buf.text(timestampAnnotation(now));
+      }
+    }
+    if (db !== this.selectedDb) {
+      this.buf.command(["SELECT", String(db)]);
+      this.selectedDb = db;
+    }
+    this.buf.command(argv);
+  }
+
+  /** Redis's flushAppendOnlyFile before replies leave: write, and with appendfsync always, fdatasync. */
+  beforeReply(): void {
+    if (this.buf.length === 0 || this.file === null) return;
+    const bytes = this.buf.take();
+    try {
+      this.file.write(bytes);
+      this.currentSize += bytes.length;
+      this.unsynced = true;
+      if (!this.lastWriteOk) this.engine.log("warning", "AOF write error looks solved, Redis can write again.");
+      this.lastWriteOk = true;
+      if (this.engine.config.get("appendfsync") === "always") {
+        this.file.syncNow();
+        this.unsynced = false;
+      }
+    } catch (e) {
+      this.lastWriteOk = false;
+      this.engine.log("warning", `Error writing to the AOF file: ${(e as Error).message}`);
+    }
+  }
+
+  // ---- startup ----
+
+  /** Loads the AOF named by the manifest, then opens it for appending (creating base and incr when missing). */
+  async loadAtStartup(): Promise<void> {
+    const e = this.engine;
+    const dir = this.dir;
+    const manifestPath = `${dir}/${this.filename}.manifest`;
+    if (!e.fs.exists(manifestPath) && e.fs.size(this.filename) >= 0) this.upgrade();
+    if (e.fs.exists(manifestPath)) {
+      this.manifest = Manifest.parse(e.fs.readText(manifestPath));
+      e.loading = { startedAt: e.clock.now(), totalBytes: 0, loadedBytes: 0 };
+      try {
+        await new AofLoader(e).loadAll(dir, this.manifest, this.filename);
+      } finally {
+        e.loading = null;
+        e.now = e.clock.now();
+      }
+    }
+    this.openOnStart();
+  }
+
+  /** Redis's aofUpgradePrepare: an old single appendfilename in dir moves into the directory as the base. */
+  private upgrade(): void {
+    const e = this.engine;
+    e.fs.mkdir(this.dir);
+    e.fs.rename(this.filename, `${this.dir}/${this.filename}`);
+    this.manifest = new Manifest();
+    this.manifest.base = { name: this.filename, seq: 1, type: "b" };
+    this.manifest.baseSeq = 1;
+    this.persistManifest();
+    e.log("notice", `Successfully migrated an old-style AOF file (${this.filename}) into the AOF directory (${this.dir}).`);
+  }
+
+  /** Redis's aofOpenIfNeededOnServerStart: a base written at once if there is none, and the last incr opened (or a new one). */
+  private openOnStart(): void {
+    const e = this.engine;
+    const dir = this.dir;
+    e.fs.mkdir(dir);
+    if (this.manifest.base === null) {
+      const preamble = e.config.bool("aof-use-rdb-preamble");
+      const name = this.manifest.newBase(this.filename, preamble);
+      const tmp = `temp-rewriteaof-${e.host.pid}.aof`;
+      const base = this.newBaseFile(tmp, preamble);
+      base.snapshot.step(Infinity);
+      base.commitNow(`${dir}/${name}`);
+      e.log("notice", `Creating AOF base file ${name} on server start`);
+    }
+    const last = this.manifest.incrs[this.manifest.incrs.length - 1];
+    let name: string;
+    if (last === undefined) {
+      name = this.manifest.newIncr(this.filename);
+      this.file = e.fs.open(`${dir}/${name}`, "truncate");
+      e.log("notice", `Creating AOF incr file ${name} on server start`);
+    } else {
+      name = last.name;
+      this.file = e.fs.open(`${dir}/${name}`, "append");
+      e.log("notice", `Opening AOF incr file ${name} on server start`);
+    }
+    this.persistManifest();
+    this.state = "on";
+    this.selectedDb = -1;
+    this.currentSize = this.baseSize = this.totalSize();
+    this.lastFsync = e.clock.now();
+    e.propagation.attach(this);
+  }
+
+  private totalSize(): number {
+    const m = this.manifest;
+    let n = 0;
+    for (const f of [...(m.base ? [m.base] : []), ...m.incrs]) n += Math.max(0, this.engine.fs.size(`${this.dir}/${f.name}`));
+    return n;
+  }
+
+  private persistManifest(): void {
+    const e = this.engine;
+    const path = `${this.dir}/${this.filename}.manifest`;
+    const tmp = `${this.dir}/temp-${this.filename}.manifest`;
+    const f = e.fs.open(tmp, "truncate");
+    f.write(new TextEncoder().encode(this.manifest.toString()));
+    f.syncNow();
+    f.close();
+    e.fs.rename(tmp, path);
+    e.fs.syncDir(this.dir);
+  }
+
+  private newBaseFile(tmp: string, preamble: boolean): BaseFile {
+    const e = this.engine;
+    if (!preamble) return new AofBaseFile(e, tmp);
+    return new RdbFile(e.fs, tmp, e, [
+      ["redis-ver", VERSION],
+      ["redis-bits", 64],
+      ["ctime", Math.floor(e.clock.now() / 1000)],
+      ["used-mem", e.host.rss()],
+      ["aof-base", 1],
+    ]);
+  }
+
+  // ---- CONFIG SET appendonly ----
+
+  /** appendonly yes at runtime: the AOF starts with a rewrite, as Redis's startAppendOnly. */
+  private start(): boolean {
+    const e = this.engine;
+    this.state = "wait_rewrite";
+    if (e.persistence.bgsaveInProgress) {
+      this.rewriteScheduled = true;
+      e.log("warning", "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+      return true;
+    }
+    if (!this.startRewrite()) {
+      this.state = "off";
+      e.log("warning", "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
+      return false;
+    }
+    return true;
+  }
+
+  /** appendonly no: the file is flushed, synced and closed; a rewrite in progress is dropped. */
+  private stop(): void {
+    const e = this.engine;
+    this.beforeReply();
+    this.closeFile(true);
+    if (this.rewrite !== null) {
+      e.log("notice", "Killing running AOF rewrite child");
+      this.cancelRewrite();
+    }
+    this.rewriteScheduled = false;
+    this.state = "off";
+    e.propagation.detach(this);
+  }
+
+  private closeFile(sync: boolean): void {
+    if (this.file === null) return;
+    try {
+      if (sync) this.file.syncNow();
+      this.file.close();
+    } catch (err) {
+      this.engine.log("warning", `Error closing the AOF file: ${(err as Error).message}`);
+    }
+    this.file = null;
+  }
+
+  // ---- rewrite ----
+
+  /** BGREWRITEAOF's reply (a status, or an error starting with -). */
+  bgrewriteCommand(): string {
+    if (this.rewrite !== null) return "-ERR Background append only file rewriting already in progress";
+    if (this.engine.persistence.bgsaveInProgress) {
+      this.rewriteScheduled = true;
+      return "+Background append only file rewriting scheduled";
+    }
+    if (!this.startRewrite()) return "-ERR Can't execute an AOF background rewriting. Please check the server logs for more information.";
+    return "+Background append only file rewriting started";
+  }
+
+  /**
+   * Redis's rewriteAppendOnlyFileBackground: writes go on to a new incr
+   * file from now, and the snapshot of this moment becomes the new base.
+   */
+  private startRewrite(): boolean {
+    const e = this.engine;
+    const tmp = `temp-rewriteaof-bg-${e.host.pid}.aof`;
+    let base: BaseFile;
+    try {
+      this.beforeReply();
+      e.fs.mkdir(this.dir);
+      // The incr opened now (in the manifest at once when the AOF is on) receives everything after the snapshot's moment.
+      const name = this.manifest.newIncr(this.filename);
+      const file = e.fs.open(`${this.dir}/${name}`, "truncate");
+      this.closeFile(false);
+      this.file = file;
+      if (this.state === "on") this.persistManifest();
+      this.selectedDb = -1;
+      base = this.newBaseFile(tmp, e.config.bool("aof-use-rdb-preamble"));
+    } catch (err) {
+      e.log("warning", `Can't rewrite append only file in background: ${(err as Error).message}`);
+      this.lastRewriteOk = false;
+      this.consecutiveFailures++;
+      return false;
+    }
+    if (this.state === "wait_rewrite") e.propagation.attach(this);
+    const job: Rewrite = { base, tmp, startedAt: e.clock.now(), cancelled: false };
+    this.rewrite = job;
+    this.rewriteScheduled = false;
+    e.log("notice", `Background append only file rewriting started by pid ${e.host.pid}`);
+    const step = () => {
+      if (job.cancelled) return;
+      let done: boolean;
+      try {
+        done = base.snapshot.step(performance.now() + SLICE_MS);
+      } catch (err) {
+        return this.rewriteEnded(job, err);
+      }
+      if (!done) return later(step);
+      e.log("notice", "AOF rewrite child asks to stop sending diffs.");
+      const name = this.manifest.clone().newBase(this.filename, e.config.bool("aof-use-rdb-preamble"));
+      base.commit(`${this.dir}/${name}`).then(() => this.rewriteEnded(job, null), (err) => this.rewriteEnded(job, err));
+    };
+    later(step);
+    return true;
+  }
+
+  /** Redis's backgroundRewriteDoneHandler: the new base and manifest in, the history files out. */
+  private rewriteEnded(job: Rewrite, err: unknown): void {
+    if (job.cancelled) return;
+    const e = this.engine;
+    this.rewrite = null;
+    this.lastRewriteSeconds = Math.round((e.clock.now() - job.startedAt) / 1000);
+    if (err !== null) {
+      job.base.discard();
+      e.log("warning", `Background AOF rewrite failed: ${(err as Error).message}`);
+      this.lastRewriteOk = false;
+      this.consecutiveFailures++;
+      return;
+    }
+    const preamble = e.config.bool("aof-use-rdb-preamble");
+    const name = this.manifest.newBase(this.filename, preamble);
+    this.manifest.retireIncrsBeforeLast();
+    this.persistManifest();
+    e.log("notice", "Background AOF rewrite terminated with success");
+    e.log("notice", `Successfully renamed the temporary AOF base file ${job.tmp} into ${name}`);
+    for (const f of this.manifest.history) {
+      e.fs.remove(`${this.dir}/${f.name}`);
+      e.log("notice", `Removing the history file ${f.name} in the background`);
+    }
+    this.manifest.history = [];
+    this.persistManifest();
+    if (this.state === "wait_rewrite") {
+      this.state = "on";
+      e.log("notice", "Background AOF rewrite finished successfully");
+    } else e.log("notice", "Background AOF rewrite finished successfully");
+    this.currentSize = this.baseSize = this.totalSize();
+    this.lastRewriteOk = true;
+    this.consecutiveFailures = 0;
+    this.rewrites++;
+  }
+
+  private cancelRewrite(): void {
+    const job = this.rewrite;
+    if (job === null) return;
+    job.cancelled = true;
+    job.base.discard();
+    this.rewrite = null;
+  }
+
+  // ---- cron and shutdown ----
+
+  /** From the engine's cron: everysec fsync, a scheduled or automatic rewrite. */
+  cron(): void {
+    const e = this.engine;
+    if (this.state === "off") return;
+    this.beforeReply();
+    const now = e.clock.now();
+    if (this.unsynced && this.syncing === null && this.file !== null && e.config.get("appendfsync") === "everysec" && now - this.lastFsync >= 1000) {
+      this.unsynced = false;
+      this.lastFsync = now;
+      const file = this.file;
+      this.syncing = file.sync().catch((err) => {
+        e.log("warning", `Error syncing the AOF file: ${(err as Error).message}`);
+        this.unsynced = true;
+      }).finally(() => (this.syncing = null));
+    }
+    if (this.rewrite !== null || e.persistence.bgsaveInProgress) return;
+    if (this.rewriteScheduled) {
+      this.startRewrite();
+      return;
+    }
+    const perc = e.config.num("auto-aof-rewrite-percentage");
+    const min = e.config.num("auto-aof-rewrite-min-size");
+    if (this.state === "on" && perc > 0 && this.currentSize > min) {
+      const base = this.baseSize > 0 ? this.baseSize : 1;
+      const growth = Math.floor((this.currentSize * 100) / base) - 100;
+      if (growth >= perc) {
+        e.log("notice", `Starting automatic rewriting of AOF on ${growth}% growth`);
+        this.startRewrite();
+      }
+    }
+  }
+
+  /** SHUTDOWN: a rewrite in progress is dropped, the buffer written and synced (Redis's "Calling fsync() on the AOF file."). */
+  shutdown(): void {
+    if (this.rewrite !== null) {
+      this.engine.log("warning", "There is a child rewriting the AOF. Killing it!");
+      this.cancelRewrite();
+    }
+    if (this.state === "off") return;
+    this.beforeReply();
+    this.engine.log("notice", "Calling fsync() on the AOF file.");
+    this.closeFile(true);
+  }
+
+  info(): Array<[string, string | number]> {
+    const now = this.engine.clock.now();
+    const fields: Array<[string, string | number]> = [
+      ["aof_enabled", this.state !== "off" ? 1 : 0],
+      ["aof_rewrite_in_progress", this.rewrite !== null ? 1 : 0],
+      ["aof_rewrite_scheduled", this.rewriteScheduled ? 1 : 0],
+      ["aof_last_rewrite_time_sec", this.lastRewriteSeconds],
+      ["aof_current_rewrite_time_sec", this.rewrite !== null ? Math.round((now - this.rewrite.startedAt) / 1000) : -1],
+      ["aof_last_bgrewrite_status", this.lastRewriteOk ? "ok" : "err"],
+      ["aof_rewrites", this.rewrites],
+      ["aof_rewrites_consecutive_failures", this.consecutiveFailures],
+      ["aof_last_write_status", this.lastWriteOk ? "ok" : "err"],
+      ["aof_last_cow_size", 0],
+      ["module_fork_in_progress", 0],
+      ["module_fork_last_cow_size", 0],
+    ];
+    if (this.state !== "off") {
+      fields.push(
+        ["aof_current_size", this.currentSize + this.buf.length],
+        ["aof_base_size", this.baseSize],
+        ["aof_pending_rewrite", this.rewriteScheduled ? 1 : 0],
+        ["aof_buffer_length", this.buf.length],
+        ["aof_pending_bio_fsync", this.syncing !== null ? 1 : 0],
+        ["aof_delayed_fsync", 0],
+      );
+    }
+    return fields;
+  }
+}
+
+/** INFO persistence's aof_* fields (and module_fork_*), in Redis's order. */
+export function aofInfoFields(engine: Engine): Array<[string, string | number]> {
+  return engine.aof.info();
+}
+
+/**
+ * The startup load when appendonly is yes: the AOF (it takes precedence
+ * over the RDB even when there is none yet, as in Redis), then the AOF
+ * opened for appending. False when appendonly is no. A file that cannot
+ * be loaded calls engine.onFatal with Redis's message.
+ */
+export async function loadAofAtStartup(engine: Engine): Promise<boolean> {
+  if (!engine.config.bool("appendonly")) return false;
+  try {
+    await engine.aof.loadAtStartup();
+  } catch (e) {
+    const msg = e instanceof AofLoadError ? e.message : `AOF loading failed: ${(e as Error).message}`;
+    engine.onFatal(msg);
+  }
+  return true;
+}

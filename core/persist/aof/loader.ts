@@ -1,0 +1,234 @@
+/**
+ * Loading the AOF at startup, as Redis 7.0's loadAppendOnlyFiles: the
+ * manifest names a base (an RDB preamble or commands) and incremental
+ * files, replayed in order through the engine by a client of no
+ * connection. Time stands still at 0 meanwhile, so nothing expires during
+ * the load (Redis's keyIsExpired says no while loading). A file ending
+ * mid-command (or inside an unfinished MULTI) is, when it is the last one
+ * and aof-load-truncated is yes, cut back to its last whole command with
+ * Redis's warnings; otherwise loading fails with Redis's message.
+ */
+import type { Engine } from "../../server/engine.ts";
+import { Client } from "../../server/client.ts";
+import { lower, str } from "../../util/bytes.ts";
+import { RdbLoader, type RdbLoadSink } from "../rdb/index.ts";
+import { loadLua, luaLoaded } from "../../scripting/lua.ts";
+import { functionRegistry } from "../../scripting/functions.ts";
+import { scripting } from "../../scripting/runner.ts";
+import type { Value } from "../../types/value.ts";
+import type { Command } from "../../commands/table.ts";
+import { Manifest } from "./manifest.ts";
+
+/** Loading cannot go on: the server logs the message and exits, as Redis does. */
+export class AofLoadError extends Error {}
+
+const NO_CONNECTION = {
+  write() {},
+  pendingBytes: () => 0,
+  close() {},
+  remoteAddress: "",
+  localAddress: "",
+  kind: "aof",
+};
+
+export type FileLoad = "ok" | "empty" | "truncated";
+
+export class AofLoader {
+  private readonly client: Client;
+
+  constructor(private readonly engine: Engine) {
+    this.client = new Client(0, -1, NO_CONNECTION, engine);
+  }
+
+  /** Loads every file of the manifest, in order; the sizes of what was loaded. */
+  async loadAll(dir: string, manifest: Manifest, filename: string): Promise<void> {
+    const e = this.engine;
+    const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incrs];
+    const started = performance.now();
+    for (let i = 0; i < files.length; i++) {
+      const f = files[i];
+      const last = i === files.length - 1;
+      const t0 = performance.now();
+      const path = `${dir}/${f.name}`;
+      if (e.fs.size(path) < 0) throw new AofLoadError(`The AOF file ${f.name} doesn't exist`);
+      const status = await this.loadFile(path, f.name, last, f.name === filename);
+      if (status === "truncated" && !last) throw new AofLoadError("Fatal error: the truncated file is not the last file");
+      if (status !== "empty") {
+        const kind = f.type === "b" ? "base" : "incr";
+        e.log("notice", `DB loaded from ${kind} file ${f.name}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+      }
+    }
+    if (files.length > 0) e.log("notice", `DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+  }
+
+  /** One file: an RDB preamble if it starts with REDIS, then commands. */
+  async loadFile(path: string, name: string, last: boolean, oldStyle: boolean): Promise<FileLoad> {
+    const e = this.engine;
+    const bytes = e.fs.readBytes(path);
+    if (bytes.length === 0) return "empty";
+    let pos = 0;
+    if (str(bytes.subarray(0, 5)) === "REDIS") {
+      e.log("notice", oldStyle ? "Reading RDB preamble from AOF file..." : "Reading RDB base file on AOF loading...");
+      try {
+        pos = await this.loadRdb(bytes);
+      } catch (err) {
+        e.log("warning", (err as Error).message);
+        throw new AofLoadError(
+          oldStyle ? `Error reading the RDB preamble of the AOF file ${name}, AOF loading aborted` : `Error reading the RDB base file ${name}, AOF loading aborted`,
+        );
+      }
+      if (oldStyle) e.log("notice", "Reading the remaining AOF tail...");
+    }
+    return this.replay(bytes, pos, path, name, last);
+  }
+
+  private async loadRdb(bytes: Uint8Array): Promise<number> {
+    const e = this.engine;
+    let db = e.dbs[0];
+    let loaded = 0;
+    const libraries: Uint8Array[] = [];
+    const sink: RdbLoadSink = {
+      aux: (name, value) => {
+        const v = str(value);
+        if (name === "redis-ver") e.log("notice", `Loading RDB produced by version ${v}`);
+        else if (name === "ctime") e.log("notice", `RDB age ${Math.floor(e.clock.now() / 1000) - Number(v)} seconds`);
+        else if (name === "used-mem") e.log("notice", `RDB memory usage when created ${(Number(v) / 1024 / 1024).toFixed(2)} Mb`);
+        else if (name === "aof-base" && v === "1") e.log("notice", "RDB is base AOF");
+        else if (name === "aof-preamble" && v === "1") e.log("notice", "RDB has an AOF tail");
+      },
+      selectDb: (id) => {
+        if (id >= e.dbs.length) {
+          throw new Error(`FATAL: Data file was created with a Redis server configured to handle more than ${e.dbs.length} databases. Exiting\n`);
+        }
+        db = e.dbs[id];
+      },
+      resizeDb: () => {},
+      // An AOF base keeps keys already past their deadline, as Redis does (RDBFLAGS_AOF_PREAMBLE).
+      entry: (key: string, value: Value, expireAt: number) => {
+        if (!db.load(key, value, expireAt)) throw new Error(`RDB has duplicated key '${key}' in DB ${db.id}`);
+        loaded++;
+      },
+      functionLibrary: (code) => void libraries.push(code),
+    };
+    const loader = new RdbLoader(bytes, sink, { sanitize: e.config.get("sanitize-dump-payload") === "yes", config: e.config });
+    while (!loader.step(1 << 30)) { /* the whole preamble at once */ }
+    if (libraries.length > 0) {
+      await loadLua();
+      const registry = functionRegistry(scripting(e));
+      for (const code of libraries) {
+        const r = registry.load(code, false, true);
+        if (typeof r !== "string") throw new Error(`Failed loading library: ${r.error}`);
+      }
+    }
+    e.log("notice", `Done loading RDB, keys loaded: ${loaded}, keys expired: 0.`);
+    return loader.pos;
+  }
+
+  /** Runs the commands from pos to the end of bytes. */
+  private async replay(bytes: Uint8Array, start: number, path: string, name: string, last: boolean): Promise<FileLoad> {
+    const e = this.engine;
+    const c = this.client;
+    c.db = e.dbs[0];
+    c.multi = null;
+    const n = bytes.length;
+    let pos = start;
+    let validUpTo = start;
+    let validBeforeMulti = start;
+    const formatError = () =>
+      new AofLoadError(`Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`);
+    /** A "<mark><integer>\r\n" line at pos: the integer, -1 when the file ends first. */
+    const line = (mark: number): number => {
+      if (pos >= n) return -1;
+      if (bytes[pos] !== mark) throw formatError();
+      const lf = bytes.indexOf(10, pos);
+      if (lf < 0) return -1;
+      const v = Number(str(bytes.subarray(pos + 1, lf - (bytes[lf - 1] === 13 ? 1 : 0))));
+      if (!Number.isInteger(v) || v < 0) throw formatError();
+      pos = lf + 1;
+      return v;
+    };
+    let truncated = false;
+    parse: while (pos < n) {
+      if (bytes[pos] === 35) { // '#': an annotation
+        const lf = bytes.indexOf(10, pos);
+        if (lf < 0) {
+          truncated = true;
+          break;
+        }
+        pos = validUpTo = lf + 1;
+        continue;
+      }
+      const argc = line(42);
+      if (argc < 0) {
+        truncated = true;
+        break;
+      }
+      if (argc < 1) throw formatError();
+      const argv: Uint8Array[] = [];
+      for (let i = 0; i < argc; i++) {
+        const len = line(36);
+        if (len < 0 || pos + len + 2 > n) {
+          truncated = true;
+          break parse;
+        }
+        argv.push(bytes.subarray(pos, pos + len));
+        pos += len + 2;
+      }
+      const commandStart = validUpTo;
+      const cmd = this.lookup(argv, name);
+      if (cmd.group === "scripting" && !luaLoaded()) await loadLua();
+      this.run(cmd, argv);
+      if (c.multi !== null && cmd.name === "multi") validBeforeMulti = commandStart;
+      validUpTo = pos;
+    }
+    if (!truncated && c.multi !== null) {
+      e.log("warning", `Revert incomplete MULTI/EXEC transaction in AOF file ${name}`);
+      validUpTo = validBeforeMulti;
+      truncated = true;
+    } else if (truncated && c.multi !== null) {
+      validUpTo = validBeforeMulti;
+    }
+    c.multi = null;
+    c.out.take();
+    if (!truncated) return "ok";
+    if (last && e.config.bool("aof-load-truncated")) {
+      e.log("warning", `!!! Warning: short read while loading the AOF file ${name}!!!`);
+      e.log("warning", `!!! Truncating the AOF ${name} at offset ${validUpTo} !!!`);
+      const f = e.fs.open(path, "truncate");
+      f.write(bytes.subarray(0, validUpTo));
+      f.syncNow();
+      f.close();
+      e.log("warning", `AOF ${name} loaded anyway because aof-load-truncated is enabled`);
+      return "truncated";
+    }
+    throw new AofLoadError(
+      `Unexpected end of file reading the append only file ${name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
+    );
+  }
+
+  private lookup(argv: Uint8Array[], name: string): Command {
+    const e = this.engine;
+    let cmd = e.commands.find(argv[0]);
+    if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(lower(str(argv[1])));
+    if (cmd === undefined || !cmd.run) {
+      throw new AofLoadError(`Unknown command '${str(argv[0])}' reading the append only file ${name}`);
+    }
+    if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
+      throw new AofLoadError(`Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`);
+    }
+    return cmd;
+  }
+
+  /** One command through the engine, with time at 0 so that nothing expires. */
+  private run(cmd: Command, argv: Uint8Array[]): void {
+    const e = this.engine;
+    const c = this.client;
+    e.now = 0;
+    if (c.multi !== null && cmd.name !== "exec" && cmd.name !== "multi" && cmd.name !== "discard") {
+      c.multi.push({ cmd, argv });
+      return;
+    }
+    e.call(c, cmd, argv);
+    c.out.take();
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Loading the dataset at startup, as redis-server does: the AOF when
+ * appendonly is on, else dbfilename. The RDB is read in steps with the
+ * event loop turning between them, so clients that connect meanwhile get
+ * -LOADING (and INFO's loading fields), as Redis answers them while it
+ * processes events during a load.
+ */
+import type { Engine } from "../server/engine.ts";
+import { RdbLoader, type RdbLoadSink } from "./rdb/index.ts";
+import { loadLua } from "../scripting/lua.ts";
+import { functionRegistry } from "../scripting/functions.ts";
+import { scripting } from "../scripting/runner.ts";
+import type { Value } from "../types/value.ts";
+export type { LoadingState } from "./loading.ts";
+import { str } from "../util/bytes.ts";
+
+/** Bytes parsed between two turns of the event loop (Redis's loading-process-events-interval-bytes). */
+const STEP_BYTES = 2 * 1024 * 1024;
+
+/** An RDB that cannot be loaded: the server logs this and stops, as Redis does. */
+export class FatalLoadError extends Error {}
+
+const yieldToIo = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Reads RDB bytes into the engine's dbs in steps. Keys past their deadline
+ * are dropped and counted, as a primary does; function libraries are
+ * collected and loaded by loadLibraries() once the Lua VM is there.
+ */
+export class EngineLoad {
+  private readonly loader: RdbLoader;
+  private readonly aux = new Map<string, string>();
+  private readonly libraries: Uint8Array[] = [];
+  private logged = false;
+  loaded = 0;
+  expired = 0;
+
+  /** merge: a key already there is replaced (DEBUG RELOAD MERGE), instead of stopping the load as a duplicate. */
+  constructor(private readonly engine: Engine, bytes: Uint8Array, merge = false) {
+    let db = engine.dbs[0];
+    const now = engine.clock.now();
+    const sink: RdbLoadSink = {
+      aux: (name, value) => void this.aux.set(name, str(value)),
+      selectDb: (id) => {
+        if (id >= engine.dbs.length) {
+          throw new FatalLoadError(`FATAL: Data file was created with a Redis server configured to handle more than ${engine.dbs.length} databases. Exiting\n`);
+        }
+        db = engine.dbs[id];
+      },
+      resizeDb: () => {},
+      entry: (key: string, value: Value, expireAt: number) => {
+        if (expireAt !== -1 && expireAt < now) {
+          this.expired++;
+          return;
+        }
+        if (merge) db.delete(key);
+        if (!db.load(key, value, expireAt)) throw new FatalLoadError(`RDB has duplicated key '${key}' in DB ${db.id}`);
+        this.loaded++;
+      },
+      functionLibrary: (code) => void this.libraries.push(code),
+    };
+    this.loader = new RdbLoader(bytes, sink, { sanitize: engine.config.get("sanitize-dump-payload") === "yes", config: engine.config });
+  }
+
+  get pos(): number {
+    return this.loader.pos;
+  }
+
+  get hasLibraries(): boolean {
+    return this.libraries.length > 0;
+  }
+
+  /** Parses about budget bytes; true at the end of the file. */
+  step(budget: number): boolean {
+    const done = this.loader.step(budget);
+    if (!this.logged && (done || this.aux.has("redis-ver"))) {
+      this.logged = true;
+      logProvenance(this.engine, this.aux);
+    }
+    if (done) for (const line of this.loader.warnings) this.engine.log("warning", line);
+    return done;
+  }
+
+  /** Loads the collected function libraries; the Lua VM must be loaded. */
+  loadLibraries(): void {
+    const registry = functionRegistry(scripting(this.engine));
+    for (const code of this.libraries) {
+      const r = registry.load(code, true, true);
+      if (typeof r !== "string") throw new FatalLoadError(`Failed loading library: ${r.error}`);
+    }
+  }
+}
+
+function logProvenance(engine: Engine, aux: Map<string, string>): void {
+  const ver = aux.get("redis-ver");
+  if (ver !== undefined) engine.log("notice", `Loading RDB produced by version ${ver}`);
+  const ctime = aux.get("ctime");
+  if (ctime !== undefined) {
+    const age = Math.floor(engine.clock.now() / 1000) - Number(ctime);
+    engine.log("notice", `RDB age ${age} seconds`);
+  }
+  const used = aux.get("used-mem");
+  if (used !== undefined) engine.log("notice", `RDB memory usage when created ${(Number(used) / 1024 / 1024).toFixed(2)} Mb`);
+}
+
+/**
+ * The startup load of dbfilename, if it exists. Throws FatalLoadError (or
+ * the loader's error) with the text to log before exiting.
+ */
+export async function loadRdbAtStartup(engine: Engine): Promise<void> {
+  const path = engine.config.get("dbfilename");
+  const size = engine.fs.size(path);
+  if (size < 0) return;
+  const started = performance.now();
+  const state = { startedAt: engine.clock.now(), totalBytes: size, loadedBytes: 0 };
+  engine.loading = state;
+  try {
+    const load = new EngineLoad(engine, engine.fs.readBytes(path));
+    while (!load.step(STEP_BYTES)) {
+      state.loadedBytes = load.pos;
+      await yieldToIo();
+    }
+    if (load.hasLibraries) {
+      await loadLua();
+      load.loadLibraries();
+    }
+    engine.persistence.lastLoadKeysLoaded = load.loaded;
+    engine.persistence.lastLoadKeysExpired = load.expired;
+    engine.log("notice", `Done loading RDB, keys loaded: ${load.loaded}, keys expired: ${load.expired}.`);
+    engine.log("notice", `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+  } finally {
+    engine.loading = null;
+  }
+}
+

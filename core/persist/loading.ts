@@ -1,0 +1,28 @@
+/** The state of a startup load in progress, and the INFO lines that show it (redis-server's loading_* fields). */
+import type { Engine } from "../server/engine.ts";
+
+/** What INFO shows while a load is in progress. */
+export interface LoadingState {
+  startedAt: number;
+  totalBytes: number;
+  loadedBytes: number;
+}
+
+/** INFO persistence's loading lines. */
+export function loadingInfo(engine: Engine): Array<[string, string | number]> {
+  const s = engine.loading;
+  if (s === null) return [["loading", 0], ["async_loading", 0]];
+  const elapsed = (engine.clock.now() - s.startedAt) / 1000;
+  const perc = s.totalBytes === 0 ? 0 : (s.loadedBytes / s.totalBytes) * 100;
+  const eta = s.loadedBytes === 0 ? 1 : Math.round(((s.totalBytes - s.loadedBytes) / (s.loadedBytes / Math.max(elapsed, 0.001))));
+  return [
+    ["loading", 1],
+    ["async_loading", 0],
+    ["loading_start_time", Math.floor(s.startedAt / 1000)],
+    ["loading_total_bytes", s.totalBytes],
+    ["loading_rdb_used_mem", 0],
+    ["loading_loaded_bytes", s.loadedBytes],
+    ["loading_loaded_perc", perc.toFixed(2)],
+    ["loading_eta_seconds", eta],
+  ];
+}

@@ -1,0 +1,236 @@
+/**
+ * Writing RDB: each value in the type and encoding Redis 7.0 gives it
+ * (strings int/LZF/raw, lists as quicklist-2 of listpack nodes, hashes and
+ * sorted sets as listpacks or tables, sets as intsets or tables; hashes
+ * with field deadlines in Redis 7.4's types), the key/value records of a
+ * snapshot, and the file header (magic, aux fields, function libraries).
+ */
+import type { Value } from "../../types/value.ts";
+import { isString } from "../../types/value.ts";
+import { ListValue } from "../../types/list.ts";
+import { HashValue } from "../../types/hash.ts";
+import { SetValue } from "../../types/set.ts";
+import { ZSet } from "../../types/zset.ts";
+import { packedCount, varintSize } from "../../types/packed.ts";
+import { formatDouble } from "../../util/number.ts";
+import { ByteWriter } from "./writer.ts";
+import { ListpackWriter } from "./listpack.ts";
+import { CONTAINER_PACKED, OP, TYPE } from "./format.ts";
+import type { Listpack } from "../../types/listpack.ts";
+
+/** Streaming encoder used by the snapshot (BGSAVE/SAVE/AOF preamble/replica sync) for the keyspace part. */
+export interface SnapshotEncoder {
+  selectDb(id: number, keys: number, expires: number): void;
+  entry(key: string, value: Value, expireAt: number): void;
+  take(): Uint8Array;
+  readonly buffered: number;
+}
+
+const lp = new ListpackWriter();
+
+/** The RDB object type byte for a value. */
+export function objectType(v: Value): number {
+  if (isString(v)) return TYPE.STRING;
+  if (v instanceof ListValue) return TYPE.LIST_QUICKLIST_2;
+  if (v instanceof HashValue) {
+    const table = v.encoding() === "hashtable";
+    if (v.hasDeadlines()) return table ? TYPE.HASH_METADATA : TYPE.HASH_LISTPACK_EX;
+    return table ? TYPE.HASH : TYPE.HASH_LISTPACK;
+  }
+  if (v instanceof SetValue) return v.encoding() === "intset" ? TYPE.SET_INTSET : TYPE.SET;
+  if (v instanceof ZSet) return v.isListpack() ? TYPE.ZSET_LISTPACK : TYPE.ZSET_2;
+  throw new Error(`RDB: cannot encode a ${v.type}`);
+}
+
+/** Writes the value's body (after its type byte and key) as rdbSaveObject does. */
+export function writeObject(w: ByteWriter, v: Value, compress: boolean): void {
+  if (typeof v === "number") return w.number(v);
+  if (typeof v === "string" || v instanceof Uint8Array) return w.string(v, compress);
+  if (v instanceof ListValue) return writeList(w, v, compress);
+  if (v instanceof HashValue) return writeHash(w, v, compress);
+  if (v instanceof SetValue) return writeSet(w, v, compress);
+  if (v instanceof ZSet) return writeZset(w, v, compress);
+  throw new Error(`RDB: cannot encode a ${v.type}`);
+}
+
+function writeList(w: ByteWriter, v: ListValue, compress: boolean): void {
+  const nodes: Listpack[] = [];
+  v.walk(0, false, (node) => {
+    if (nodes[nodes.length - 1] !== node) nodes.push(node);
+    return true;
+  });
+  w.len(nodes.length);
+  for (const node of nodes) {
+    w.len(CONTAINER_PACKED);
+    lp.reset();
+    for (let pos = node.first(); pos !== -1; pos = node.next(pos)) lp.entry(node.value(pos));
+    w.string(lp.finish(), compress);
+  }
+}
+
+function writeHash(w: ByteWriter, h: HashValue, compress: boolean): void {
+  const deadlines = h.hasDeadlines();
+  let min = 0;
+  if (deadlines) {
+    min = Infinity;
+    h.forEach((f) => {
+      const at = h.deadline(f);
+      if (at !== undefined && at < min) min = at;
+    });
+    w.intLE(min, 8);
+  }
+  if (h.encoding() !== "hashtable") {
+    lp.reset();
+    if (!deadlines && h.packable()) packedPairs(h.packedBytes());
+    else {
+      h.forEach((f, val) => {
+        lp.entry(f);
+        if (typeof val === "number") lp.int(val);
+        else lp.entry(val);
+        if (deadlines) lp.int(h.deadline(f) ?? 0);
+      });
+    }
+    return w.string(lp.finish(), compress);
+  }
+  w.len(h.size);
+  h.forEach((f, val) => {
+    if (deadlines) {
+      const at = h.deadline(f);
+      w.len(at === undefined ? 0 : at - min + 1);
+    }
+    w.string(f, compress);
+    if (typeof val === "number") w.number(val);
+    else w.string(val, compress);
+  });
+}
+
+/** Copies our packed hash string (varint count, then varint-length-prefixed entries) into the listpack writer. */
+function packedPairs(s: string): void {
+  const n = packedCount(s) * 2;
+  let p = varintSize(n / 2);
+  for (let i = 0; i < n; i++) {
+    let len = 0;
+    for (let mul = 1; ; mul *= 128) {
+      const b = s.charCodeAt(p++);
+      len += (b & 127) * mul;
+      if (b < 128) break;
+    }
+    lp.entry(s.substring(p, p + len));
+    p += len;
+  }
+}
+
+function writeSet(w: ByteWriter, s: SetValue, compress: boolean): void {
+  const members = s.members();
+  if (s.encoding() === "intset") {
+    let width = 2;
+    for (const m of members) {
+      const v = Number(m);
+      if (v < -2147483648 || v > 2147483647) width = 8;
+      else if ((v < -32768 || v > 32767) && width < 4) width = 4;
+    }
+    const b = new ByteWriter(8 + members.length * width);
+    b.intLE(width, 4);
+    b.intLE(members.length, 4);
+    for (const m of members) {
+      if (width === 8) {
+        let u = BigInt.asUintN(64, BigInt(m));
+        for (let i = 0; i < 8; i++) {
+          b.byte(Number(u & 0xffn));
+          u >>= 8n;
+        }
+      } else b.intLE(Number(m), width);
+    }
+    return w.string(b.toBytes(), compress);
+  }
+  w.len(members.length);
+  for (const m of members) w.string(m, compress);
+}
+
+function writeZset(w: ByteWriter, z: ZSet, compress: boolean): void {
+  if (z.isListpack()) {
+    lp.reset();
+    z.forEach((m, score) => {
+      lp.entry(m);
+      lp.entry(formatDouble(score));
+    });
+    return w.string(lp.finish(), compress);
+  }
+  // Redis writes the skiplist from its tail, so loading inserts at the head.
+  w.len(z.size);
+  z.range(z.size - 1, z.size, true, (m, score) => {
+    w.string(m, compress);
+    w.double(score);
+  });
+}
+
+/** One key/value record: EXPIRETIME_MS when it has one, type, key, value. */
+export function writeEntry(w: ByteWriter, key: string, value: Value, expireAt: number, compress: boolean): void {
+  if (expireAt !== -1) {
+    w.byte(OP.EXPIRETIME_MS);
+    w.intLE(expireAt, 8);
+  }
+  w.byte(objectType(value));
+  w.string(key, compress);
+  writeObject(w, value, compress);
+}
+
+export class RdbEncoder implements SnapshotEncoder {
+  private w = new ByteWriter(1 << 20);
+  private readonly compress: boolean;
+
+  constructor(opts: { compression: boolean }) {
+    this.compress = opts.compression;
+  }
+
+  get buffered(): number {
+    return this.w.pos;
+  }
+
+  selectDb(id: number, keys: number, expires: number): void {
+    const w = this.w;
+    w.byte(OP.SELECTDB);
+    w.len(id);
+    w.byte(OP.RESIZEDB);
+    w.len(keys);
+    w.len(expires);
+  }
+
+  entry(key: string, value: Value, expireAt: number): void {
+    writeEntry(this.w, key, value, expireAt, this.compress);
+  }
+
+  take(): Uint8Array {
+    const out = this.w.toBytes();
+    this.w.pos = 0;
+    return out;
+  }
+}
+
+/** "REDIS00NN" + aux fields + function libraries (RDB_OPCODE_FUNCTION2 each). */
+export function rdbHeader(version: number, aux: Array<[string, string | number]>, functionLibraries: Uint8Array[]): Uint8Array {
+  const w = new ByteWriter(256);
+  w.binary("REDIS" + String(version).padStart(4, "0"));
+  for (const [name, value] of aux) {
+    w.byte(OP.AUX);
+    w.string(name, true);
+    w.string(String(value), true);
+  }
+  for (const code of functionLibraries) {
+    w.byte(OP.FUNCTION2);
+    w.string(code, true);
+  }
+  return w.toBytes();
+}
+
+const scratch = new ByteWriter(1024);
+
+/** DEBUG OBJECT's serializedlength: the bytes rdbSaveObject writes for the value (with compression, Redis's default). */
+export function serializedLength(value: Value, opts: { compression?: boolean } = {}): number {
+  scratch.pos = 0;
+  writeObject(scratch, value, opts.compression ?? true);
+  const n = scratch.pos;
+  if (scratch.buf.length > 1 << 20) scratch.buf = new Uint8Array(1024);
+  return n;
+}
+
