@@ -28,7 +28,7 @@ export const persistenceCommands: CommandDef[] = [
     complexity: "O(1)",
     run(c, argv) {
       if (argv.length > 2 || (argv.length === 2 && !is(argv[1], "schedule"))) return c.error(ERR.syntax);
-      const reply = c.engine.persistence.bgsaveCommand(argv.length === 2);
+      const reply = c.engine.persistence.bgsaveCommand(argv.length === 2, c.inExec);
       if (reply.startsWith("-")) c.error(reply.slice(1));
       else c.out.simple(reply.slice(1));
     },

@@ -54,8 +54,16 @@ function checkRange(name: string, value: bigint, fallback: [string, string]): vo
 const INT = /^-?\d+$/;
 const KEYSPACE_FLAGS = "KEg$lshzxetmdnA";
 
+/** Parameters naming a file inside dir (or the AOF dir), which Redis refuses as paths. */
+const BARE_NAMES: Record<string, string> = {
+  dbfilename: "dbfilename can't be a path, just a filename",
+  appendfilename: "appendfilename can't be a path, just a filename",
+  appenddirname: "appenddirname can't be a path, just a dirname",
+};
+
 /** Validates and canonicalizes a value for its parameter; throws ConfigError with Redis's reason. */
 function canonical(p: Param, value: string): string {
+  if (p.name in BARE_NAMES && value.includes("/")) throw new ConfigError(BARE_NAMES[p.name]);
   switch (p.kind) {
     case "bool": {
       const v = value.toLowerCase();

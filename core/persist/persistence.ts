@@ -109,27 +109,29 @@ export class Persistence {
 
   private logFailure(tmp: string, err: unknown): void {
     const why = (err as Error).message;
-    this.engine.log("warning", `Failed opening the temp RDB file ${tmp} (in server root dir ${this.engine.fs.cwd()}) for saving: ${why}`);
+    this.engine.log("warning", `Failed opening the temp RDB file ${tmp} (in server root dir ${this.engine.config.get("dir")}) for saving: ${why}`);
   }
 
   /**
    * BGSAVE: starts a background save; returns the reply. With schedule,
    * a save that cannot start now (another job running) waits for the cron.
    */
-  bgsaveCommand(schedule: boolean): string {
-    if (this.bgsave !== null) return schedule ? "+Background saving scheduled" : "-ERR Background save already in progress";
-    if (this.otherJobRunning()) {
-      if (!schedule) {
+  bgsaveCommand(schedule: boolean, inExec: boolean): string {
+    if (this.bgsave !== null) return "-ERR Background save already in progress";
+    // Inside EXEC a save waits for the cron, as Redis's does (its fork would copy a half-run transaction's data).
+    if (this.otherJobRunning() || inExec) {
+      if (!schedule && !inExec) {
         return "-ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
       }
       this.bgsaveScheduled = true;
       return "+Background saving scheduled";
     }
-    return this.startBgsave() ? "+Background saving started" : "-ERR";
+    this.startBgsave();
+    return "+Background saving started";
   }
 
-  /** Starts a background save; false (logged) when the file cannot be opened. */
-  startBgsave(): boolean {
+  /** Starts a background save; one whose file cannot be opened fails a moment later, logged and in INFO. */
+  startBgsave(): void {
     const e = this.engine;
     this.lastBgsaveTry = e.clock.now();
     const tmp = `temp-${e.host.pid}.rdb`;
@@ -137,9 +139,13 @@ export class Persistence {
     try {
       file = new RdbFile(e.fs, tmp, e, this.aux());
     } catch (err) {
-      this.logFailure(tmp, err);
-      this.lastBgsaveOk = false;
-      return false;
+      // Redis's child fails after BGSAVE has answered: the failure shows in the log and INFO, not the reply.
+      later(() => {
+        this.logFailure(tmp, err);
+        e.log("warning", "Background saving error");
+        this.lastBgsaveOk = false;
+      });
+      return;
     }
     const job: BackgroundSave = { file, startedAt: e.clock.now(), dirtyAtStart: e.dirty, cancelled: false };
     this.bgsave = job;
@@ -157,7 +163,6 @@ export class Persistence {
       file.commit(this.path()).then(() => this.bgsaveEnded(job, null), (err) => this.bgsaveEnded(job, err));
     };
     later(step);
-    return true;
   }
 
   private bgsaveEnded(job: BackgroundSave, err: unknown): void {

@@ -19,8 +19,10 @@ export type PropArg = Uint8Array | string;
 export interface PropagationReader {
   /** One effect for db. argv may be views of an input buffer: copy what is kept. */
   feed(db: number, argv: readonly PropArg[]): void;
-  /** Replies are about to leave: make what was fed durable as the reader promises (the AOF's beforeSleep). */
-  beforeReply(): void;
+  /** Effects were fed that must reach the reader before any reply leaves: the engine holds replies until beforeSleep(). */
+  readonly pending: boolean;
+  /** The end of an event-loop turn, before the held replies leave (Redis's beforeSleep): make what was fed durable as promised. */
+  beforeSleep(): void;
 }
 
 interface Op {
@@ -88,9 +90,15 @@ export class Propagation {
     if (this.depth === 0) this.flush();
   }
 
-  /** Replies are about to be sent. */
-  beforeReply(): void {
-    for (const r of this.readers) r.beforeReply();
+  /** Some reader wants replies held until beforeSleep(). */
+  get holdsReplies(): boolean {
+    for (const r of this.readers) if (r.pending) return true;
+    return false;
+  }
+
+  /** The event-loop turn ends: held replies leave next. */
+  beforeSleep(): void {
+    for (const r of this.readers) r.beforeSleep();
   }
 
   private flush(): void {

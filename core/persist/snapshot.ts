@@ -26,7 +26,7 @@ export interface SnapshotEncoder {
   selectDb(id: number, keys: number, expires: number): void;
   /** One key; expireAt in unix ms, -1 for none. */
   entry(key: string, value: Value, expireAt: number): void;
-  /** The bytes appended since the last take(). */
+  /** The bytes appended since the last take(): possibly a view of the encoder's buffer, valid until its next call. */
   take(): Uint8Array;
   /** Bytes appended and not taken yet. */
   readonly buffered: number;

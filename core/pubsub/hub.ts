@@ -174,7 +174,7 @@ export class PubSubHub {
       s.out.raw(bytes);
       return this.holdIfSilenced(s, start);
     }
-    if (s.out.pos === 0 && bytes.length >= DIRECT_WRITE_BYTES) {
+    if (s.out.pos === 0 && bytes.length >= DIRECT_WRITE_BYTES && !this.engine.repliesWait) {
       s.conn.write(bytes);
       return this.sent(s, bytes.length);
     }

@@ -30,6 +30,7 @@ import { MISCONF_ERROR, Persistence } from "../persist/persistence.ts";
 import type { LoadingState } from "../persist/loading.ts";
 import { Propagation } from "../persist/propagate.ts";
 import { Aof } from "../persist/aof/aof.ts";
+import { later } from "../util/later.ts";
 
 export { RESPITE_VERSION, VERSION } from "../version.ts";
 
@@ -144,6 +145,9 @@ export class Engine implements KeyspaceObserver {
   activeExpire = true;
   /** performance.now() when the last call() ended: the next pipelined command starts there. */
   private callEnd = 0;
+  /** Clients whose replies wait for the end of the event-loop turn (see flush). */
+  private held = new Set<Client>();
+  private sleepScheduled = false;
 
   constructor(opts: EngineOptions = {}) {
     this.config = opts.config ?? new Config();
@@ -275,7 +279,7 @@ export class Engine implements KeyspaceObserver {
     const batchStart = performance.now();
     const batchWall = this.clock.now();
     let start = batchStart;
-    while (c.blocked === null && c.postponed === null && !c.inBusyScript) {
+    while (c.blocked === null && c.postponed === null && !c.inBusyScript && !c.closeAfterReply) {
       let argv: Uint8Array[] | null;
       try {
         argv = c.parser.next();
@@ -295,8 +299,46 @@ export class Engine implements KeyspaceObserver {
     this.flush(c);
   }
 
+  /**
+   * Sends c's replies, or holds them to the end of this event-loop turn when
+   * the AOF was fed effects that must reach it first: Redis writes (and with
+   * appendfsync always fsyncs) the AOF in beforeSleep, before any reply of
+   * the turn leaves, so one write and one fdatasync cover every client that
+   * wrote in the turn. Once one reply is held every later one waits too, so
+   * nothing that saw a write leaves before the write is in the AOF.
+   */
   flush(c: Client): void {
-    if (this.propagation.on) this.propagation.beforeReply();
+    if (this.repliesWait) {
+      this.held.add(c);
+      if (!this.sleepScheduled) {
+        this.sleepScheduled = true;
+        later(this.beforeSleep);
+      }
+      return;
+    }
+    this.send(c);
+  }
+
+  /** Replies (and pushes) wait for the end of the turn now: see flush(). */
+  get repliesWait(): boolean {
+    return this.held.size !== 0 || (this.propagation.on && this.propagation.holdsReplies);
+  }
+
+  /** The end of the turn: the AOF written (and fsynced), then every held client's replies sent, in the order they were held. */
+  private readonly beforeSleep = (): void => {
+    this.sleepScheduled = false;
+    if (this.propagation.on) this.propagation.beforeSleep();
+    this.releaseHeld();
+  };
+
+  private releaseHeld(): void {
+    const held = this.held;
+    if (held.size === 0) return;
+    this.held = new Set();
+    for (const c of held) this.send(c);
+  }
+
+  private send(c: Client): void {
     if (c.out.pos > 0 && !c.closed) {
       const bytes = c.out.take();
       this.stats.netOutput += bytes.length;
@@ -612,6 +654,8 @@ export class Engine implements KeyspaceObserver {
       return false;
     }
     this.aof.shutdown();
+    // The AOF is on disk: replies held for it may leave before the connections close.
+    this.releaseHeld();
     for (const c of [...this.clients.values()]) this.kill(c);
     this.stop();
     // Listeners close (and the unix socket goes) before the last line, as in Redis.

@@ -282,7 +282,10 @@ for (const t of targets(false)) {
       };
       const args = ["--appendonly", "yes", "--aof-load-truncated", "yes"];
       const redis = await startTarget("redis", ["--dir", make(), ...args]);
-      const server = await startTarget(t, ["--dir", make(), ...args]);
+      const server = await startTarget(t, ["--dir", make(), ...args]).catch(async (e) => {
+        await redis.stop();
+        throw e;
+      });
       try {
         const a = await connectLoaded(redis);
         const b = await connectLoaded(server);

@@ -74,6 +74,9 @@ for (const rt of RUNTIMES) {
         assert.deepEqual(tail.filter(Boolean), [
           `# Received ${signal} scheduling shutdown...`,
           "# User requested shutdown...",
+          // Redis's default save points are on, so the final snapshot is written, as redis-server does.
+          "* Saving the final RDB snapshot before exiting.",
+          "* DB saved on disk",
           "* Removing the unix socket file.",
           "# Respite is now ready to exit, bye bye...",
         ]);

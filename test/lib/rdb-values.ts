@@ -54,7 +54,7 @@ export function makeRdb(records: Record[], opts: { compression?: boolean; versio
     const rs = records.filter((r) => r.db === db);
     enc.selectDb(db, rs.length, rs.filter((r) => r.expireAt !== -1).length);
     for (const r of rs) enc.entry(r.key, r.value, r.expireAt);
-    parts.push(enc.take());
+    parts.push(enc.take().slice()); // take() lends a view of the encoder's buffer
   }
   parts.push(Uint8Array.of(RDB_EOF));
   const crc = new Crc64();

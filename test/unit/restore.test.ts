@@ -16,7 +16,7 @@ const text = (a: PropArg) => (typeof a === "string" ? a : Buffer.from(a).toStrin
 it("RESTORE propagates deadlines as absolute times and an expired replace as DEL", () => {
   const db = createEngine({ save: "" });
   const fed: string[][] = [];
-  db.engine.propagation.attach({ feed: (_db, argv) => void fed.push(argv.map(text)), beforeReply() {} });
+  db.engine.propagation.attach({ feed: (_db, argv) => void fed.push(argv.map(text)), pending: false, beforeSleep() {} });
   db.callRaw("SET", "src", "v");
   const payload = db.callRaw("DUMP", "src") as Uint8Array;
   const p = Buffer.from(payload).toString("latin1");

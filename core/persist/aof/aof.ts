@@ -3,10 +3,11 @@
  * with a manifest, one base file and incremental files. The AOF is a
  * reader of the propagation stream: effects are encoded into a buffer
  * (SELECT when the db changes, #TS annotations with
- * aof-timestamp-enabled) that reaches the file before replies leave
- * (Engine.flush calls beforeReply), and the disk per appendfsync: always
- * (fdatasync there, once per batch of replies: group commit), everysec
- * (fsync off the event loop once a second), no. BGREWRITEAOF and the
+ * aof-timestamp-enabled), written once per event-loop turn before that
+ * turn's replies leave (Engine.flush holds them until beforeSleep), and
+ * taken to the disk per appendfsync: always (one fdatasync there for every
+ * client of the turn: group commit), everysec (fsync off the event loop once
+ * a second, writes postponed up to 2 s while it runs), no. BGREWRITEAOF and the
  * automatic rewrite open a new incremental file and write a new base from
  * a fork-less snapshot (RDB preamble or commands), then a new manifest.
  */
@@ -22,11 +23,12 @@ import { AofBuffer, timestampAnnotation } from "./resp.ts";
 import { AofEncoder } from "./rewrite-encoder.ts";
 import { Manifest } from "./manifest.ts";
 import { AofLoader, AofLoadError } from "./loader.ts";
+import { later } from "../../util/later.ts";
 
 /** How long a rewrite works before letting clients in again (ms). */
 const SLICE_MS = 2;
-const later: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ??
-  ((fn) => setTimeout(fn, 0));
+/** Redis's limit on postponing a write behind a running everysec fsync (ms). */
+const MAX_POSTPONE_MS = 2000;
 
 type State = "off" | "on" | "wait_rewrite";
 
@@ -94,9 +96,16 @@ export class Aof implements PropagationReader {
   private readonly buf = new AofBuffer();
   private selectedDb = -1;
   private lastTimestamp = 0;
+  /** Effects fed since the buffer was last flushed: replies wait for beforeSleep (see PropagationReader). */
+  pending = false;
+  /** Bytes written since the last fsync. */
   private unsynced = false;
+  /** The everysec fsync running off the event loop. */
   private syncing: Promise<void> | null = null;
   private lastFsync = 0;
+  /** When writes started waiting for the running fsync (0: they do not); aof_delayed_fsync counts the waits given up. */
+  private postponedSince = 0;
+  private delayedFsyncs = 0;
   private rewrite: Rewrite | null = null;
   rewriteScheduled = false;
   private lastRewriteSeconds = -1;
@@ -145,26 +154,82 @@ export class Aof implements PropagationReader {
       this.selectedDb = db;
     }
     this.buf.command(argv);
+    this.pending = true;
   }
 
-  /** Redis's flushAppendOnlyFile before replies leave: write, and with appendfsync always, fdatasync. */
-  beforeReply(): void {
-    if (this.buf.length === 0 || this.file === null) return;
+  beforeSleep(): void {
+    this.flush(false);
+  }
+
+  /**
+   * Redis's flushAppendOnlyFile: the buffer written, then with appendfsync
+   * always fdatasync'ed here, with everysec fsync'ed off the event loop at
+   * most once a second. While that fsync runs a write would wait behind it,
+   * so with everysec the buffer stays (replies still leave) for up to 2 s,
+   * unless forced. Either way the replies held for it may leave after.
+   */
+  private flush(force: boolean): void {
+    this.pending = false;
+    if (this.file === null) return;
+    const e = this.engine;
+    const policy = e.config.get("appendfsync");
+    const now = e.clock.now();
+    if (this.buf.length === 0) {
+      // What earlier writes left in the page cache still gets its fsync when writes stop.
+      if (policy === "everysec") this.backgroundFsync(now);
+      return;
+    }
+    if (policy === "everysec" && this.syncing !== null && !force) {
+      if (this.postponedSince === 0) this.postponedSince = now;
+      if (now - this.postponedSince < MAX_POSTPONE_MS) return;
+      this.delayedFsyncs++;
+      e.log("notice", "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
+    }
+    this.postponedSince = 0;
     const bytes = this.buf.take();
     try {
       this.file.write(bytes);
-      this.currentSize += bytes.length;
-      this.unsynced = true;
-      if (!this.lastWriteOk) this.engine.log("warning", "AOF write error looks solved, Redis can write again.");
-      this.lastWriteOk = true;
-      if (this.engine.config.get("appendfsync") === "always") {
-        this.file.syncNow();
-        this.unsynced = false;
-      }
-    } catch (e) {
-      this.lastWriteOk = false;
-      this.engine.log("warning", `Error writing to the AOF file: ${(e as Error).message}`);
+    } catch (err) {
+      return this.failed("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...", `Error writing to the AOF file: ${(err as Error).message}`);
     }
+    this.currentSize += bytes.length;
+    this.unsynced = true;
+    if (!this.lastWriteOk) e.log("warning", "AOF write error looks solved, Redis can write again.");
+    this.lastWriteOk = true;
+    // Redis skips the fsync while a child writes to the disk; here, a rewrite or BGSAVE in progress.
+    if (e.config.bool("no-appendfsync-on-rewrite") && (this.rewrite !== null || e.persistence.bgsaveInProgress)) return;
+    if (policy === "everysec") return this.backgroundFsync(now);
+    if (policy !== "always") return;
+    try {
+      this.file.syncNow();
+    } catch (err) {
+      return this.failed(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${(err as Error).message}. Exiting...`, null);
+    }
+    this.unsynced = false;
+    this.lastFsync = now;
+  }
+
+  /**
+   * A write or fsync failed. With appendfsync always the replies held for it
+   * would acknowledge what is not on disk, so the server stops, as Redis
+   * exits; otherwise INFO says aof_last_write_status:err.
+   */
+  private failed(fatal: string, message: string | null): void {
+    if (this.engine.config.get("appendfsync") === "always") return this.engine.onFatal(fatal);
+    this.lastWriteOk = false;
+    if (message !== null) this.engine.log("warning", message);
+  }
+
+  /** The everysec fsync, on the runtime's thread pool: when bytes wait for it, none runs, and a second has passed. */
+  private backgroundFsync(now: number): void {
+    if (!this.unsynced || this.syncing !== null || this.file === null || now - this.lastFsync < 1000) return;
+    this.unsynced = false;
+    this.lastFsync = now;
+    const e = this.engine;
+    this.syncing = this.file.sync().catch((err) => {
+      e.log("warning", `Error syncing the AOF file: ${(err as Error).message}`);
+      this.unsynced = true;
+    }).finally(() => (this.syncing = null));
   }
 
   // ---- startup ----
@@ -286,7 +351,7 @@ export class Aof implements PropagationReader {
   /** appendonly no: the file is flushed, synced and closed; a rewrite in progress is dropped. */
   private stop(): void {
     const e = this.engine;
-    this.beforeReply();
+    this.flush(true);
     this.closeFile(true);
     if (this.rewrite !== null) {
       e.log("notice", "Killing running AOF rewrite child");
@@ -330,7 +395,7 @@ export class Aof implements PropagationReader {
     const tmp = `temp-rewriteaof-bg-${e.host.pid}.aof`;
     let base: BaseFile;
     try {
-      this.beforeReply();
+      this.flush(true);
       e.fs.mkdir(this.dir);
       // The incr opened now (in the manifest at once when the AOF is on) receives everything after the snapshot's moment.
       const name = this.manifest.newIncr(this.filename);
@@ -413,21 +478,11 @@ export class Aof implements PropagationReader {
 
   // ---- cron and shutdown ----
 
-  /** From the engine's cron: everysec fsync, a scheduled or automatic rewrite. */
+  /** From the engine's cron: a postponed write, the everysec fsync when writes stopped, a scheduled or automatic rewrite. */
   cron(): void {
     const e = this.engine;
     if (this.state === "off") return;
-    this.beforeReply();
-    const now = e.clock.now();
-    if (this.unsynced && this.syncing === null && this.file !== null && e.config.get("appendfsync") === "everysec" && now - this.lastFsync >= 1000) {
-      this.unsynced = false;
-      this.lastFsync = now;
-      const file = this.file;
-      this.syncing = file.sync().catch((err) => {
-        e.log("warning", `Error syncing the AOF file: ${(err as Error).message}`);
-        this.unsynced = true;
-      }).finally(() => (this.syncing = null));
-    }
+    this.flush(false);
     if (this.rewrite !== null || e.persistence.bgsaveInProgress) return;
     if (this.rewriteScheduled) {
       this.startRewrite();
@@ -452,7 +507,7 @@ export class Aof implements PropagationReader {
       this.cancelRewrite();
     }
     if (this.state === "off") return;
-    this.beforeReply();
+    this.flush(true);
     this.engine.log("notice", "Calling fsync() on the AOF file.");
     this.closeFile(true);
   }
@@ -480,7 +535,7 @@ export class Aof implements PropagationReader {
         ["aof_pending_rewrite", this.rewriteScheduled ? 1 : 0],
         ["aof_buffer_length", this.buf.length],
         ["aof_pending_bio_fsync", this.syncing !== null ? 1 : 0],
-        ["aof_delayed_fsync", 0],
+        ["aof_delayed_fsync", this.delayedFsyncs],
       );
     }
     return fields;

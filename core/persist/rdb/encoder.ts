@@ -5,6 +5,7 @@
  * with field deadlines in Redis 7.4's types), the key/value records of a
  * snapshot, and the file header (magic, aux fields, function libraries).
  */
+import type { SnapshotEncoder } from "../snapshot.ts";
 import type { Value } from "../../types/value.ts";
 import { isString } from "../../types/value.ts";
 import { ListValue } from "../../types/list.ts";
@@ -17,14 +18,6 @@ import { ByteWriter } from "./writer.ts";
 import { ListpackWriter } from "./listpack.ts";
 import { CONTAINER_PACKED, OP, TYPE } from "./format.ts";
 import type { Listpack } from "../../types/listpack.ts";
-
-/** Streaming encoder used by the snapshot (BGSAVE/SAVE/AOF preamble/replica sync) for the keyspace part. */
-export interface SnapshotEncoder {
-  selectDb(id: number, keys: number, expires: number): void;
-  entry(key: string, value: Value, expireAt: number): void;
-  take(): Uint8Array;
-  readonly buffered: number;
-}
 
 const lp = new ListpackWriter();
 
@@ -200,8 +193,9 @@ export class RdbEncoder implements SnapshotEncoder {
     writeEntry(this.w, key, value, expireAt, this.compress);
   }
 
+  /** A view of the buffer (no copy per chunk): valid until the next call, so write it out at once. */
   take(): Uint8Array {
-    const out = this.w.toBytes();
+    const out = this.w.buf.subarray(0, this.w.pos);
     this.w.pos = 0;
     return out;
   }
