@@ -94,6 +94,12 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     logSink: logSinkFor(config),
   });
   const pid = engine.host.pid;
+  // dir is where the dataset lives, as the working directory (the CLI has moved there already; an embedder may not have).
+  const dir = config.get("dir");
+  if (dir !== "" && fileSystem.resolve("", dir) !== fileSystem.cwd()) {
+    fileSystem.chdir(dir);
+    config.setMany([["dir", fileSystem.cwd()]], false);
+  }
   engine.log("warning", "oO0OoO0OoO0Oo Respite is starting oO0OoO0OoO0Oo");
   engine.log(
     "warning",

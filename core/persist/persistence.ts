@@ -10,15 +10,13 @@ import { EngineLoad } from "./load.ts";
 import { functionRegistry } from "../scripting/functions.ts";
 import { startedScripting } from "../scripting/runner.ts";
 import { VERSION } from "../version.ts";
+import { later } from "../util/later.ts";
 
 /** How long a background save works before letting clients in again (ms): about one GET round trip, so a save barely shows in their latency. */
-const SLICE_MS = 0.1;
+const SLICE_MS = 0.05;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long (s). */
 const BGSAVE_RETRY_DELAY = 5;
 
-/** Runs fn after pending I/O (setImmediate where the host has it; a timer otherwise). */
-const later: (fn: () => void) => void = (globalThis as { setImmediate?: (fn: () => void) => void }).setImmediate ??
-  ((fn) => setTimeout(fn, 0));
 
 export const MISCONF_ERROR =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";

@@ -84,9 +84,12 @@ export class Propagation {
 
   /** Engine.call's report once a command ran (depth already decremented). */
   called(db: number, name: string, argv: readonly PropArg[], dirty: boolean): void {
-    if (dirty && !this.prevented && !NESTING.has(name)) this.pending.push({ db, argv: this.replaced ?? argv });
+    const effect = dirty && !this.prevented && !NESTING.has(name) ? this.replaced ?? argv : null;
     this.replaced = null;
     this.prevented = false;
+    // The common case, one command's own effect, goes straight to the readers.
+    if (effect !== null && this.depth === 0 && this.pending.length === 0) return this.emit(db, effect);
+    if (effect !== null) this.pending.push({ db, argv: effect });
     if (this.depth === 0) this.flush();
   }
 

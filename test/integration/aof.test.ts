@@ -5,7 +5,10 @@
  * redis-server loads into Respite, and Respite's (after BGREWRITEAOF, with
  * and without RDB preamble) loads into redis-server and passes
  * redis-check-aof; truncated files with aof-load-truncated yes/no; the
- * old-style rdb-preamble.aof fixture is migrated and loaded. Every runtime.
+ * old-style rdb-preamble.aof fixture is migrated and loaded; with appendfsync
+ * always, replies held for the turn's shared fsync keep their order (QUIT,
+ * keyspace pushes, a client killed while held) and survive kill -9. Every
+ * runtime.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -214,6 +217,56 @@ describe("aof", () => {
           await loaded.stop();
         }
         assert.equal(fs.statSync(incr).size, 50);
+      });
+
+      it("appendfsync always: replies held for the turn's one fsync keep their order; QUIT, pushes, a client killed while held", async () => {
+        const dir = tmpDir();
+        const args = ["--appendonly", "yes", "--dir", dir, "--appendfsync", "always", "--notify-keyspace-events", "KA"];
+        const server = await startRespite(rt, args);
+        const clients = await Promise.all(Array.from({ length: 20 }, () => RawConnection.connect(server.port)));
+        try {
+          // Many clients in the same turns: each one's replies come back whole and in order.
+          await Promise.all(clients.map(async (conn, c) => {
+            for (let round = 0; round < 10; round++) {
+              const cmds: Cmd[] = [];
+              for (let i = 0; i < 10; i++) cmds.push(["SET", `k${c}`, `${round}-${i}`], ["GET", `k${c}`], ["INCR", "n"]);
+              const replies = (await conn.pipeline(cmds)).map(String);
+              for (let i = 0; i < 10; i++) {
+                const v = `${round}-${i}`;
+                assert.deepEqual(replies.slice(i * 3, i * 3 + 2), ["+OK\r\n", `$${v.length}\r\n${v}\r\n`]);
+                assert.match(replies[i * 3 + 2], /^:\d+\r\n$/);
+              }
+            }
+          }));
+          // QUIT after a write: both replies, then the close; the command after QUIT never runs.
+          const q = await RawConnection.connect(server.port);
+          q.write("*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$1\r\n1\r\n*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$1\r\nq\r\n$1\r\n2\r\n");
+          assert.equal(await q.untilClosed(), "+OK\r\n+OK\r\n");
+          // A keyspace push reaches a subscriber; a subscriber killed in the turn its push was held gets nothing.
+          const [conn] = clients;
+          const sub = await RawConnection.connect(server.port);
+          await sub.call("SUBSCRIBE", "__keyspace@0__:watched");
+          const doomed = await RawConnection.connect(server.port);
+          const doomedId = Number(String(await doomed.call("CLIENT", "ID")).slice(1));
+          await doomed.call("SUBSCRIBE", "__keyspace@0__:watched");
+          const replies = (await conn.pipeline([["SET", "watched", "v"], ["CLIENT", "KILL", "ID", doomedId]])).map(String);
+          assert.deepEqual(replies, ["+OK\r\n", ":1\r\n"]);
+          assert.match(String((await sub.readReplies(1))[0]), /watched\r\n\$3\r\nset\r\n$/);
+          assert.equal(await doomed.untilClosed(), "");
+          assert.equal(String(await conn.call("GET", "q")), "$1\r\n1\r\n");
+          sub.close();
+        } finally {
+          for (const c of clients) c.close();
+          await server.stop(); // kill -9: every acknowledged write is on disk
+        }
+        const again = await startRespite(rt, args);
+        try {
+          const conn = await connectLoaded(again);
+          assert.deepEqual((await conn.pipeline([["GET", "n"], ["GET", "q"], ["GET", "watched"], ["GET", "k19"]])).map(String),
+            ["$4\r\n2000\r\n", "$1\r\n1\r\n", "$1\r\nv\r\n", "$3\r\n9-9\r\n"]);
+        } finally {
+          await again.stop();
+        }
       });
 
       it("migrates and loads the old-style rdb-preamble.aof fixture as redis-server", async () => {

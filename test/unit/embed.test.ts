@@ -5,7 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createEngine, ReplyError, startServer } from "../../mod.ts";
-import { freePort } from "../lib/servers.ts";
+import { freePort, tmpDir } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
 
 describe("embedded engine", () => {
@@ -45,7 +45,8 @@ describe("embedded engine", () => {
 describe("startServer", () => {
   it("serves RESP on the port it was given and closes cleanly", async () => {
     const port = await freePort();
-    const server = await startServer({ port, bind: "127.0.0.1", gateway: false });
+    // In a directory of its own: a server loads the dump.rdb it finds there.
+    const server = await startServer({ port, bind: "127.0.0.1", gateway: false, dir: tmpDir() });
     try {
       const conn = await RawConnection.connect(port);
       assert.equal((await conn.call("SET", "x", "1")).toString(), "+OK\r\n");

@@ -15,10 +15,8 @@ import type { Engine } from "../../server/engine.ts";
 import type { WritableFile } from "../../io.ts";
 import type { PropArg, PropagationReader } from "../propagate.ts";
 import { Snapshot } from "../snapshot.ts";
-import { RdbFile } from "../rdb-file.ts";
-import { VERSION } from "../../version.ts";
-import { functionRegistry } from "../../scripting/functions.ts";
-import { startedScripting } from "../../scripting/runner.ts";
+import { functionLibraryCodes, RdbFile, rdbAux } from "../rdb-file.ts";
+import { TempFile } from "../temp-file.ts";
 import { AofBuffer, timestampAnnotation } from "./resp.ts";
 import { AofEncoder } from "./rewrite-encoder.ts";
 import { Manifest } from "./manifest.ts";
@@ -32,7 +30,7 @@ const MAX_POSTPONE_MS = 2000;
 
 type State = "off" | "on" | "wait_rewrite";
 
-/** The base being written, as RdbFile does for RDB: a temp file renamed in when done. */
+/** The base being written: a snapshot into a temp file renamed in when done (RdbFile with the RDB preamble). */
 interface BaseFile {
   readonly snapshot: Snapshot;
   commit(path: string): Promise<void>;
@@ -42,43 +40,29 @@ interface BaseFile {
 
 /** A non-preamble base: AOF commands from the snapshot. */
 class AofBaseFile implements BaseFile {
-  private readonly file: WritableFile;
+  private readonly file: TempFile;
   readonly snapshot: Snapshot;
 
-  constructor(private readonly engine: Engine, private readonly tmpPath: string) {
-    this.file = engine.fs.open(tmpPath, "truncate");
+  constructor(engine: Engine, tmpPath: string) {
+    this.file = new TempFile(engine.fs, tmpPath);
     const first = new AofEncoder();
-    const lua = startedScripting(engine);
-    const libraries = lua ? [...functionRegistry(lua).libraries.values()].map((l) => l.code) : [];
     const ts = engine.config.bool("aof-timestamp-enabled") ? timestampAnnotation(Math.floor(engine.clock.now() / 1000)) : "";
-    first.preamble(ts, libraries);
+    first.preamble(ts, functionLibraryCodes(engine));
     this.file.write(first.take());
     this.snapshot = new Snapshot(engine.dbs, () => new AofEncoder(), (chunk) => chunk.length > 0 && this.file.write(chunk));
   }
 
-  async commit(path: string): Promise<void> {
-    await this.file.sync();
-    this.finish(path);
+  commit(path: string): Promise<void> {
+    return this.file.commit(path);
   }
 
   commitNow(path: string): void {
-    this.file.syncNow();
-    this.finish(path);
-  }
-
-  private finish(path: string): void {
-    this.file.close();
-    this.engine.fs.rename(this.tmpPath, path);
+    this.file.commitNow(path);
   }
 
   discard(): void {
     this.snapshot.abort();
-    try {
-      this.file.close();
-    } catch {
-      // already closed
-    }
-    this.engine.fs.remove(this.tmpPath);
+    this.file.discard();
   }
 }
 
@@ -96,6 +80,8 @@ export class Aof implements PropagationReader {
   private readonly buf = new AofBuffer();
   private selectedDb = -1;
   private lastTimestamp = 0;
+  /** aof-timestamp-enabled. */
+  private timestamps = false;
   /** Effects fed since the buffer was last flushed: replies wait for beforeSleep (see PropagationReader). */
   pending = false;
   /** Bytes written since the last fsync. */
@@ -119,6 +105,7 @@ export class Aof implements PropagationReader {
 
   constructor(private readonly engine: Engine) {
     engine.persistence.otherJobRunning = () => this.rewrite !== null;
+    engine.config.watch("aof-timestamp-enabled", (v) => (this.timestamps = v === "yes"));
     engine.config.onApply("appendonly", (get) => {
       const want = get("appendonly") === "yes";
       if (want && this.state === "off") return this.start() ? null : "Unable to turn on AOF. Check server logs.";
@@ -142,7 +129,7 @@ export class Aof implements PropagationReader {
   // ---- the propagation reader ----
 
   feed(db: number, argv: readonly PropArg[]): void {
-    if (this.engine.config.bool("aof-timestamp-enabled")) {
+    if (this.timestamps) {
       const now = Math.floor(this.engine.clock.now() / 1000);
       if (now > this.lastTimestamp) {
         this.lastTimestamp = now;
@@ -186,13 +173,14 @@ export class Aof implements PropagationReader {
       e.log("notice", "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down Redis.");
     }
     this.postponedSince = 0;
-    const bytes = this.buf.take();
+    const file = this.file;
+    const size = this.buf.length;
     try {
-      this.file.write(bytes);
+      this.buf.drain((bytes) => file.write(bytes));
     } catch (err) {
       return this.failed("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...", `Error writing to the AOF file: ${(err as Error).message}`);
     }
-    this.currentSize += bytes.length;
+    this.currentSize += size;
     this.unsynced = true;
     if (!this.lastWriteOk) e.log("warning", "AOF write error looks solved, Redis can write again.");
     this.lastWriteOk = true;
@@ -306,27 +294,14 @@ export class Aof implements PropagationReader {
   }
 
   private persistManifest(): void {
-    const e = this.engine;
-    const path = `${this.dir}/${this.filename}.manifest`;
-    const tmp = `${this.dir}/temp-${this.filename}.manifest`;
-    const f = e.fs.open(tmp, "truncate");
+    const f = new TempFile(this.engine.fs, `${this.dir}/temp-${this.filename}.manifest`);
     f.write(new TextEncoder().encode(this.manifest.toString()));
-    f.syncNow();
-    f.close();
-    e.fs.rename(tmp, path);
-    e.fs.syncDir(this.dir);
+    f.commitNow(`${this.dir}/${this.filename}.manifest`);
   }
 
   private newBaseFile(tmp: string, preamble: boolean): BaseFile {
     const e = this.engine;
-    if (!preamble) return new AofBaseFile(e, tmp);
-    return new RdbFile(e.fs, tmp, e, [
-      ["redis-ver", VERSION],
-      ["redis-bits", 64],
-      ["ctime", Math.floor(e.clock.now() / 1000)],
-      ["used-mem", e.host.rss()],
-      ["aof-base", 1],
-    ]);
+    return preamble ? new RdbFile(e.fs, tmp, e, rdbAux(e, 1)) : new AofBaseFile(e, tmp);
   }
 
   // ---- CONFIG SET appendonly ----
@@ -458,10 +433,8 @@ export class Aof implements PropagationReader {
     }
     this.manifest.history = [];
     this.persistManifest();
-    if (this.state === "wait_rewrite") {
-      this.state = "on";
-      e.log("notice", "Background AOF rewrite finished successfully");
-    } else e.log("notice", "Background AOF rewrite finished successfully");
+    if (this.state === "wait_rewrite") this.state = "on";
+    e.log("notice", "Background AOF rewrite finished successfully");
     this.currentSize = this.baseSize = this.totalSize();
     this.lastRewriteOk = true;
     this.consecutiveFailures = 0;
@@ -512,6 +485,7 @@ export class Aof implements PropagationReader {
     this.closeFile(true);
   }
 
+  /** INFO persistence's aof_* fields (and module_fork_*), in Redis's order. */
   info(): Array<[string, string | number]> {
     const now = this.engine.clock.now();
     const fields: Array<[string, string | number]> = [
@@ -540,11 +514,6 @@ export class Aof implements PropagationReader {
     }
     return fields;
   }
-}
-
-/** INFO persistence's aof_* fields (and module_fork_*), in Redis's order. */
-export function aofInfoFields(engine: Engine): Array<[string, string | number]> {
-  return engine.aof.info();
 }
 
 /**

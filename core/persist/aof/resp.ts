@@ -6,6 +6,10 @@
 import type { PropArg } from "../propagate.ts";
 
 const CRLF_STAR = 42, DOLLAR = 36, CR = 13, LF = 10;
+/** Room for a `*n`/`$n` header with its CRLF, and the CRLF after a bulk string (n below 10^12). */
+const HEADER_ROOM = 18;
+/** Arguments up to this many bytes are copied by a loop. */
+const SMALL_COPY = 32;
 
 export class AofBuffer {
   private buf = new Uint8Array(16 * 1024);
@@ -26,40 +30,67 @@ export class AofBuffer {
     for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
   }
 
+  /** `*n` or `$n` and CRLF; room for it was ensured. */
   private header(mark: number, n: number): void {
-    const digits = String(n);
-    this.ensure(digits.length + 3);
     const b = this.buf;
     b[this.length++] = mark;
-    for (let i = 0; i < digits.length; i++) b[this.length++] = digits.charCodeAt(i);
+    if (n < 10) b[this.length++] = 48 + n;
+    else {
+      const digits = String(n);
+      for (let i = 0; i < digits.length; i++) b[this.length++] = digits.charCodeAt(i);
+    }
     b[this.length++] = CR;
     b[this.length++] = LF;
   }
 
   /** One bulk string: bytes, or a binary string (one char per byte). */
   arg(a: PropArg): void {
+    this.ensure(a.length + HEADER_ROOM);
+    this.put(a);
+  }
+
+  /** arg() once room for it was ensured. */
+  private put(a: PropArg): void {
     const n = a.length;
     this.header(DOLLAR, n);
-    this.ensure(n + 2);
     const b = this.buf;
+    let at = this.length;
     if (typeof a === "string") {
-      for (let i = 0; i < n; i++) b[this.length++] = a.charCodeAt(i);
+      for (let i = 0; i < n; i++) b[at++] = a.charCodeAt(i);
+    } else if (n <= SMALL_COPY) {
+      // A loop beats TypedArray.set for the few bytes of a typical key or value.
+      for (let i = 0; i < n; i++) b[at++] = a[i];
     } else {
-      b.set(a, this.length);
-      this.length += n;
+      b.set(a, at);
+      at += n;
     }
-    b[this.length++] = CR;
-    b[this.length++] = LF;
+    b[at++] = CR;
+    b[at++] = LF;
+    this.length = at;
   }
 
   command(argv: readonly PropArg[]): void {
+    let room = HEADER_ROOM;
+    for (let i = 0; i < argv.length; i++) room += argv[i].length + HEADER_ROOM;
+    this.ensure(room);
     this.header(CRLF_STAR, argv.length);
-    for (const a of argv) this.arg(a);
+    for (let i = 0; i < argv.length; i++) this.put(argv[i]);
   }
 
   /** Starts a command of n arguments whose arguments follow through arg(). */
   array(n: number): void {
+    this.ensure(HEADER_ROOM);
     this.header(CRLF_STAR, n);
+  }
+
+  /** Hands the bytes so far to write (a view, valid during the call), and starts over. */
+  drain(write: (bytes: Uint8Array) => void): void {
+    try {
+      write(this.buf.subarray(0, this.length));
+    } finally {
+      this.length = 0;
+      if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
+    }
   }
 
   /** The bytes so far (a copy), and starts over. */

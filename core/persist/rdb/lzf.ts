@@ -24,8 +24,11 @@ function idx(h: number): number {
   return ((h >>> (3 * 8 - HLOG)) - Math.imul(h, 5)) & (HSIZE - 1);
 }
 
+/** Where compression writes: one buffer reused, since a snapshot compresses a string per key. */
+let scratch = new Uint8Array(1024);
+
 /**
- * Compresses input into at most maxOut bytes; null when it does not fit
+ * Compresses input into at most maxOut bytes, returned as a view valid until the next call; null when it does not fit
  * (Redis asks for len - 4, keeping a compressed string only when that
  * saves at least four bytes).
  */
@@ -38,7 +41,8 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
   }
   const b = base;
   base += inLen + 1;
-  const out = new Uint8Array(maxOut + 1);
+  if (scratch.length < maxOut + 1) scratch = new Uint8Array(Math.max(maxOut + 1, scratch.length * 2));
+  const out = scratch;
   const outEnd = maxOut;
   let ip = 0;
   let op = 1;

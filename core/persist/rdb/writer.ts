@@ -159,21 +159,24 @@ export class ByteWriter {
   }
 }
 
+/** Byte i of a binary string or bytes. */
+function byteAt(s: string | Uint8Array, i: number): number {
+  return typeof s === "string" ? s.charCodeAt(i) : s[i];
+}
+
 /** A canonical integer string (string2ll) of at most 11 chars as a number, or null. */
 function smallInt(s: string | Uint8Array): number | null {
   const n = s.length;
-  const at = typeof s === "string" ? (i: number) => s.charCodeAt(i) : (i: number) => s[i];
   let i = 0;
-  const neg = at(0) === 45;
+  const neg = byteAt(s, 0) === 45;
   if (neg) {
     if (n === 1) return null;
     i = 1;
   }
-  const first = at(i);
-  if (first === 48) return n === 1 ? 0 : null;
+  if (byteAt(s, i) === 48) return n === 1 ? 0 : null;
   let v = 0;
   for (; i < n; i++) {
-    const d = at(i) - 48;
+    const d = byteAt(s, i) - 48;
     if (d < 0 || d > 9) return null;
     v = v * 10 + d;
   }
