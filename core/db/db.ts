@@ -27,8 +27,6 @@ export interface KeyspaceObserver {
  */
 export interface SnapshotWalker {
   preserve(key: string): void;
-  /** The db is about to let go of these maps (FLUSHDB): the walk keeps them for itself. */
-  detach(): void;
 }
 
 /** A scan in progress, so a cursor resumes its walk (see scan()). */
@@ -140,8 +138,7 @@ export class Db {
       this.expires.clear();
       return;
     }
-    // A snapshot still walks these maps: it keeps them, the db starts on new ones.
-    this.cow.detach();
+    // A snapshot still walks these maps: it keeps them as they are, the db starts on new ones.
     this.cow = null;
     this.data = new ShardedMap<Value>(packedCollections);
     this.expires = new ShardedMap<number>();

@@ -54,6 +54,8 @@ export class ShardedMap<V> {
   /** Touched slots across the shards (some listed twice, some since deleted): what settle() has to look at. */
   unsettled = 0;
   private isTouched = new Uint8Array(SHARDS);
+  /** Snapshots walking this map (see freeze). */
+  private freezes = 0;
 
   constructor(private readonly codec: ValueCodec<V> | null = null) {}
 
@@ -82,9 +84,14 @@ export class ShardedMap<V> {
     return i === NONE ? -1 : i * SHARDS + (h & (SHARDS - 1));
   }
 
-  /** Stops (or resumes) hole reuse and compaction in every shard, so slots keep their keys for a snapshot's walk. */
+  /**
+   * Stops (or, once every freeze(true) has its freeze(false), resumes) hole
+   * reuse and compaction in every shard, so slots keep their keys while
+   * snapshots walk them (a SAVE may run beside an AOF rewrite's walk).
+   */
   freeze(on: boolean): void {
-    for (const shard of this.shards) shard.frozen = on;
+    this.freezes += on ? 1 : -1;
+    for (const shard of this.shards) shard.frozen = this.freezes > 0;
   }
 
   /** The value at a walk's entry without reviving it in place (a snapshot reads, it does not touch). */

@@ -24,10 +24,20 @@ const yieldToIo = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Reads RDB bytes into the engine's dbs in steps. Keys past their deadline
- * are dropped and counted, as a primary does; function libraries are
- * collected and loaded by loadLibraries() once the Lua VM is there.
+ * are dropped and counted, as a primary does, except in an AOF's RDB
+ * preamble, which keeps them as Redis does (RDBFLAGS_AOF_PREAMBLE: the AOF
+ * tail may still touch them); function libraries are collected and loaded
+ * by loadLibraries() once the Lua VM is there.
  */
+export interface LoadOptions {
+  /** A key already there is replaced (DEBUG RELOAD MERGE) instead of stopping the load as a duplicate. */
+  merge?: boolean;
+  /** The RDB preamble of an AOF: expired keys are kept (the AOF that follows may touch them), libraries not replaced. */
+  aofPreamble?: boolean;
+}
+
 export class EngineLoad {
+  private readonly aofPreamble: boolean;
   private readonly loader: RdbLoader;
   private readonly aux = new Map<string, string>();
   private readonly libraries: Uint8Array[] = [];
@@ -35,8 +45,9 @@ export class EngineLoad {
   loaded = 0;
   expired = 0;
 
-  /** merge: a key already there is replaced (DEBUG RELOAD MERGE), instead of stopping the load as a duplicate. */
-  constructor(private readonly engine: Engine, bytes: Uint8Array, merge = false) {
+  constructor(private readonly engine: Engine, bytes: Uint8Array, opts: LoadOptions = {}) {
+    const { merge = false, aofPreamble = false } = opts;
+    this.aofPreamble = aofPreamble;
     let db = engine.dbs[0];
     const now = engine.clock.now();
     const sink: RdbLoadSink = {
@@ -49,7 +60,7 @@ export class EngineLoad {
       },
       resizeDb: () => {},
       entry: (key: string, value: Value, expireAt: number) => {
-        if (expireAt !== -1 && expireAt < now) {
+        if (expireAt !== -1 && expireAt < now && !aofPreamble) {
           this.expired++;
           return;
         }
@@ -85,7 +96,7 @@ export class EngineLoad {
   loadLibraries(): void {
     const registry = functionRegistry(scripting(this.engine));
     for (const code of this.libraries) {
-      const r = registry.load(code, true, true);
+      const r = registry.load(code, !this.aofPreamble, true);
       if (typeof r !== "string") throw new FatalLoadError(`Failed loading library: ${r.error}`);
     }
   }
@@ -101,6 +112,8 @@ function logProvenance(engine: Engine, aux: Map<string, string>): void {
   }
   const used = aux.get("used-mem");
   if (used !== undefined) engine.log("notice", `RDB memory usage when created ${(Number(used) / 1024 / 1024).toFixed(2)} Mb`);
+  if (aux.get("aof-base") === "1") engine.log("notice", "RDB is base AOF");
+  if (aux.get("aof-preamble") === "1") engine.log("notice", "RDB has an AOF tail");
 }
 
 /**

@@ -5,29 +5,18 @@
  * shutdown, and the INFO persistence fields. One per engine.
  */
 import type { Engine } from "../server/engine.ts";
-import { RdbFile } from "./rdb-file.ts";
+import { RdbFile, rdbAux } from "./rdb-file.ts";
 import { EngineLoad } from "./load.ts";
 import { functionRegistry } from "../scripting/functions.ts";
 import { startedScripting } from "../scripting/runner.ts";
-import { VERSION } from "../version.ts";
 import { later } from "../util/later.ts";
+import { BackgroundJob } from "./background.ts";
 
-/** How long a background save works before letting clients in again (ms): about one GET round trip, so a save barely shows in their latency. */
-const SLICE_MS = 0.05;
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed BGSAVE, save points wait this long (s). */
 const BGSAVE_RETRY_DELAY = 5;
 
-
 export const MISCONF_ERROR =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
-
-interface BackgroundSave {
-  file: RdbFile;
-  startedAt: number;
-  dirtyAtStart: number;
-  /** Set when SHUTDOWN or FLUSHALL ends it early. */
-  cancelled: boolean;
-}
 
 export class Persistence {
   /** Unix ms of the last successful save (LASTSAVE). */
@@ -37,7 +26,7 @@ export class Persistence {
   lastBgsaveSeconds = -1;
   saves = 0;
   bgsaveScheduled = false;
-  private bgsave: BackgroundSave | null = null;
+  private bgsave: BackgroundJob<RdbFile> | null = null;
   /** Keys the last startup load read and dropped as expired (INFO rdb_last_load_keys_*). */
   lastLoadKeysLoaded = 0;
   lastLoadKeysExpired = 0;
@@ -66,17 +55,6 @@ export class Persistence {
     return this.engine.config.get("dbfilename");
   }
 
-  private aux(): Array<[string, string | number]> {
-    const e = this.engine;
-    return [
-      ["redis-ver", VERSION],
-      ["redis-bits", 64],
-      ["ctime", Math.floor(e.clock.now() / 1000)],
-      ["used-mem", e.host.rss()],
-      ["aof-base", 0],
-    ];
-  }
-
   /** SAVE: the whole dataset, now, blocking; null or the error reply. */
   save(): string | null {
     if (this.bgsave !== null) return "ERR Background save already in progress";
@@ -89,7 +67,7 @@ export class Persistence {
     const tmp = `temp-${e.host.pid}.rdb`;
     let file: RdbFile | null = null;
     try {
-      file = new RdbFile(e.fs, tmp, e, this.aux());
+      file = new RdbFile(e.fs, tmp, e, rdbAux(e, 0));
       file.snapshot.step(Infinity);
       file.commitNow(this.path());
     } catch (err) {
@@ -135,7 +113,7 @@ export class Persistence {
     const tmp = `temp-${e.host.pid}.rdb`;
     let file: RdbFile;
     try {
-      file = new RdbFile(e.fs, tmp, e, this.aux());
+      file = new RdbFile(e.fs, tmp, e, rdbAux(e, 0));
     } catch (err) {
       // Redis's child fails after BGSAVE has answered: the failure shows in the log and INFO, not the reply.
       later(() => {
@@ -145,38 +123,25 @@ export class Persistence {
       });
       return;
     }
-    const job: BackgroundSave = { file, startedAt: e.clock.now(), dirtyAtStart: e.dirty, cancelled: false };
+    const dirtyAtStart = e.dirty;
+    const job = new BackgroundJob(file, e.clock.now(), () => this.path(), (err) => this.bgsaveEnded(job, dirtyAtStart, err));
     this.bgsave = job;
     this.bgsaveScheduled = false;
     e.log("notice", `Background saving started by pid ${e.host.pid}`);
-    const step = () => {
-      if (job.cancelled) return;
-      let done: boolean;
-      try {
-        done = file.snapshot.step(performance.now() + SLICE_MS);
-      } catch (err) {
-        return this.bgsaveEnded(job, err);
-      }
-      if (!done) return later(step);
-      file.commit(this.path()).then(() => this.bgsaveEnded(job, null), (err) => this.bgsaveEnded(job, err));
-    };
-    later(step);
   }
 
-  private bgsaveEnded(job: BackgroundSave, err: unknown): void {
-    if (job.cancelled) return;
+  private bgsaveEnded(job: BackgroundJob<RdbFile>, dirtyAtStart: number, err: unknown): void {
     const e = this.engine;
     this.bgsave = null;
     this.lastBgsaveSeconds = Math.round((e.clock.now() - job.startedAt) / 1000);
     if (err === null) {
       e.log("notice", "DB saved on disk");
       e.log("notice", "Background saving terminated with success");
-      e.dirty -= job.dirtyAtStart;
+      e.dirty -= dirtyAtStart;
       this.lastSave = e.clock.now();
       this.lastBgsaveOk = true;
       this.saves++;
     } else {
-      job.file.discard();
       e.log("warning", `Write error saving DB on disk: ${(err as Error).message}`);
       e.log("warning", "Background saving error");
       this.lastBgsaveOk = false;
@@ -185,10 +150,7 @@ export class Persistence {
 
   /** Ends a background save without a file (SHUTDOWN, FLUSHALL), as Redis kills its child. */
   killBgsave(): void {
-    const job = this.bgsave;
-    if (job === null) return;
-    job.cancelled = true;
-    job.file.discard();
+    this.bgsave?.cancel();
     this.bgsave = null;
   }
 
@@ -222,7 +184,7 @@ export class Persistence {
       const lua = startedScripting(e);
       if (lua) functionRegistry(lua).flush();
     }
-    const load = new EngineLoad(e, bytes, opts.merge);
+    const load = new EngineLoad(e, bytes, { merge: opts.merge });
     load.step(Infinity);
     if (load.hasLibraries) load.loadLibraries();
     e.log("warning", "DB reloaded by DEBUG RELOAD");

@@ -52,6 +52,8 @@ class DbWalk implements SnapshotWalker {
     readonly id: number,
     readonly data: ShardedMap<Value>,
     readonly expires: ShardedMap<number>,
+    /** A snapshot already walking the same db (SAVE during an AOF rewrite): it is told first. */
+    private readonly previous: DbWalk | null,
   ) {
     this.walk = data.walk();
     this.keys = data.size;
@@ -61,6 +63,7 @@ class DbWalk implements SnapshotWalker {
   }
 
   preserve(key: string): void {
+    if (this.previous !== null) this.previous.preserve(key);
     if (this.finished) return;
     const position = this.data.position(key);
     if (position < 0) return;
@@ -74,11 +77,6 @@ class DbWalk implements SnapshotWalker {
     const encoder = this.started ? this.snapshot.encoder : (this.pending ??= this.snapshot.newEncoder());
     const value = this.data.peekAt({ shard, slot, ends: w.ends, epoch: 0 });
     encoder.entry(key, value, this.expireOf(key));
-    this.snapshot.earlyBytes += 1;
-  }
-
-  detach(): void {
-    // The db moves on to new maps; these stay as they were, for the walk alone.
   }
 
   expireOf(key: string): number {
@@ -107,7 +105,9 @@ class DbWalk implements SnapshotWalker {
     this.early.clear();
     this.data.freeze(false);
     this.expires.freeze(false);
-    for (const db of dbs) if (db.cow === this) db.cow = null;
+    let previous = this.previous;
+    while (previous !== null && previous.finished) previous = previous.previous;
+    for (const db of dbs) if (db.cow === this) db.cow = previous;
   }
 }
 
@@ -118,8 +118,6 @@ export class Snapshot {
   /** Keys written so far, and in all (INFO current_save_keys_processed / _total). */
   keysDone = 0;
   readonly keysTotal: number;
-  /** Keys written ahead of the walk because a client touched them (INFO's copy-on-write figure). */
-  earlyBytes = 0;
 
   /**
    * Takes the snapshot's point in time: from here on every db reports to it.
@@ -135,7 +133,7 @@ export class Snapshot {
     let total = 0;
     for (const db of dbs) {
       if (db.size === 0) continue;
-      const walk = new DbWalk(this, db.id, db.data, db.expires);
+      const walk = new DbWalk(this, db.id, db.data, db.expires, db.cow as DbWalk | null);
       db.cow = walk;
       this.walks.push(walk);
       total += walk.keys;

@@ -14,7 +14,7 @@ import { lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
 import { LuaVm } from "./vm.ts";
 import { errorValueText, pushErrorTable, pushReply, writeLuaValue } from "./convert.ts";
 import { sha1hex } from "./sha1.ts";
-import { Client } from "../server/client.ts";
+import { Client, noConnection } from "../server/client.ts";
 import type { Engine, LogLevel } from "../server/engine.ts";
 import { VERSION } from "../server/engine.ts";
 import type { Db } from "../db/db.ts";
@@ -82,14 +82,7 @@ const SLICE_MS = 50;
 
 const LOG_LEVELS: LogLevel[] = ["debug", "verbose", "notice", "warning"];
 
-const NO_CONNECTION = {
-  write() {},
-  pendingBytes: () => 0,
-  close() {},
-  remoteAddress: "",
-  localAddress: "",
-  kind: "script",
-};
+const NO_CONNECTION = noConnection("script");
 
 export class Scripting {
   readonly vm: LuaVm;

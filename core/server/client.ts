@@ -15,6 +15,11 @@ import type { TrackingMode } from "./tracking.ts";
 
 export type ReplyMode = "on" | "off" | "skip";
 
+/** The connection of a client no socket stands behind (a script's, the AOF loader's): replies go nowhere. */
+export function noConnection(kind: string): Connection {
+  return { write() {}, pendingBytes: () => 0, close() {}, remoteAddress: "", localAddress: "", kind };
+}
+
 export class Client {
   readonly parser: RequestParser;
   readonly out = new ReplyWriter();

@@ -4,7 +4,6 @@
  * Fields for features Respite does not have (replicas, forks, modules)
  * hold the values an idle standalone Redis reports.
  */
-import { aofInfoFields } from "../persist/aof/aof.ts";
 import { loadingInfo } from "../persist/loading.ts";
 import type { Engine } from "./engine.ts";
 import { RESPITE_VERSION, VERSION } from "./engine.ts";
@@ -140,12 +139,10 @@ const memory: Section = (e) => {
   ];
 };
 
-const persistence: Section = (e) => [
-  ...loadingInfo(e).slice(0, 2),
-  ...e.persistence.info(),
-  ...aofInfoFields(e),
-  ...loadingInfo(e).slice(2),
-];
+const persistence: Section = (e) => {
+  const loading = loadingInfo(e);
+  return [...loading.slice(0, 2), ...e.persistence.info(), ...e.aof.info(), ...loading.slice(2)];
+};
 
 const kbps = (bytesPerSec: number) => (bytesPerSec / 1024).toFixed(2);
 

@@ -97,6 +97,28 @@ describe("fork-less snapshot", () => {
     }
   });
 
+  it("two snapshots at once (SAVE during an AOF rewrite) each write their own start", () => {
+    const e = createEngine();
+    for (let i = 0; i < 3000; i++) e.call("SET", `k${i}`, `v${i}`);
+    const atFirst = dataset(e.engine);
+    const first = new Map<string, string>();
+    const a = new Snapshot(e.engine.dbs, () => new RecordingEncoder(first), () => {});
+    a.step(performance.now() + 0.05);
+    for (let i = 0; i < 3000; i += 3) e.call("SET", `k${i}`, "between");
+    const atSecond = dataset(e.engine);
+    const second = new Map<string, string>();
+    const b = new Snapshot(e.engine.dbs, () => new RecordingEncoder(second), () => {});
+    for (let round = 0; !(a.done && b.done); round++) {
+      assert.ok(round < 100_000, "both snapshots finish");
+      if (!a.done) a.step(performance.now() + 0.02);
+      if (!b.done) b.step(performance.now() + 0.02);
+      for (let i = round % 5; i < 3000; i += 97) e.call(round % 2 ? "DEL" : "SET", `k${i}`, "later");
+    }
+    assert.deepEqual(first, atFirst);
+    assert.deepEqual(second, atSecond);
+    assert.equal(e.engine.dbs[0].cow, null);
+  });
+
   it("lets tables compact again once it is done", () => {
     const e = createEngine();
     for (let i = 0; i < 2000; i++) e.call("SET", `k${i}`, "v");

@@ -17,25 +17,20 @@ import type { PropArg, PropagationReader } from "../propagate.ts";
 import { Snapshot } from "../snapshot.ts";
 import { functionLibraryCodes, RdbFile, rdbAux } from "../rdb-file.ts";
 import { TempFile } from "../temp-file.ts";
+import { BackgroundJob, type SnapshotFile } from "../background.ts";
 import { AofBuffer, timestampAnnotation } from "./resp.ts";
 import { AofEncoder } from "./rewrite-encoder.ts";
 import { Manifest } from "./manifest.ts";
 import { AofLoader, AofLoadError } from "./loader.ts";
-import { later } from "../../util/later.ts";
 
-/** How long a rewrite works before letting clients in again (ms). */
-const SLICE_MS = 2;
 /** Redis's limit on postponing a write behind a running everysec fsync (ms). */
 const MAX_POSTPONE_MS = 2000;
 
 type State = "off" | "on" | "wait_rewrite";
 
 /** The base being written: a snapshot into a temp file renamed in when done (RdbFile with the RDB preamble). */
-interface BaseFile {
-  readonly snapshot: Snapshot;
-  commit(path: string): Promise<void>;
+interface BaseFile extends SnapshotFile {
   commitNow(path: string): void;
-  discard(): void;
 }
 
 /** A non-preamble base: AOF commands from the snapshot. */
@@ -66,11 +61,10 @@ class AofBaseFile implements BaseFile {
   }
 }
 
+/** A rewrite in progress: the base file being made, and its temporary name for the log. */
 interface Rewrite {
-  base: BaseFile;
+  job: BackgroundJob<BaseFile>;
   tmp: string;
-  startedAt: number;
-  cancelled: boolean;
 }
 
 export class Aof implements PropagationReader {
@@ -387,35 +381,23 @@ export class Aof implements PropagationReader {
       return false;
     }
     if (this.state === "wait_rewrite") e.propagation.attach(this);
-    const job: Rewrite = { base, tmp, startedAt: e.clock.now(), cancelled: false };
-    this.rewrite = job;
+    const target = () => {
+      e.log("notice", "AOF rewrite child asks to stop sending diffs.");
+      return `${this.dir}/${this.manifest.clone().newBase(this.filename, e.config.bool("aof-use-rdb-preamble"))}`;
+    };
+    const rewrite: Rewrite = { job: new BackgroundJob(base, e.clock.now(), target, (err) => this.rewriteEnded(rewrite, err)), tmp };
+    this.rewrite = rewrite;
     this.rewriteScheduled = false;
     e.log("notice", `Background append only file rewriting started by pid ${e.host.pid}`);
-    const step = () => {
-      if (job.cancelled) return;
-      let done: boolean;
-      try {
-        done = base.snapshot.step(performance.now() + SLICE_MS);
-      } catch (err) {
-        return this.rewriteEnded(job, err);
-      }
-      if (!done) return later(step);
-      e.log("notice", "AOF rewrite child asks to stop sending diffs.");
-      const name = this.manifest.clone().newBase(this.filename, e.config.bool("aof-use-rdb-preamble"));
-      base.commit(`${this.dir}/${name}`).then(() => this.rewriteEnded(job, null), (err) => this.rewriteEnded(job, err));
-    };
-    later(step);
     return true;
   }
 
   /** Redis's backgroundRewriteDoneHandler: the new base and manifest in, the history files out. */
-  private rewriteEnded(job: Rewrite, err: unknown): void {
-    if (job.cancelled) return;
+  private rewriteEnded(rewrite: Rewrite, err: unknown): void {
     const e = this.engine;
     this.rewrite = null;
-    this.lastRewriteSeconds = Math.round((e.clock.now() - job.startedAt) / 1000);
+    this.lastRewriteSeconds = Math.round((e.clock.now() - rewrite.job.startedAt) / 1000);
     if (err !== null) {
-      job.base.discard();
       e.log("warning", `Background AOF rewrite failed: ${(err as Error).message}`);
       this.lastRewriteOk = false;
       this.consecutiveFailures++;
@@ -426,7 +408,7 @@ export class Aof implements PropagationReader {
     this.manifest.retireIncrsBeforeLast();
     this.persistManifest();
     e.log("notice", "Background AOF rewrite terminated with success");
-    e.log("notice", `Successfully renamed the temporary AOF base file ${job.tmp} into ${name}`);
+    e.log("notice", `Successfully renamed the temporary AOF base file ${rewrite.tmp} into ${name}`);
     for (const f of this.manifest.history) {
       e.fs.remove(`${this.dir}/${f.name}`);
       e.log("notice", `Removing the history file ${f.name} in the background`);
@@ -442,10 +424,7 @@ export class Aof implements PropagationReader {
   }
 
   private cancelRewrite(): void {
-    const job = this.rewrite;
-    if (job === null) return;
-    job.cancelled = true;
-    job.base.discard();
+    this.rewrite?.job.cancel();
     this.rewrite = null;
   }
 
@@ -493,7 +472,7 @@ export class Aof implements PropagationReader {
       ["aof_rewrite_in_progress", this.rewrite !== null ? 1 : 0],
       ["aof_rewrite_scheduled", this.rewriteScheduled ? 1 : 0],
       ["aof_last_rewrite_time_sec", this.lastRewriteSeconds],
-      ["aof_current_rewrite_time_sec", this.rewrite !== null ? Math.round((now - this.rewrite.startedAt) / 1000) : -1],
+      ["aof_current_rewrite_time_sec", this.rewrite !== null ? Math.round((now - this.rewrite.job.startedAt) / 1000) : -1],
       ["aof_last_bgrewrite_status", this.lastRewriteOk ? "ok" : "err"],
       ["aof_rewrites", this.rewrites],
       ["aof_rewrites_consecutive_failures", this.consecutiveFailures],

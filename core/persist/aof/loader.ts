@@ -9,27 +9,15 @@
  * Redis's warnings; otherwise loading fails with Redis's message.
  */
 import type { Engine } from "../../server/engine.ts";
-import { Client } from "../../server/client.ts";
+import { Client, noConnection } from "../../server/client.ts";
 import { lower, str } from "../../util/bytes.ts";
-import { RdbLoader, type RdbLoadSink } from "../rdb/index.ts";
+import { EngineLoad } from "../load.ts";
 import { loadLua, luaLoaded } from "../../scripting/lua.ts";
-import { functionRegistry } from "../../scripting/functions.ts";
-import { scripting } from "../../scripting/runner.ts";
-import type { Value } from "../../types/value.ts";
 import type { Command } from "../../commands/table.ts";
 import { Manifest } from "./manifest.ts";
 
 /** Loading cannot go on: the server logs the message and exits, as Redis does. */
 export class AofLoadError extends Error {}
-
-const NO_CONNECTION = {
-  write() {},
-  pendingBytes: () => 0,
-  close() {},
-  remoteAddress: "",
-  localAddress: "",
-  kind: "aof",
-};
 
 export type FileLoad = "ok" | "empty" | "truncated";
 
@@ -37,7 +25,7 @@ export class AofLoader {
   private readonly client: Client;
 
   constructor(private readonly engine: Engine) {
-    this.client = new Client(0, -1, NO_CONNECTION, engine);
+    this.client = new Client(0, -1, noConnection("aof"), engine);
   }
 
   /** Loads every file of the manifest, in order; the sizes of what was loaded. */
@@ -83,45 +71,14 @@ export class AofLoader {
   }
 
   private async loadRdb(bytes: Uint8Array): Promise<number> {
-    const e = this.engine;
-    let db = e.dbs[0];
-    let loaded = 0;
-    const libraries: Uint8Array[] = [];
-    const sink: RdbLoadSink = {
-      aux: (name, value) => {
-        const v = str(value);
-        if (name === "redis-ver") e.log("notice", `Loading RDB produced by version ${v}`);
-        else if (name === "ctime") e.log("notice", `RDB age ${Math.floor(e.clock.now() / 1000) - Number(v)} seconds`);
-        else if (name === "used-mem") e.log("notice", `RDB memory usage when created ${(Number(v) / 1024 / 1024).toFixed(2)} Mb`);
-        else if (name === "aof-base" && v === "1") e.log("notice", "RDB is base AOF");
-        else if (name === "aof-preamble" && v === "1") e.log("notice", "RDB has an AOF tail");
-      },
-      selectDb: (id) => {
-        if (id >= e.dbs.length) {
-          throw new Error(`FATAL: Data file was created with a Redis server configured to handle more than ${e.dbs.length} databases. Exiting\n`);
-        }
-        db = e.dbs[id];
-      },
-      resizeDb: () => {},
-      // An AOF base keeps keys already past their deadline, as Redis does (RDBFLAGS_AOF_PREAMBLE).
-      entry: (key: string, value: Value, expireAt: number) => {
-        if (!db.load(key, value, expireAt)) throw new Error(`RDB has duplicated key '${key}' in DB ${db.id}`);
-        loaded++;
-      },
-      functionLibrary: (code) => void libraries.push(code),
-    };
-    const loader = new RdbLoader(bytes, sink, { sanitize: e.config.get("sanitize-dump-payload") === "yes", config: e.config });
-    while (!loader.step(1 << 30)) { /* the whole preamble at once */ }
-    if (libraries.length > 0) {
+    const load = new EngineLoad(this.engine, bytes, { aofPreamble: true });
+    load.step(Infinity);
+    if (load.hasLibraries) {
       await loadLua();
-      const registry = functionRegistry(scripting(e));
-      for (const code of libraries) {
-        const r = registry.load(code, false, true);
-        if (typeof r !== "string") throw new Error(`Failed loading library: ${r.error}`);
-      }
+      load.loadLibraries();
     }
-    e.log("notice", `Done loading RDB, keys loaded: ${loaded}, keys expired: 0.`);
-    return loader.pos;
+    this.engine.log("notice", `Done loading RDB, keys loaded: ${load.loaded}, keys expired: 0.`);
+    return load.pos;
   }
 
   /** Runs the commands from pos to the end of bytes. */
