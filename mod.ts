@@ -14,6 +14,7 @@ import { decodeReplies, encodeCommand, type RespValue } from "./core/resp/decode
 import type { Client } from "./core/server/client.ts";
 import { startServer as start, type RunningServer } from "./adapters/server.ts";
 import { loadLua } from "./core/scripting/lua.ts";
+import { concat } from "./core/util/bytes.ts";
 
 export { Config, Engine };
 export type { RespValue, RunningServer };
@@ -79,16 +80,6 @@ await loadLua();
 
 export function createEngine(directives: Directives = {}): EmbeddedEngine {
   return new EmbeddedEngine(directives);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 const decoder = new TextDecoder();

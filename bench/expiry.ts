@@ -14,8 +14,7 @@
  * expiry window, p50 / p99 / max round trip, the same before the deadline
  * (baseline), and how long after the deadline DBSIZE reached 0.
  */
-import * as net from "node:net";
-import { buildNode, Loader, markdownTable, parseOptions, parseTargets, resp, sleep, startServer, type Target } from "./lib.ts";
+import { buildNode, Client, Loader, markdownTable, parseOptions, parseTargets, resp, sleep, startServer, type Target } from "./lib.ts";
 
 const opts = parseOptions(process.argv.slice(2), {
   runtimes: "bun",
@@ -27,50 +26,11 @@ const runtimes = parseTargets(opts.runtimes);
 const KEYS = Number(opts.keys);
 const BATCH = 10_000;
 
-/** A client doing one command at a time and timing each round trip. */
-class Pinger {
-  private sock!: net.Socket;
-  private waiting: ((reply: string) => void) | null = null;
-  private buffered = "";
-
-  async connect(port: number): Promise<void> {
-    this.sock = net.connect(port, "127.0.0.1");
-    this.sock.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => {
-      this.sock.once("connect", resolve);
-      this.sock.once("error", reject);
-    });
-    this.sock.setEncoding("latin1");
-    this.sock.on("data", (d: string) => {
-      this.buffered += d;
-      const nl = this.buffered.indexOf("\r\n");
-      if (nl < 0 || !this.waiting) return;
-      const line = this.buffered.slice(0, nl);
-      this.buffered = this.buffered.slice(nl + 2);
-      const w = this.waiting;
-      this.waiting = null;
-      w(line);
-    });
-  }
-
-  /** Sends one command whose reply is a single line; resolves with it. */
-  call(...args: string[]): Promise<string> {
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.sock.write(resp(...args), "latin1");
-    });
-  }
-
-  /** Round trip of one PING, in ms. */
-  async ping(): Promise<number> {
-    const t0 = performance.now();
-    await this.call("PING");
-    return performance.now() - t0;
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
+/** Round trip of one PING over client, in ms. */
+async function ping(client: Client): Promise<number> {
+  const t0 = performance.now();
+  await client.call("PING");
+  return performance.now() - t0;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -108,16 +68,16 @@ async function measure(target: Target): Promise<Result> {
     await load(server.port, deadline);
     const loadMs = Date.now() - started;
     if (Date.now() > deadline - 1000) throw new Error(`${target}: loading took ${loadMs} ms; raise --lead`);
-    const pinger = new Pinger();
+    const pinger = new Client();
     await pinger.connect(server.port);
     await sleep(Math.max(0, deadline - 1000 - Date.now()));
     const baseline: number[] = [];
-    while (Date.now() < deadline) baseline.push(await pinger.ping());
+    while (Date.now() < deadline) baseline.push(await ping(pinger));
     const during: number[] = [];
     let drained = NaN;
     // Check DBSIZE every 50 PINGs: cheap, and it bounds the window.
     for (let i = 1; ; i++) {
-      during.push(await pinger.ping());
+      during.push(await ping(pinger));
       if (i % 50 === 0 && (await pinger.call("DBSIZE")) === ":0") {
         drained = Date.now() - deadline;
         break;

@@ -5,7 +5,7 @@
  * both one of these.
  */
 import type { Snapshot } from "./snapshot.ts";
-import { nextTask } from "../util/later.ts";
+import { later } from "../util/later.ts";
 
 /** How long a slice of the walk runs before clients get their turn (ms): about one GET round trip. */
 const SLICE_MS = 0.05;
@@ -29,13 +29,13 @@ export class BackgroundJob<F extends SnapshotFile> {
     const step = () => {
       if (this.cancelled) return;
       try {
-        if (!file.snapshot.step(performance.now() + SLICE_MS)) return nextTask(step);
+        if (!file.snapshot.step(performance.now() + SLICE_MS)) return later(step);
         file.commit(target()).then(() => this.end(null), (err) => this.end(err));
       } catch (err) {
         this.end(err);
       }
     };
-    nextTask(step);
+    later(step);
   }
 
   private end(err: unknown): void {

@@ -110,7 +110,8 @@ export class Persistence {
   startBgsave(): void {
     const e = this.engine;
     this.lastBgsaveTry = e.clock.now();
-    const tmp = `temp-${e.host.pid}.rdb`;
+    // Not SAVE's name: DEBUG RELOAD may save while a BGSAVE runs (Redis's child has a pid of its own).
+    const tmp = `temp-bg-${e.host.pid}.rdb`;
     let file: RdbFile;
     try {
       file = new RdbFile(e.fs, tmp, e, rdbAux(e, 0));

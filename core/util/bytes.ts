@@ -98,3 +98,14 @@ export function is(arg: Uint8Array, keyword: string): boolean {
   }
   return true;
 }
+
+/** The parts one after another, in a new array. */
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}

@@ -6,6 +6,7 @@
  * reach the value decoder instead of stopping at the checksum.
  */
 import { Crc64 } from "../../core/persist/rdb/crc64.ts";
+import { concat } from "../../core/util/bytes.ts";
 
 export type FuzzArg = string | Uint8Array;
 
@@ -78,20 +79,20 @@ export function mutate(payloads: Uint8Array[], rnd: () => number): Uint8Array {
         break;
       case 3: {
         const extra = Uint8Array.from({ length: 1 + pick(16) }, () => pick(256));
-        body = concat(body.subarray(0, at), extra, body.subarray(at));
+        body = concat([body.subarray(0, at), extra, body.subarray(at)]);
         break;
       }
       case 4: {
         const other = payloads[pick(payloads.length)];
         const from = pick(Math.max(1, other.length - 10));
-        body = concat(body.subarray(0, at), other.subarray(from, from + 1 + pick(64)));
+        body = concat([body.subarray(0, at), other.subarray(from, from + 1 + pick(64))]);
         break;
       }
       case 5: {
         const len = 1 + pick(32);
         body = rnd() < 0.5
-          ? concat(body.subarray(0, at + len), body.subarray(at))
-          : concat(body.subarray(0, at), body.subarray(at + len));
+          ? concat([body.subarray(0, at + len), body.subarray(at)])
+          : concat([body.subarray(0, at), body.subarray(at + len)]);
         break;
       }
       case 6: {
@@ -105,18 +106,9 @@ export function mutate(payloads: Uint8Array[], rnd: () => number): Uint8Array {
   }
   if (body.length === 0) body = bin(pick(256));
   if (rnd() < 0.9) return withTrailer(body);
-  return concat(body, src.subarray(src.length - 10));
+  return concat([body, src.subarray(src.length - 10)]);
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
-}
 
 /** The replies a damaged payload may get; anything else (an internal error, no answer) is a failure. */
 export const RESTORE_ERRORS = ["ERR DUMP payload version or checksum are wrong", "ERR Bad data format"];

@@ -3,6 +3,7 @@
  * any value (type, encoding, contents in a stable order), and a complete
  * RDB file made from records with our encoder.
  */
+import { concat } from "../../core/util/bytes.ts";
 import type { Value } from "../../core/types/value.ts";
 import { isString } from "../../core/types/value.ts";
 import { asStr, stringEncoding } from "../../core/types/string.ts";
@@ -60,13 +61,7 @@ export function makeRdb(records: Record[], opts: { compression?: boolean; versio
   const crc = new Crc64();
   for (const p of parts) crc.update(p);
   parts.push(crc.bytes());
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 export interface Loaded {
