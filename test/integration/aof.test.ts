@@ -16,12 +16,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { RawConnection } from "../lib/raw.ts";
-import { RUNTIMES, type ServerHandle, startRedis, startRespite, tmpDir } from "../lib/servers.ts";
+import { freePort, ROOT, RUNTIMES, type ServerHandle, startRedis, startRespite, tmpDir } from "../lib/servers.ts";
 import { assertSameDataset, type Dataset, readDataset, writeDataset } from "../lib/rdb-dataset.ts";
 import { connectLoaded, exited, info, runUntilExit, until } from "../lib/targets.ts";
-import { freePort } from "../lib/servers.ts";
 
-const FIXTURE = "/work/shared/fixtures/redis-7.0.15-assets/rdb-preamble.aof";
+const FIXTURE = path.join(ROOT, "test/fixtures/redis-7.0.15-assets/rdb-preamble.aof");
 type Cmd = Array<string | number>;
 
 /** Commands whose effects cover Redis's rewrites, transactions, scripts, SELECT and lazy expiry. */

@@ -1,6 +1,6 @@
 /**
  * The RDB codec against redis-server 7.0.15. Each file in
- * shared/fixtures/redis-7.0.15-assets is loaded by redis-server and by our
+ * test/fixtures/redis-7.0.15-assets is loaded by redis-server and by our
  * loader (in-process), and every key, value, TTL and OBJECT ENCODING must
  * agree; damaged files must be refused with redis-server's log line, with
  * and without sanitize-dump-payload. Then the other direction: a file our
@@ -24,7 +24,7 @@ import { SetValue } from "../../core/types/set.ts";
 import { ZSet } from "../../core/types/zset.ts";
 import type { Value } from "../../core/types/value.ts";
 
-const ASSETS = path.resolve(ROOT, "../shared/fixtures/redis-7.0.15-assets");
+const ASSETS = path.join(ROOT, "test/fixtures/redis-7.0.15-assets");
 
 type Snapshot = Map<string, { desc: unknown; ttl: number }>;
 
@@ -128,7 +128,8 @@ async function sameAsRedis(file: string, sanitize: boolean): Promise<void> {
   }
 }
 
-const fixtures = fs.existsSync(ASSETS) ? fs.readdirSync(ASSETS).filter((f) => f.endsWith(".rdb")).sort() : [];
+const fixtures = fs.readdirSync(ASSETS).filter((f) => f.endsWith(".rdb")).sort();
+assert.ok(fixtures.length >= 8, `the fixture files are in ${ASSETS}`);
 
 describe("RDB files written by redis-server load as redis-server loads them", () => {
   for (const name of fixtures) {
