@@ -21,7 +21,7 @@ import type { Command } from "../commands/table.ts";
 import { PushFrame } from "../pubsub/frame.ts";
 import { decodeAt, RespPush } from "../resp/decoder.ts";
 import type { Client } from "../server/client.ts";
-import { is, str } from "../util/bytes.ts";
+import { concat, is, str } from "../util/bytes.ts";
 import type { Gateway } from "./gateway.ts";
 import { missedPush, PendingIds, subscriptionMatcher } from "./history.ts";
 
@@ -36,17 +36,6 @@ function idAttribute(id: string): Uint8Array {
 function recoveryPush(position: string, recovered: boolean | null): Uint8Array {
   const flag = recovered === null ? "_" : recovered ? "#t" : "#f";
   return latin1(`>3\r\n$8\r\nrecovery\r\n$${position.length}\r\n${position}\r\n${flag}\r\n`);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let p = 0;
-  for (const c of chunks) {
-    out.set(c, p);
-    p += c.length;
-  }
-  return out;
 }
 
 /** The end of the attribute at pos together with the value it decorates; -1 when incomplete. */
@@ -145,6 +134,6 @@ export class Resp3Resume {
       pos = end;
     }
     this.input = buf.slice(pos);
-    if (chunks.length) this.send(concat(chunks));
+    if (chunks.length) this.send(chunks.length === 1 ? chunks[0] : concat(chunks));
   }
 }
