@@ -127,7 +127,7 @@ export class Aof implements PropagationReader {
       const now = Math.floor(this.engine.clock.now() / 1000);
       if (now > this.lastTimestamp) {
         this.lastTimestamp = now;
-        this.buf.text(timestampAnnotation(now));
+        this.buf.binary(timestampAnnotation(now));
       }
     }
     if (db !== this.selectedDb) {
@@ -155,7 +155,7 @@ export class Aof implements PropagationReader {
     const e = this.engine;
     const policy = e.config.get("appendfsync");
     const now = e.clock.now();
-    if (this.buf.length === 0) {
+    if (this.buf.pos === 0) {
       // What earlier writes left in the page cache still gets its fsync when writes stop.
       if (policy === "everysec") this.backgroundFsync(now);
       return;
@@ -168,7 +168,7 @@ export class Aof implements PropagationReader {
     }
     this.postponedSince = 0;
     const file = this.file;
-    const size = this.buf.length;
+    const size = this.buf.pos;
     try {
       this.buf.drain((bytes) => file.write(bytes));
     } catch (err) {
@@ -483,10 +483,10 @@ export class Aof implements PropagationReader {
     ];
     if (this.state !== "off") {
       fields.push(
-        ["aof_current_size", this.currentSize + this.buf.length],
+        ["aof_current_size", this.currentSize + this.buf.pos],
         ["aof_base_size", this.baseSize],
         ["aof_pending_rewrite", this.rewriteScheduled ? 1 : 0],
-        ["aof_buffer_length", this.buf.length],
+        ["aof_buffer_length", this.buf.pos],
         ["aof_pending_bio_fsync", this.syncing !== null ? 1 : 0],
         ["aof_delayed_fsync", this.delayedFsyncs],
       );

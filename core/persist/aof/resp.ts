@@ -4,6 +4,7 @@
  * a batch of effects reaches the file in one write.
  */
 import type { PropArg } from "../propagate.ts";
+import { ByteWriter } from "../rdb/writer.ts";
 
 const CRLF_STAR = 42, DOLLAR = 36, CR = 13, LF = 10;
 /** Room for a `*n`/`$n` header with its CRLF, and the CRLF after a bulk string (n below 10^12). */
@@ -11,41 +12,28 @@ const HEADER_ROOM = 18;
 /** Arguments up to this many bytes are copied by a loop. */
 const SMALL_COPY = 32;
 
-export class AofBuffer {
-  private buf = new Uint8Array(16 * 1024);
-  length = 0;
-
-  private ensure(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.length + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.length));
-    this.buf = next;
-  }
-
-  /** ASCII text as it is (a `#TS:` annotation). */
-  text(s: string): void {
-    this.ensure(s.length);
-    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i);
+/** The growable buffer is ByteWriter's; binary() writes text as it is (a `#TS:` annotation). */
+export class AofBuffer extends ByteWriter {
+  constructor() {
+    super(16 * 1024);
   }
 
   /** `*n` or `$n` and CRLF; room for it was ensured. */
   private header(mark: number, n: number): void {
     const b = this.buf;
-    b[this.length++] = mark;
-    if (n < 10) b[this.length++] = 48 + n;
+    b[this.pos++] = mark;
+    if (n < 10) b[this.pos++] = 48 + n;
     else {
       const digits = String(n);
-      for (let i = 0; i < digits.length; i++) b[this.length++] = digits.charCodeAt(i);
+      for (let i = 0; i < digits.length; i++) b[this.pos++] = digits.charCodeAt(i);
     }
-    b[this.length++] = CR;
-    b[this.length++] = LF;
+    b[this.pos++] = CR;
+    b[this.pos++] = LF;
   }
 
   /** One bulk string: bytes, or a binary string (one char per byte). */
   arg(a: PropArg): void {
-    this.ensure(a.length + HEADER_ROOM);
+    this.reserve(a.length + HEADER_ROOM);
     this.put(a);
   }
 
@@ -54,7 +42,7 @@ export class AofBuffer {
     const n = a.length;
     this.header(DOLLAR, n);
     const b = this.buf;
-    let at = this.length;
+    let at = this.pos;
     if (typeof a === "string") {
       for (let i = 0; i < n; i++) b[at++] = a.charCodeAt(i);
     } else if (n <= SMALL_COPY) {
@@ -66,37 +54,37 @@ export class AofBuffer {
     }
     b[at++] = CR;
     b[at++] = LF;
-    this.length = at;
+    this.pos = at;
   }
 
   command(argv: readonly PropArg[]): void {
     let room = HEADER_ROOM;
     for (let i = 0; i < argv.length; i++) room += argv[i].length + HEADER_ROOM;
-    this.ensure(room);
+    this.reserve(room);
     this.header(CRLF_STAR, argv.length);
     for (let i = 0; i < argv.length; i++) this.put(argv[i]);
   }
 
   /** Starts a command of n arguments whose arguments follow through arg(). */
   array(n: number): void {
-    this.ensure(HEADER_ROOM);
+    this.reserve(HEADER_ROOM);
     this.header(CRLF_STAR, n);
   }
 
   /** Hands the bytes so far to write (a view, valid during the call), and starts over. */
   drain(write: (bytes: Uint8Array) => void): void {
     try {
-      write(this.buf.subarray(0, this.length));
+      write(this.buf.subarray(0, this.pos));
     } finally {
-      this.length = 0;
+      this.pos = 0;
       if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
     }
   }
 
   /** The bytes so far (a copy), and starts over. */
   take(): Uint8Array {
-    const out = this.buf.slice(0, this.length);
-    this.length = 0;
+    const out = this.buf.slice(0, this.pos);
+    this.pos = 0;
     if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
     return out;
   }

@@ -20,7 +20,7 @@ export class AofEncoder implements SnapshotEncoder {
   private readonly out = new AofBuffer();
 
   get buffered(): number {
-    return this.out.length;
+    return this.out.pos;
   }
 
   take(): Uint8Array {
@@ -29,7 +29,7 @@ export class AofEncoder implements SnapshotEncoder {
 
   /** Text written before everything (a `#TS:` annotation, FUNCTION LOAD of each library). */
   preamble(text: string, libraries: Uint8Array[]): void {
-    if (text !== "") this.out.text(text);
+    if (text !== "") this.out.binary(text);
     for (const code of libraries) this.out.command(["FUNCTION", "LOAD", code]);
   }
 
