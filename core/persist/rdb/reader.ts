@@ -250,10 +250,8 @@ export class RdbReader {
       case TYPE.ZSET_ZIPLIST:
       case TYPE.ZSET_LISTPACK: {
         const zip = type === TYPE.ZSET_ZIPLIST;
-        const msg = zip ? "Zset ziplist integrity check failed." : "Zset listpack integrity check failed.";
         const line = zip ? LINE.zsetZiplist : LINE.zsetListpack;
-        const blob = this.stringBytes();
-        const e = (zip ? ziplistEntries(blob, this.deep) : listpackEntries(blob, this.deep)) ?? this.fail(line, msg);
+        const { e, msg } = this.packedEntries(zip, "Zset", line);
         if (e.length % 2 !== 0) this.fail(line, msg);
         const members: string[] = [], scores: number[] = [];
         for (let i = 0; i < e.length; i += 2) {
@@ -267,10 +265,8 @@ export class RdbReader {
       case TYPE.HASH_ZIPLIST:
       case TYPE.HASH_LISTPACK: {
         const zip = type === TYPE.HASH_ZIPLIST;
-        const msg = zip ? "Hash ziplist integrity check failed." : "Hash listpack integrity check failed.";
         const line = zip ? LINE.hashZiplist : LINE.hashListpack;
-        const blob = this.stringBytes();
-        const e = (zip ? ziplistEntries(blob, this.deep) : listpackEntries(blob, this.deep)) ?? this.fail(line, msg);
+        const { e, msg } = this.packedEntries(zip, "Hash", line);
         const limits = zip ? this.limits.hash : { entries: this.limits.hash.entries, value: Infinity };
         return this.hash(e, null, limits, line, msg);
       }
@@ -352,6 +348,14 @@ export class RdbReader {
   }
 
   /** A sorted set; `sort` for the table types, whose order in the file is not (score, member). */
+  /** The entries of a hash's or zset's ziplist (zip) or listpack blob, and the message its integrity failure gives. */
+  private packedEntries(zip: boolean, kind: "Hash" | "Zset", line: number): { e: string[]; msg: string } {
+    const msg = `${kind} ${zip ? "ziplist" : "listpack"} integrity check failed.`;
+    const blob = this.stringBytes();
+    const e = (zip ? ziplistEntries(blob, this.deep) : listpackEntries(blob, this.deep)) ?? this.fail(line, msg);
+    return { e, msg };
+  }
+
   private zset(members: string[], scores: number[], sort: boolean, line: number, msg: string): ZSet | null {
     const n = members.length;
     if (n === 0) return null;
