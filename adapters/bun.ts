@@ -2,6 +2,7 @@
 import type { Accept, Backend, Listener } from "./backend.ts";
 import { formatAddr } from "./backend.ts";
 import type { ConnectionHandlers } from "../core/server/engine.ts";
+import type { Connection, Dialer, StreamHandlers } from "../core/io.ts";
 
 interface BunSocket {
   write(data: Uint8Array): number;
@@ -10,6 +11,7 @@ interface BunSocket {
   data: SocketState;
   setNoDelay?(on: boolean): void;
   localPort?: number;
+  localAddress?: string;
 }
 
 interface SocketState {
@@ -22,6 +24,7 @@ interface SocketState {
 
 declare const Bun: {
   listen(opts: Record<string, unknown>): { stop(closeActive?: boolean): void };
+  connect(opts: Record<string, unknown>): Promise<BunSocket>;
 };
 
 function flushQueue(s: BunSocket): void {
@@ -40,6 +43,37 @@ function flushQueue(s: BunSocket): void {
   if (st.closing) s.end();
 }
 
+/** The core's view of a Bun socket: writes the kernel does not take at once wait in its queue for drain. */
+function socketConnection(s: BunSocket, kind: string, remoteAddress: string, localAddress: string): Connection {
+  const st = s.data;
+  return {
+    write(bytes) {
+      if (st.queue.length === 0) {
+        const n = s.write(bytes);
+        if (n === bytes.length) return;
+        bytes = bytes.subarray(Math.max(n, 0));
+      }
+      st.queue.push(bytes);
+      st.queued += bytes.length;
+    },
+    pendingBytes: () => st.queued,
+    pendingWrites: () => st.queue.length,
+    close() {
+      st.closing = true;
+      if (st.queue.length === 0) s.end();
+    },
+    abort() {
+      st.queue = [];
+      st.queued = 0;
+      st.closing = true;
+      s.end();
+    },
+    remoteAddress,
+    localAddress,
+    kind,
+  };
+}
+
 function listen(accept: Accept, kind: string, where: Record<string, unknown>, label: string): Promise<Listener> {
   const server = Bun.listen({
     ...where,
@@ -48,25 +82,8 @@ function listen(accept: Accept, kind: string, where: Record<string, unknown>, la
         s.data = { handlers: null, queue: [], queued: 0, closing: false };
         const st = s.data;
         s.setNoDelay?.(true);
-        st.handlers = accept({
-          write(bytes) {
-            if (st.queue.length === 0) {
-              const n = s.write(bytes);
-              if (n === bytes.length) return;
-              bytes = bytes.subarray(Math.max(n, 0));
-            }
-            st.queue.push(bytes);
-            st.queued += bytes.length;
-          },
-          pendingBytes: () => st.queued,
-          close() {
-            st.closing = true;
-            if (st.queue.length === 0) s.end();
-          },
-          remoteAddress: kind === "unix" ? `${label}:0` : formatAddr(s.remoteAddress, (s as unknown as { remotePort?: number }).remotePort),
-          localAddress: kind === "unix" ? `${label}:0` : label,
-          kind,
-        });
+        const remote = kind === "unix" ? `${label}:0` : formatAddr(s.remoteAddress, (s as unknown as { remotePort?: number }).remotePort);
+        st.handlers = accept(socketConnection(s, kind, remote, kind === "unix" ? `${label}:0` : label));
         if (!st.handlers) s.end();
       },
       data(s: BunSocket, chunk: Uint8Array) {
@@ -91,8 +108,41 @@ function listen(accept: Accept, kind: string, where: Record<string, unknown>, la
   return Promise.resolve({ close: () => server.stop(false) });
 }
 
+/** Outbound TCP through Bun.connect; the socket's events reach handlers once connect() has resolved. */
+const bunDialer: Dialer = {
+  async connect(host: string, port: number, handlers: StreamHandlers): Promise<Connection> {
+    let conn: Connection | null = null;
+    const s = await Bun.connect({
+      hostname: host,
+      port,
+      socket: {
+        open(s: BunSocket) {
+          s.data = { handlers: null, queue: [], queued: 0, closing: false };
+          s.setNoDelay?.(true);
+        },
+        data(_s: BunSocket, chunk: Uint8Array) {
+          handlers.data(chunk);
+        },
+        drain(s: BunSocket) {
+          flushQueue(s);
+        },
+        close() {
+          if (conn !== null) handlers.closed();
+        },
+        error() {
+          if (conn !== null) handlers.closed();
+        },
+      },
+    });
+    // Bun has no per-socket local address; the peer's is what was asked for.
+    conn = socketConnection(s, "tcp", formatAddr(host, port), formatAddr(s.localAddress ?? "127.0.0.1", s.localPort));
+    return conn;
+  },
+};
+
 export const bunBackend: Backend = {
   name: "bun",
   listenTcp: (host, port, accept) => listen(accept, "tcp", { hostname: host, port }, formatAddr(host, port)),
   listenUnix: (path, accept) => listen(accept, "unix", { unix: path }, path),
+  dialer: bunDialer,
 };

@@ -9,12 +9,16 @@ import { Config } from "../core/config/config.ts";
 import { ConfigFileError, loadConfigText } from "../core/config/file.ts";
 import { RESPITE_VERSION, VERSION } from "../core/server/engine.ts";
 import { startServer } from "./server.ts";
+import { SENTINEL_PORT } from "../core/sentinel/mode.ts";
+import { Sentinel } from "../core/sentinel/sentinel.ts";
+import { applySentinelDirective } from "../core/sentinel/config.ts";
 import { fileSystem, runtimeVersion } from "./host.ts";
 
 const HELP = `Usage: respite [/path/to/redis.conf] [options] [-]
        respite - (read config from stdin)
        respite -v or --version
        respite -h or --help
+       respite /path/to/sentinel.conf --sentinel (run as a Sentinel)
 
 Examples:
        respite (run the server with default config)
@@ -66,7 +70,11 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = new Config();
-  let rest = argv;
+  // --sentinel anywhere (as redis-server takes it) runs a Sentinel: port 26379 and no protected mode unless configured.
+  const sentinelMode = argv.includes("--sentinel");
+  const sentinelLines: string[][] | undefined = sentinelMode ? [] : undefined;
+  let rest = argv.filter((a) => a !== "--sentinel");
+  if (sentinelMode) config.setMany([["port", String(SENTINEL_PORT)], ["protected-mode", "no"], ["save", ""], ["appendonly", "no"]], false);
   let text = "";
   if (rest.length && !rest[0].startsWith("-")) {
     const path = fileSystem.resolve("", rest[0]);
@@ -83,8 +91,14 @@ export async function main(argv: string[]): Promise<void> {
     rest = rest.slice(0, -1);
   }
   try {
-    loadConfigText(config, text, config.configFile, fileSystem);
-    loadConfigText(config, argsToConfig(rest), "", fileSystem);
+    // Each `sentinel` line is checked as it is read (so an error names its line), on a Sentinel that never runs.
+    const probe = new Sentinel(null as never, null as never);
+    const onSentinel = sentinelLines && ((words: string[]) => {
+      applySentinelDirective(probe, words);
+      sentinelLines.push(words);
+    });
+    loadConfigText(config, text, config.configFile, fileSystem, 0, onSentinel);
+    loadConfigText(config, argsToConfig(rest), "", fileSystem, 0, onSentinel);
   } catch (e) {
     if (!(e instanceof ConfigFileError)) throw e;
     console.error(e.message);
@@ -92,7 +106,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   enterDir(config);
   try {
-    await startServer({ config, ownProcess: true });
+    await startServer({ config, ownProcess: true, sentinel: sentinelLines });
   } catch (e) {
     console.error(`Fatal: ${(e as Error).message}`);
     process.exit(1);

@@ -1,6 +1,7 @@
 /** Deno backend: Deno.listen for TCP and Unix sockets. */
 import type { Accept, Backend, Listener } from "./backend.ts";
 import { formatAddr } from "./backend.ts";
+import type { Connection, Dialer } from "../core/io.ts";
 
 interface DenoConn {
   read(p: Uint8Array): Promise<number | null>;
@@ -11,18 +12,20 @@ interface DenoConn {
   localAddr: { hostname?: string; port?: number; path?: string };
 }
 
-interface DenoListener extends AsyncIterable<DenoConn> {
+interface DenoListener {
+  accept(): Promise<DenoConn>;
   close(): void;
 }
 
 declare const Deno: {
   listen(opts: Record<string, unknown>): DenoListener;
+  connect(opts: Record<string, unknown>): Promise<DenoConn>;
 };
 
 const READ_SIZE = 64 * 1024;
 
 function handle(conn: DenoConn, accept: Accept, kind: string, label: string): void {
-  const queue: Uint8Array[] = [];
+  let queue: Uint8Array[] = [];
   let queued = 0;
   let writing = false;
   let closing = false;
@@ -55,7 +58,11 @@ function handle(conn: DenoConn, accept: Accept, kind: string, label: string): vo
     if (closing) shut();
   };
   const addr = (a: DenoConn["remoteAddr"]) => (kind === "unix" ? `${label}:0` : formatAddr(a.hostname, a.port));
-  conn.setNoDelay?.(true);
+  try {
+    conn.setNoDelay?.(true);
+  } catch {
+    // the peer is already gone: the read below ends the connection
+  }
   const handlers = accept({
     write(bytes) {
       queue.push(bytes);
@@ -63,9 +70,16 @@ function handle(conn: DenoConn, accept: Accept, kind: string, label: string): vo
       if (!writing) pump();
     },
     pendingBytes: () => queued,
+    pendingWrites: () => queue.length,
     close() {
       closing = true;
       if (!writing) shut();
+    },
+    abort() {
+      queue = [];
+      queued = 0;
+      closing = true;
+      shut();
     },
     remoteAddress: addr(conn.remoteAddr),
     localAddress: addr(conn.localAddr),
@@ -88,20 +102,52 @@ function handle(conn: DenoConn, accept: Accept, kind: string, label: string): vo
   })();
 }
 
+/** accept() errors that end only the connection being accepted: the peer reset or left before Deno asked its address. */
+const PEER_GONE = new Set(["ENOTCONN", "ECONNABORTED", "ECONNRESET", "EPIPE"]);
+
 function serve(listener: DenoListener, accept: Accept, kind: string, label: string): Listener {
+  let closed = false;
   (async () => {
-    try {
-      for await (const conn of listener) handle(conn, accept, kind, label);
-    } catch {
-      // listener closed
+    // Not `for await`: its iterator ends for good on the first accept() error, and a client that
+    // resets right after connecting would leave the server accepting no one ever again.
+    while (!closed) {
+      let conn: DenoConn;
+      try {
+        conn = await listener.accept();
+      } catch (e) {
+        if (closed || (e as Error).name === "BadResource") return;
+        // Anything else (EMFILE...) is retried a moment later, as Redis's accept handler does on its next event.
+        if (!PEER_GONE.has((e as { code?: string }).code ?? "")) await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      handle(conn, accept, kind, label);
     }
   })();
-  return { close: () => listener.close() };
+  return {
+    close: () => {
+      closed = true;
+      listener.close();
+    },
+  };
 }
+
+/** Outbound TCP through Deno.connect, then the same read loop and write queue as an accepted connection. */
+const denoDialer: Dialer = {
+  async connect(host, port, handlers): Promise<Connection> {
+    const conn = await Deno.connect({ hostname: host, port, transport: "tcp" });
+    let made: Connection | null = null;
+    handle(conn, (c) => {
+      made = c;
+      return handlers;
+    }, "tcp", formatAddr(host, port));
+    return made!;
+  },
+};
 
 export const denoBackend: Backend = {
   name: "deno",
   listenTcp: (host, port, accept) =>
     Promise.resolve(serve(Deno.listen({ hostname: host, port, transport: "tcp" }), accept, "tcp", formatAddr(host, port))),
   listenUnix: (path, accept) => Promise.resolve(serve(Deno.listen({ path, transport: "unix" }), accept, "unix", path)),
+  dialer: denoDialer,
 };

@@ -7,6 +7,7 @@ import type { FileSystem, WritableFile } from "../core/io.ts";
 interface DenoFile {
   writeSync(p: Uint8Array): number;
   syncDataSync(): void;
+  truncateSync(size: number): void;
   syncData(): Promise<void>;
   syncSync(): void;
   close(): void;
@@ -14,6 +15,7 @@ interface DenoFile {
 
 declare const Deno: {
   openSync(path: string, opts: Record<string, unknown>): DenoFile;
+  open(path: string): Promise<{ read(p: Uint8Array): Promise<number | null> }>;
   readFileSync(path: string): Uint8Array;
   writeFileSync(path: string, data: Uint8Array): void;
   renameSync(from: string, to: string): void;
@@ -29,6 +31,19 @@ declare const Deno: {
 
 const LATIN1 = new TextDecoder("latin1");
 
+/**
+ * HostInfo.afterIo for Deno: a one-byte read of /dev/zero, an async op
+ * that completes in the same poll as the sockets, so each slice of a
+ * snapshot lets waiting clients in (a chain of setImmediate did not: GETs
+ * waited ~3 ms; this measured ~0.08 ms at the median, as Node's and Bun's
+ * setImmediate do).
+ */
+export function denoAfterIo(): (fn: () => void) => void {
+  const byte = new Uint8Array(1);
+  const zero = Deno.open("/dev/zero");
+  return (fn) => void zero.then((f) => f.read(byte)).then(fn);
+}
+
 function latin1Bytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
@@ -40,8 +55,13 @@ function openWritable(p: string, mode: "truncate" | "append"): WritableFile {
   return {
     write(bytes) {
       let done = 0;
-      while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+      try {
+        while (done < bytes.length) done += file.writeSync(bytes.subarray(done));
+      } catch (err) {
+        throw Object.assign(err as Error, { written: done });
+      }
     },
+    truncate: (size) => file.truncateSync(size),
     syncNow: () => file.syncDataSync(),
     sync: () => file.syncData(),
     close: () => file.close(),

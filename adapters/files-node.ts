@@ -14,8 +14,13 @@ function openWritable(p: string, mode: "truncate" | "append"): WritableFile {
   return {
     write(bytes) {
       let done = 0;
-      while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+      try {
+        while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+      } catch (err) {
+        throw Object.assign(err as Error, { written: done });
+      }
     },
+    truncate: (size) => fs.ftruncateSync(fd, size),
     syncNow: () => fs.fdatasyncSync(fd),
     sync: () => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))),
     close: () => fs.closeSync(fd),

@@ -1,7 +1,7 @@
 /** The gateway on Bun: Bun.serve for HTTP, with its WebSocket handlers for /ws. */
 import type { Listener } from "./backend.ts";
 import { formatAddr } from "./backend.ts";
-import type { Gateway } from "../core/gateway/gateway.ts";
+import { badRequest, type Gateway, requestUrl } from "../core/gateway/gateway.ts";
 import type { TopicServer, UpgradeDecision, WsHandlers } from "../core/gateway/ws.ts";
 
 interface BunWs {
@@ -34,13 +34,19 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
     fetch(req: Request, server: BunServer) {
       const ip = server.requestIP(req);
       const remote = formatAddr(ip?.address, ip?.port);
-      const url = new URL(req.url);
+      const url = requestUrl(req.url);
+      if (url === null) return badRequest();
       if (url.pathname !== "/ws" || req.headers.get("upgrade")?.toLowerCase() !== "websocket") return gw.fetch(req, remote);
       const decision = gw.decideUpgrade({ url, header: (name) => req.headers.get(name) });
       if (!decision.ok) return new Response(decision.message, { status: decision.status });
       const headers = req.headers.has("sec-websocket-protocol") ? { "Sec-WebSocket-Protocol": decision.protocol } : undefined;
       if (server.upgrade(req, { data: { decision, handlers: null, remote }, headers })) return undefined;
       return new Response("upgrade failed", { status: 400 });
+    },
+    // What the handler throws on is answered 400 (logged at verbose), not with Bun's error page and log line.
+    error(e: Error) {
+      gw.engine.log("verbose", `Gateway: bad request: ${e.message}`);
+      return badRequest();
     },
     websocket: {
       // The gateway enforces its own queue bound (closing with 4008); Bun must not drop frames before that,

@@ -1,7 +1,7 @@
 /** The gateway on Deno: Deno.serve for HTTP, Deno.upgradeWebSocket for /ws. */
 import type { Listener } from "./backend.ts";
 import { formatAddr } from "./backend.ts";
-import type { Gateway } from "../core/gateway/gateway.ts";
+import { badRequest, type Gateway, requestUrl } from "../core/gateway/gateway.ts";
 import type { WsHandlers } from "../core/gateway/ws.ts";
 
 interface DenoServeInfo {
@@ -21,9 +21,15 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
   return new Promise((resolve, reject) => {
     let server: ReturnType<typeof Deno.serve> | undefined;
     try {
-      server = Deno.serve({ hostname: host, port, onListen: () => resolve({ close: () => void server?.shutdown() }) }, (req, info) => {
+      // A request the handler throws on (Deno.upgradeWebSocket refusing a broken handshake) is answered 400, without Deno's log line.
+      const onError = (e: unknown) => {
+        gw.engine.log("verbose", `Gateway: bad request: ${(e as Error).message}`);
+        return badRequest();
+      };
+      server = Deno.serve({ hostname: host, port, onListen: () => resolve({ close: () => void server?.shutdown() }), onError }, (req, info) => {
         const remote = formatAddr(info.remoteAddr.hostname, info.remoteAddr.port);
-        const url = new URL(req.url);
+        const url = requestUrl(req.url);
+        if (url === null) return badRequest();
         if (url.pathname !== "/ws" || req.headers.get("upgrade")?.toLowerCase() !== "websocket") return gw.fetch(req, remote);
         const decision = gw.decideUpgrade({ url, header: (name) => req.headers.get(name) });
         if (!decision.ok) return new Response(decision.message, { status: decision.status });

@@ -7,7 +7,7 @@
 import { createRequire } from "node:module";
 import type { Listener } from "./backend.ts";
 import { formatAddr } from "./backend.ts";
-import type { Gateway } from "../core/gateway/gateway.ts";
+import { badRequest, type Gateway, requestUrl } from "../core/gateway/gateway.ts";
 import type { TopicServer, UpgradeDecision, WsHandlers } from "../core/gateway/ws.ts";
 
 interface UwsRequest {
@@ -71,20 +71,34 @@ function remoteOf(res: UwsResponse): string {
   return formatAddr(ip.startsWith("0000:0000:0000:0000:0000:ffff:") ? ip.slice(30) : ip, 0);
 }
 
-/** Copies what the request says into a web Request; the body arrives later through onData. */
+/**
+ * Copies what the request says into a web Request; the body arrives later
+ * through onData. A request the fetch API refuses (a Host header that makes
+ * no URL, a method or header it will not take) rejects the promise rather
+ * than throw from a uWS callback, which would end the process.
+ */
 function readRequest(res: UwsResponse, req: UwsRequest, host: string, aborted: AbortSignal): Promise<Request> {
   const method = req.getMethod().toUpperCase();
   const query = req.getQuery();
-  const headers = new Headers();
-  req.forEach((k, v) => headers.append(k, v));
-  const url = `http://${headers.get("host") ?? host}${req.getUrl()}${query ? "?" + query : ""}`;
-  if (method === "GET" || method === "HEAD" || method === "OPTIONS") return Promise.resolve(new Request(url, { method, headers, signal: aborted }));
-  return new Promise((resolve) => {
+  const path = req.getUrl();
+  const pairs: Array<[string, string]> = [];
+  req.forEach((k, v) => void pairs.push([k, v]));
+  const build = (body?: BodyInit) => {
+    const headers = new Headers(pairs);
+    const url = `http://${headers.get("host") ?? host}${path}${query ? "?" + query : ""}`;
+    return new Request(url, { method, headers, body, signal: aborted });
+  };
+  if (method === "GET" || method === "HEAD" || method === "OPTIONS") return new Promise((resolve) => resolve(build()));
+  return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     res.onData((chunk, isLast) => {
       chunks.push(new Uint8Array(chunk.slice(0)));
       if (!isLast) return;
-      resolve(new Request(url, { method, headers, body: Buffer.concat(chunks), signal: aborted }));
+      try {
+        resolve(build(Buffer.concat(chunks)));
+      } catch (e) {
+        reject(e);
+      }
     });
   });
 }
@@ -142,7 +156,8 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
         const query = req.getQuery();
         const headers = new Map<string, string>();
         req.forEach((k, v) => headers.set(k, v));
-        const url = new URL(`http://${headers.get("host") ?? host}/ws${query ? "?" + query : ""}`);
+        const url = requestUrl(`http://${headers.get("host") ?? host}/ws${query ? "?" + query : ""}`);
+        if (url === null) return void res.writeStatus("400 Bad Request").end("Bad Request");
         const decision = gw.decideUpgrade({ url, header: (name) => headers.get(name) ?? null });
         if (!decision.ok) {
           res.writeStatus(`${decision.status} ${STATUS_TEXT[decision.status]}`).end(decision.message);
@@ -195,7 +210,10 @@ export function serveGateway(gw: Gateway, host: string, port: number): Promise<L
       });
       const remote = remoteOf(res);
       readRequest(res, req, local, abort.signal)
-        .then((request) => gw.fetch(request, remote))
+        .then((request) => gw.fetch(request, remote), (e) => {
+          gw.engine.log("verbose", `Gateway: bad request from ${remote}: ${(e as Error).message}`);
+          return badRequest();
+        })
         .then((response) => writeResponse(res, response, state))
         .catch((e) => {
           gw.engine.log("warning", `Gateway: ${(e as Error).message}`);

@@ -9,7 +9,7 @@ import * as os from "node:os";
 import process from "node:process";
 import type { FileSystem, HostInfo } from "../core/io.ts";
 import { nodeFiles } from "./files-node.ts";
-import { denoFiles } from "./files-deno.ts";
+import { denoAfterIo, denoFiles } from "./files-deno.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;
@@ -48,6 +48,7 @@ export function hostInfo(io: string, configFile: string): HostInfo {
     },
     exit: (code) => process.exit(code),
     freeReplacedBuffers: detectRuntime() === "deno",
+    afterIo: detectRuntime() === "deno" ? denoAfterIo() : setImmediate,
   };
 }
 

@@ -11,6 +11,8 @@ import { chmod, fileSystem, hostInfo, onSignals, removeStaleSocket } from "./hos
 import * as nodeFs from "node:fs";
 import process from "node:process";
 import { loadDataAtStartup } from "../core/persist/startup.ts";
+import { installSentinel } from "../core/sentinel/mode.ts";
+import { applySentinelDirective } from "../core/sentinel/config.ts";
 
 export interface RunningServer {
   engine: Engine;
@@ -22,6 +24,8 @@ export interface StartOptions {
   config?: Config;
   /** Install SIGINT/SIGTERM handlers and exit the process on SHUTDOWN (the CLI does). */
   ownProcess?: boolean;
+  /** Run as a Sentinel (`--sentinel`): the `sentinel ...` config lines, as words after "sentinel". */
+  sentinel?: string[][];
 }
 
 function logSinkFor(config: Config): (line: string) => void {
@@ -92,8 +96,11 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     fs: fileSystem,
     host: hostInfo(backend.name, config.configFile),
     logSink: logSinkFor(config),
+    dialer: backend.dialer,
   });
   const pid = engine.host.pid;
+  const sentinel = opts.sentinel ? installSentinel(engine, backend.dialer) : null;
+  if (sentinel) for (const words of opts.sentinel!) applySentinelDirective(sentinel, words);
   // dir is where the dataset lives, as the working directory (the CLI has moved there already; an embedder may not have).
   const dir = config.get("dir");
   if (dir !== "" && fileSystem.resolve("", dir) !== fileSystem.cwd()) {
@@ -117,6 +124,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closed = true;
     for (const l of [...tcp.values(), ...listeners]) l.close();
     engine.stop();
+    sentinel?.stop();
     for (const c of [...engine.clients.values()]) engine.kill(c);
     if (unixPath) {
       engine.log("notice", "Removing the unix socket file.");
@@ -175,16 +183,21 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const perm = parseInt(config.get("unixsocketperm"), 8);
     if (perm) chmod(unixPath, perm);
   }
-  if (config.bool("gateway")) {
+  if (config.bool("gateway") && !sentinel) {
     // Loaded only when on: Hono and the gateway are several MB of an idle server's memory.
     const { startGateway } = await import("./gateway.ts");
     const gateway = await startGateway(engine);
     if (gateway) listeners.push(gateway);
   }
-  engine.log("notice", `Running mode=standalone, port=${port}.`);
+  engine.log("notice", `Running mode=${sentinel ? "sentinel" : "standalone"}, port=${port}.`);
   engine.start();
-  engine.log("warning", "Server initialized");
-  await loadDataAtStartup(engine);
+  if (sentinel) sentinel.start();
+  else {
+    engine.log("warning", "Server initialized");
+    await loadDataAtStartup(engine);
+  }
+  // `replicaof` in the config: follow the primary, continuing from the loaded RDB's replication id and offset.
+  engine.replica.startFromConfig(engine.persistence.loadedAux);
   if (port !== 0) engine.log("notice", "Ready to accept connections tcp");
   if (unixPath) engine.log("notice", "Ready to accept connections unix");
   return { engine, close };

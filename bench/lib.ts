@@ -19,7 +19,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 const BIN = path.join(ROOT, "node_modules/.bin");
 
 export type Runtime = "bun" | "deno" | "node";
-export type Target = "redis" | Runtime;
+/** "compiled" is the single executable `npm run compile` leaves in dist/respite. */
+export type Target = "redis" | Runtime | "compiled";
 export const ALL_RUNTIMES: Runtime[] = ["bun", "deno", "node"];
 
 /** Ports the bench may use (the range reserved for it on shared machines). */
@@ -61,6 +62,8 @@ function commandFor(target: Target, port: number, dir: string, opts: StartOption
       return [path.join(BIN, "deno"), ["run", "-A", "--quiet", path.join(ROOT, "adapters/cli.ts"), ...respite]];
     case "node":
       return [process.execPath, [path.join(ROOT, "dist/respite.mjs"), ...respite]];
+    case "compiled":
+      return [path.join(ROOT, "dist/respite"), respite];
   }
 }
 

@@ -2,7 +2,9 @@
  * Memory: RSS (/proc/<pid>/status VmRSS) of redis-server and of Respite
  * under each runtime after loading a data set with pipelined writes,
  * servers started one at a time. Prints MB, MB over the empty server, and
- * the ratio Respite/redis for both.
+ * the ratio Respite/redis for both; and INFO used_memory, with how much
+ * the RSS grew per byte of it (how closely used_memory, which maxmemory
+ * is checked against, tracks what the process really holds).
  *
  *   node --import tsx bench/memory.ts [--runtimes bun,deno,node] [--keys 1000000]
  *        [--collections] [--collection-keys 100000] [--only hashes,zsets] [--no-build]
@@ -13,6 +15,7 @@
  */
 import {
   buildNode,
+  Client,
   Loader,
   markdownTable,
   parseOptions,
@@ -73,7 +76,18 @@ if (opts.collections) {
 interface Sample {
   baseline: number;
   loaded: number;
+  /** INFO used_memory, empty and loaded. */
+  usedBaseline: number;
+  used: number;
   error?: string;
+}
+
+async function usedMemory(port: number): Promise<number> {
+  const c = new Client();
+  await c.connect(port);
+  const info = await c.call("INFO", "memory");
+  c.close();
+  return Number(/used_memory:(\d+)/.exec(info)![1]);
 }
 
 async function measure(target: Target, w: Workload): Promise<Sample> {
@@ -81,6 +95,7 @@ async function measure(target: Target, w: Workload): Promise<Sample> {
   try {
     await sleep(500);
     const baseline = rssBytes(server.pid);
+    const usedBaseline = await usedMemory(server.port);
     const loader = new Loader();
     await loader.connect(server.port);
     for (let i = 0; i < w.keys; i += BATCH) {
@@ -92,7 +107,7 @@ async function measure(target: Target, w: Workload): Promise<Sample> {
     }
     loader.close();
     await sleep(SETTLE_MS);
-    const sample: Sample = { baseline, loaded: rssBytes(server.pid) };
+    const sample: Sample = { baseline, loaded: rssBytes(server.pid), usedBaseline, used: await usedMemory(server.port) };
     if (loader.errors.length) sample.error = loader.errors[0];
     process.stderr.write(`${target} ${w.name}: ${mb(sample.loaded)} MB (empty ${mb(baseline)} MB)${sample.error ? " " + sample.error : ""}\n`);
     return sample;
@@ -109,17 +124,21 @@ const only = opts.only ? opts.only.split(",") : null;
 for (const w of WORKLOADS.filter((w) => only === null || only.includes(w.name))) {
   const redis = await measure("redis", w);
   const redisData = redis.loaded - redis.baseline;
-  rows.push([w.name, String(w.keys), "redis", mb(redis.loaded), mb(redisData), "1.00x", "1.00x"]);
+  const tracking = (s: Sample) => [mb(s.used), ((s.loaded - s.baseline) / (s.used - s.usedBaseline)).toFixed(2)];
+  rows.push([w.name, String(w.keys), "redis", mb(redis.loaded), mb(redisData), "1.00x", "1.00x", ...tracking(redis)]);
   for (const rt of runtimes) {
     const s = await measure(rt, w);
     if (s.error) {
-      rows.push([w.name, String(w.keys), rt, s.error.startsWith("-ERR unknown command") ? "unsupported" : s.error, "-", "-", "-"]);
+      rows.push([w.name, String(w.keys), rt, s.error.startsWith("-ERR unknown command") ? "unsupported" : s.error, "-", "-", "-", "-", "-"]);
       continue;
     }
     const data = s.loaded - s.baseline;
     rows.push([w.name, String(w.keys), rt, mb(s.loaded), mb(data),
-      (s.loaded / redis.loaded).toFixed(2) + "x", (data / redisData).toFixed(2) + "x"]);
+      (s.loaded / redis.loaded).toFixed(2) + "x", (data / redisData).toFixed(2) + "x", ...tracking(s)]);
   }
 }
 console.log(`RSS ${SETTLE_MS / 1000}s after loading with pipelined writes (${BATCH} commands per batch)\n`);
-console.log(markdownTable(["workload", "keys", "server", "RSS MB", "over empty MB", "RSS/redis", "over-empty/redis"], rows));
+console.log(markdownTable(
+  ["workload", "keys", "server", "RSS MB", "over empty MB", "RSS/redis", "over-empty/redis", "used_memory MB", "RSS growth/used_memory growth"],
+  rows,
+));

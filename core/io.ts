@@ -12,10 +12,31 @@ export interface Connection {
   pendingBytes(): number;
   /** Close after flushing what is queued. */
   close(): void;
+  /** Close now, dropping what is queued (a client over its output limit, or evicted); close() where absent. */
+  abort?(): void;
+  /** Writes handed to write() and not yet taken by the kernel (CLIENT LIST oll); 0 or 1 by pendingBytes where absent. */
+  pendingWrites?(): number;
   readonly remoteAddress: string;
   readonly localAddress: string;
   /** "tcp" | "unix" | later "ws"... shown in CLIENT LIST flags and INFO. */
   readonly kind: string;
+}
+
+/** What a connection's owner is told: bytes as they arrive, and the end (by either side, once). */
+export interface StreamHandlers {
+  data(chunk: Uint8Array): void;
+  closed(): void;
+}
+
+/**
+ * Opens outbound TCP connections (a replica to its primary, a Sentinel to
+ * the servers it monitors). connect() resolves once the connection is up
+ * (its handlers then get its bytes and its end) and rejects with the
+ * system's error text when it cannot be made. The caller bounds the wait
+ * (repl-timeout) by closing what resolves too late.
+ */
+export interface Dialer {
+  connect(host: string, port: number, handlers: StreamHandlers): Promise<Connection>;
 }
 
 /** Monotonic-enough wall clock in milliseconds; tests may inject their own. */
@@ -28,8 +49,10 @@ export interface Clock {
  * cache, not the disk); durability needs one of the syncs.
  */
 export interface WritableFile {
-  /** Writes all of bytes at the end of the file. */
+  /** Writes all of bytes at the end of the file; a failure throws with `written`, the bytes that made it before. */
   write(bytes: Uint8Array): void;
+  /** Cuts the file to size bytes (what an AOF write that failed halfway leaves is taken back). */
+  truncate(size: number): void;
   /** fdatasync, blocking the caller: appendfsync always, where the reply must wait for the disk. */
   syncNow(): void;
   /** fsync off the event loop (a worker or the runtime's thread pool), so clients keep being served. */
@@ -85,6 +108,13 @@ export interface HostInfo {
    * Bun's (bench/RESULTS.md, fourth run).
    */
   freeReplacedBuffers: boolean;
+  /**
+   * Runs fn once the sockets have had their turn: a long job (a snapshot)
+   * resumes through it between slices. setImmediate on Node and Bun; Deno
+   * runs a chain of setImmediate without polling its sockets (clients
+   * waited milliseconds), so its adapter resumes through an async op.
+   */
+  afterIo(fn: () => void): void;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

@@ -31,9 +31,13 @@ export function floatArg(c: Client, arg: Uint8Array, msg = ERR.notFloat): number
   return n;
 }
 
-/** Reads a key as a read command does: lazily expired, counted in keyspace hits/misses. */
-export function readKey(c: Client, key: string): Value | undefined {
-  const v = c.db.lookup(key, c.engine.now);
+/**
+ * Reads a key as a read command does: lazily expired, counted in keyspace
+ * hits/misses, an access for the key's LRU/LFU clock unless touch is false
+ * (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family, OBJECT).
+ */
+export function readKey(c: Client, key: string, touch = true): Value | undefined {
+  const v = touch ? c.db.lookup(key, c.engine.now) : c.db.peek(key, c.engine.now);
   if (v === undefined) {
     c.engine.stats.keyspaceMisses++;
     c.engine.notify(c.db, "keymiss", key, "m");

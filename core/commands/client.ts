@@ -70,6 +70,8 @@ const CLIENT_HELP = [
 const TYPES = ["normal", "slave", "replica", "pubsub", "master"];
 
 function clientType(c: Client): string {
+  if (c.isMaster) return "master";
+  if (c.isReplica) return "slave";
   return c.pubsub !== null ? "pubsub" : "normal";
 }
 
@@ -80,10 +82,14 @@ function typeArg(c: Client, arg: Uint8Array): string | null {
   return null;
 }
 
-/** One CLIENT LIST line, with Redis's fields in Redis's order (7.2's lib-name/lib-ver at the end). */
-export function clientInfoLine(c: Client): string {
+/**
+ * One CLIENT LIST line, with Redis's fields in Redis's order (7.2's
+ * lib-name/lib-ver at the end); running is the argv of the command c is
+ * running (CLIENT LIST or INFO itself), which Redis counts in qbuf and argv-mem.
+ */
+export function clientInfoLine(c: Client, running: Uint8Array[] | null = null): string {
   const now = c.engine.now;
-  const pending = c.conn.pendingBytes();
+  const m = c.engine.clientMemory.figures(c, running);
   const fields: [string, string | number][] = [
     ["id", c.id],
     ["addr", c.conn.remoteAddress],
@@ -97,18 +103,18 @@ export function clientInfoLine(c: Client): string {
     ["sub", c.pubsub?.channels.size ?? 0],
     ["psub", c.pubsub?.patterns.size ?? 0],
     ["ssub", c.pubsub?.shard.size ?? 0],
-    ["multi", -1],
-    ["qbuf", 0],
-    ["qbuf-free", 0],
-    ["argv-mem", 0],
-    ["multi-mem", 0],
-    ["rbs", c.out.buf.length],
-    ["rbp", c.out.pos],
-    ["obl", c.out.pos],
-    ["oll", 0],
-    ["omem", pending],
-    ["tot-mem", c.out.buf.length + pending],
-    ["events", pending > 0 ? "rw" : "r"],
+    ["multi", c.multi === null ? -1 : c.multi.length],
+    ["qbuf", m.qbuf],
+    ["qbuf-free", m.qbufFree],
+    ["argv-mem", m.argvMem],
+    ["multi-mem", m.multiMem],
+    ["rbs", m.rbs],
+    ["rbp", m.rbp],
+    ["obl", m.obl],
+    ["oll", m.oll],
+    ["omem", m.omem],
+    ["tot-mem", m.totMem],
+    ["events", m.omem > 0 ? "rw" : "r"],
     ["cmd", c.current?.fullName ?? c.lastCommand],
     ["user", c.user],
     ["redir", c.tracking?.redirect ?? -1],
@@ -158,7 +164,7 @@ function list(c: Client, argv: Uint8Array[]): void {
   } else if (argv.length !== 2) {
     return c.error(ERR.syntax);
   }
-  c.out.verbatim(clients.map(clientInfoLine).join(""));
+  c.out.verbatim(clients.map((x) => clientInfoLine(x, x === c ? argv : null)).join(""));
 }
 
 /** The filter form of CLIENT KILL: every condition given must hold. */
@@ -309,8 +315,8 @@ export const clientCommands: CommandDef[] = [
         tips: "nondeterministic_output",
         complexity: "O(N) where N is the number of client connections",
       }),
-      sub("info", 2, SUB, "6.2.0", "Returns information about the current client connection.", (c) => {
-        c.out.verbatim(clientInfoLine(c));
+      sub("info", 2, SUB, "6.2.0", "Returns information about the current client connection.", (c, argv) => {
+        c.out.verbatim(clientInfoLine(c, argv));
       }, { tips: "nondeterministic_output" }),
       sub("kill", -3, ADMIN, "2.4.0", "Kill the connection of a client", kill, {
         complexity: "O(N) where N is the number of client connections",

@@ -123,9 +123,10 @@ export const databaseCommands: CommandDef[] = [
       const value = src.lookup(key, now);
       if (value === undefined || dst.lookup(key, now) !== undefined) return c.out.int(0);
       const expireAt = src.ttl(key);
+      const access = src.data.accessOf(key);
       src.delete(key);
       c.engine.keyWritten(src, key);
-      putKey(c, dst, key, value, expireAt);
+      putKey(c, dst, key, value, expireAt, access);
       c.engine.notify(src, "move_from", key, "g");
       c.engine.notify(dst, "move_to", key, "g");
       c.out.int(1);

@@ -98,24 +98,16 @@ function fakeAddress(key: string): string {
   return "0x7f" + ((h >>> 0) * 16).toString(16).padStart(10, "0");
 }
 
-/**
- * Redis's LRU field: the LRU clock (seconds, 24 bits) under LRU policies, the
- * LFU word (minutes << 8 | counter, a new key's counter being 5) under LFU
- * ones. Respite keeps no per-key access time, so every key looks just used.
- */
-function lruField(engine: Engine): number {
-  const now = engine.now;
-  if (engine.config.get("maxmemory-policy").includes("lfu")) return (((now / 60000) & 0xffff) << 8) | 5;
-  return Math.floor(now / 1000) & 0xffffff;
-}
-
 function objectLine(c: Client, key: string, v: Value): string {
   const encoding = isString(v) ? stringEncoding(v) : v.encoding();
   const refcount = isShared(c, v) ? SHARED_REFCOUNT : 1;
   const extra = isList(v) ? quicklistDetails(c.engine, v) : "";
   const length = serializedLength(v, { compression: c.engine.config.get("rdbcompression") === "yes" });
+  // Redis's lru field as it is (the LFU word under an LFU policy), and the idle time read from it whatever the policy.
+  const lru = c.db.data.accessOf(key);
+  const idle = Math.floor(c.engine.access.idleMs(lru) / 1000);
   return `Value at:${fakeAddress(key)} refcount:${refcount} encoding:${encoding} serializedlength:${length}` +
-    ` lru:${lruField(c.engine)} lru_seconds_idle:0${extra}`;
+    ` lru:${lru} lru_seconds_idle:${idle}${extra}`;
 }
 
 function debug(c: Client, argv: Uint8Array[]): void {

@@ -71,8 +71,9 @@ const restore: Handler = (c, argv) => {
     }
     return c.out.ok();
   }
-  // Respite keeps no per-key access clock (see OBJECT), so IDLETIME and FREQ are checked, then dropped.
   putKey(c, db, key, value, ttl !== 0 ? ttl : undefined);
+  // IDLETIME under a non-LFU policy, FREQ under an LFU one, set the key's access clock (Redis's objectSetLRUOrLFU).
+  db.setAccess(key, idle, freq);
   // A relative TTL propagates as the deadline it gave, as Redis rewrites it.
   if (ttl !== 0 && !absttl && c.engine.propagation.on) {
     c.engine.propagation.rewrite([argv[0], argv[1], String(ttl), ...argv.slice(3), "ABSTTL"]);

@@ -124,7 +124,8 @@ function ttlCommand(
     summary,
     run(c, argv) {
       const key = str(argv[1]);
-      if (readKey(c, key) === undefined) return c.out.int(-2);
+      // Not an access for the key's LRU/LFU clock (Redis's LOOKUP_NOTOUCH).
+      if (readKey(c, key, false) === undefined) return c.out.int(-2);
       const at = c.db.ttl(key);
       c.out.int(at === undefined ? -1 : show(at, c.engine.now));
     },

@@ -8,7 +8,7 @@ import { globMatch } from "../util/glob.ts";
 import { scripting } from "../scripting/runner.ts";
 import { functionRegistry, type FunctionRegistry, type Library } from "../scripting/functions.ts";
 import { dumpLibraries, parseLibraries } from "../scripting/function-dump.ts";
-import { numkeysKeys, splitKeys } from "./scripting.ts";
+import { numkeysKeys, splitKeys, writesRefusedOnReplica } from "./scripting.ts";
 
 const registry = (c: Client): FunctionRegistry => functionRegistry(scripting(c.engine));
 
@@ -19,11 +19,13 @@ function fcall(c: Client, argv: Uint8Array[], readOnlyCommand: boolean): void {
   const split = splitKeys(c, argv, "ERR Bad number of keys provided");
   if (split === null) return;
   if (readOnlyCommand && !fn.flags.noWrites) return c.error("ERR Can not execute a script with write flag using *_ro command.");
+  if (!fn.flags.noWrites && writesRefusedOnReplica(c)) return c.error("READONLY You can't write against a read only replica.");
   scripting(c.engine).start(c, {
     name: fn.name,
     ref: fn.ref,
     isEval: false,
     readOnly: readOnlyCommand || fn.flags.noWrites,
+    allowOom: fn.flags.allowOom,
     argv,
     ...split,
   });

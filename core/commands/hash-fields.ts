@@ -12,7 +12,6 @@ import { parseInt64 } from "../util/number.ts";
 import { ERR } from "./args.ts";
 import { fieldsRemoved, hashWritten, readHash, writableHash } from "./hashes.ts";
 import { fail } from "./collection-args.ts";
-import { watchFieldDeadlines } from "../types/hash-expiry.ts";
 
 /** Redis 7.4 keeps field deadlines in 48 bits of milliseconds. */
 const MAX_DEADLINE = 2 ** 48 - 1;
@@ -91,7 +90,7 @@ const hexpire = (unit: "s" | "ms", absolute: boolean): Handler => (c, argv) => {
     changed = true;
     return 1;
   });
-  if (h.size > 0 && h.hasDeadlines()) watchFieldDeadlines(c.db, key);
+  if (h.size > 0 && h.hasDeadlines()) c.db.fieldDeadlines.add(key);
   // A deadline already past expires its fields at once: one hexpired event, as when they expire later.
   if (deleted) fieldsRemoved(c, key, h, "hexpired");
   else if (changed) hashWritten(c, key, "hexpire");

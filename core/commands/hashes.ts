@@ -11,7 +11,7 @@ import { parseInt64 } from "../util/number.ts";
 import { ERR, readKey } from "./args.ts";
 import { HashValue, type HashLimits } from "../types/hash.ts";
 import type { StringValue, Value } from "../types/value.ts";
-import { purgeHash, watchFieldDeadlines } from "../types/hash-expiry.ts";
+import { purgeHash } from "../db/field-expiry.ts";
 import { addLongDouble, formatLongDouble, longDoubleFromInteger, parseLongDouble } from "../util/longdouble.ts";
 import {
   fail,
@@ -33,7 +33,7 @@ function checkHash(c: Client, key: string, v: Value | undefined): HashValue | un
   if (v === undefined) return undefined;
   if (!(v instanceof HashValue)) return fail(c, ERR.wrongType);
   if (!v.hasDeadlines()) return v;
-  watchFieldDeadlines(c.db, key);
+  c.db.fieldDeadlines.add(key);
   return purgeHash(c.engine, c.db, key, v);
 }
 

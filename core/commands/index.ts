@@ -33,6 +33,8 @@ import { latencyCommands } from "./latency.ts";
 import { memoryCommands } from "./memory.ts";
 import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
+import { replicationCommands } from "./replication.ts";
+import { replicaofCommands } from "./replicaof.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -63,6 +65,8 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...setCommands,
   ...setAlgebraCommands,
   ...monitorCommands,
+  ...replicationCommands,
+  ...replicaofCommands,
   ...slowlogCommands,
   ...latencyCommands,
   ...memoryCommands,

@@ -24,9 +24,11 @@ export function cloneValue(v: Value): Value {
  * Stores value under key in db, replacing anything there, with the given
  * deadline (undefined: none), and signals the write.
  */
-export function putKey(c: Client, db: Db, key: string, value: Value, expireAt: number | undefined): void {
+export function putKey(c: Client, db: Db, key: string, value: Value, expireAt: number | undefined, access = -1): void {
   db.set(key, value);
   if (expireAt !== undefined) db.setExpire(key, expireAt);
+  // A moved value keeps its access clock, as the same object does in Redis (RENAME, MOVE).
+  if (access >= 0) db.data.setAccess(key, access);
   c.engine.keyWritten(db, key);
 }
 
@@ -66,11 +68,12 @@ function deleteKeys(c: Client, argv: Uint8Array[]): void {
   c.out.int(deleted);
 }
 
-function countExisting(c: Client, argv: Uint8Array[]): void {
+/** EXISTS (touch false: no access for the keys' LRU/LFU clock) and TOUCH (an access, nothing else). */
+const countExisting = (touch: boolean): Handler => (c, argv) => {
   let n = 0;
-  for (let i = 1; i < argv.length; i++) if (readKey(c, str(argv[i])) !== undefined) n++;
+  for (let i = 1; i < argv.length; i++) if (readKey(c, str(argv[i]), touch) !== undefined) n++;
   c.out.int(n);
-}
+};
 
 /**
  * SCAN's cursor as Redis reads it (strtoul): optional sign, decimal digits,
@@ -123,7 +126,7 @@ const scan: Handler = (c, argv) => {
   const found: string[] = [];
   const next = db.scan(c.engine.scans, cursor, opts.count, (key) => {
     if (opts.pattern !== null && !globMatch(opts.pattern, key)) return;
-    const v = db.lookup(key, now);
+    const v = db.peek(key, now);
     if (v === undefined) return;
     if (opts.type !== null && typeName(v) !== opts.type) return;
     found.push(key);
@@ -163,9 +166,10 @@ function rename(c: Client, argv: Uint8Array[], nx: boolean): void {
     db.delete(to);
   }
   const expireAt = db.ttl(from);
+  const access = db.data.accessOf(from);
   db.delete(from);
   c.engine.keyWritten(db, from);
-  putKey(c, db, to, value, expireAt);
+  putKey(c, db, to, value, expireAt, access);
   c.engine.notify(db, "rename_from", from, "g");
   c.engine.notify(db, "rename_to", to, "g");
   reply(true);
@@ -251,7 +255,7 @@ export const keyCommands: CommandDef[] = [
     since: "1.0.0",
     summary: "Determine if a key exists",
     complexity: "O(N) where N is the number of keys to check.",
-    run: countExisting,
+    run: countExisting(false),
   },
   {
     name: "touch",
@@ -265,7 +269,7 @@ export const keyCommands: CommandDef[] = [
     since: "3.2.1",
     summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
     complexity: "O(N) where N is the number of keys that will be touched.",
-    run: countExisting,
+    run: countExisting(true),
   },
   {
     name: "type",
@@ -278,7 +282,7 @@ export const keyCommands: CommandDef[] = [
     since: "1.0.0",
     summary: "Determine the type stored at key",
     run(c, argv) {
-      const v = readKey(c, str(argv[1]));
+      const v = readKey(c, str(argv[1]), false);
       c.out.simple(v === undefined ? "none" : typeName(v));
     },
   },

@@ -2,10 +2,9 @@
  * MEMORY USAGE / STATS / DOCTOR / MALLOC-STATS / PURGE / HELP.
  *
  * The numbers are Respite's estimates of what the JS engine holds, not
- * allocator sizes: a key costs its string, its Map entry and, with a TTL,
- * the expires entry; string values cost a one-byte JS string (or a
- * Uint8Array above 256 bytes), collections report their own memoryUsage().
- * MEMORY STATS keeps Redis's field names; totals come from the process RSS.
+ * allocator sizes (core/db/usage.ts); MEMORY USAGE with the default
+ * SAMPLES is what the key adds to used_memory. MEMORY STATS keeps Redis's
+ * field names; its totals are used_memory and its peak.
  */
 import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
@@ -15,8 +14,8 @@ import { is, str } from "../util/bytes.ts";
 import { parseInteger } from "../util/number.ts";
 import { ERR } from "./args.ts";
 import { replyHelp } from "./help.ts";
-import { isString, type Value } from "../types/value.ts";
-import { memoryPeak } from "../server/info.ts";
+import type { Value } from "../types/value.ts";
+import { deadlineBytes, DEFAULT_SAMPLES, keyBytes } from "../db/usage.ts";
 
 const HELP = [
   "DOCTOR",
@@ -32,64 +31,35 @@ const HELP = [
   "    sampled up to <count> times (default: 5, 0 means sample all).",
 ];
 
-/** Header of a flat one-byte JS string (map, hash, length), as in V8 and JSC. */
-const STRING_HEADER = 16;
-/** A Uint8Array's object, its ArrayBuffer and the backing store's header. */
-const BYTES_OVERHEAD = 144;
-/** A boxed number (integers beyond the small-integer range). */
-const HEAP_NUMBER = 16;
-/** One entry of a keyspace table (value, key offset, chain link, bucket head) at its average fill; see sharded-map.ts. */
-const TABLE_ENTRY = 32;
-const SMALL_INT = 2 ** 30;
-
-const align8 = (n: number) => (n + 7) & ~7;
-
-function stringBytes(length: number): number {
-  return align8(STRING_HEADER + length);
-}
-
-function valueBytes(v: Value): number {
-  if (typeof v === "number") return Math.abs(v) < SMALL_INT ? 0 : HEAP_NUMBER;
-  if (typeof v === "string") return stringBytes(v.length);
-  if (v instanceof Uint8Array) return BYTES_OVERHEAD + v.length;
-  return v.memoryUsage();
-}
-
-/** What a key and its value cost, in Respite's estimate: the tables keep a key's bytes (and its length) in their arenas. */
-function keyMemoryUsage(db: Db, key: string, v: Value): number {
-  const entry = TABLE_ENTRY + key.length + 1;
-  const ttl = db.expires.has(key) ? entry + HEAP_NUMBER : 0;
-  return entry + valueBytes(v) + ttl;
+/** What a key, its value and its deadline cost, a large collection estimated from `samples` of its elements (0: all). */
+function keyMemoryUsage(db: Db, key: string, v: Value, samples: number): number {
+  return keyBytes(key, v, samples) + (db.expires.has(key) ? deadlineBytes(key) : 0);
 }
 
 function usage(c: Client, argv: Uint8Array[]): void {
-  // SAMPLES is checked as Redis checks it; every collection measures itself in full anyway.
+  let samples = DEFAULT_SAMPLES;
   for (let i = 3; i < argv.length; i++) {
     if (!is(argv[i], "samples") || i + 1 >= argv.length) return c.error(ERR.syntax);
     const n = parseInteger(str(argv[++i]));
     if (n === null) return c.error(ERR.notInt);
     if (n < 0) return c.error(ERR.syntax);
+    samples = n;
   }
-  // Like Redis, a key past its deadline but not yet removed still counts.
+  // Like Redis, a key past its deadline but not yet removed still counts, and reading it is no access.
   const key = str(argv[2]);
   const v = c.db.data.get(key);
   if (v === undefined) return c.out.nullBulk();
-  c.out.int(keyMemoryUsage(c.db, key, v));
+  c.out.int(keyMemoryUsage(c.db, key, v, samples));
 }
 
 /** The figures MEMORY STATS and MEMORY DOCTOR work from. */
 function overhead(e: Engine) {
-  const total = e.host.rss();
-  const peak = Math.max(memoryPeak(e), total);
-  let clients = 0;
-  for (const c of e.clients.values()) clients += c.out.buf.length + c.conn.pendingBytes();
-  const dbs = e.dbs.filter((db) => db.size > 0).map((db) => ({
-    id: db.id,
-    main: db.size * TABLE_ENTRY,
-    expires: db.expires.size * (TABLE_ENTRY + HEAP_NUMBER),
-  }));
+  const total = e.memory.total();
+  const peak = e.memory.peak();
+  const clients = e.clientsMemory;
+  const dbs = e.memory.tables();
   const keys = e.dbs.reduce((n, db) => n + db.size, 0);
-  const overheadTotal = clients + dbs.reduce((n, db) => n + db.main + db.expires, 0);
+  const overheadTotal = e.memory.overhead();
   const net = Math.max(total, 1);
   return { total, peak, clients, dbs, keys, overheadTotal, dataset: total - overheadTotal, net };
 }

@@ -1,8 +1,9 @@
 /**
- * OBJECT: ENCODING REFCOUNT IDLETIME FREQ HELP. Respite keeps no per-key
- * access clock (it would cost tens of bytes per key, against the memory
- * target), so IDLETIME and FREQ answer 0 where Redis would answer; they
- * still refuse under the same maxmemory policies as Redis.
+ * OBJECT: ENCODING REFCOUNT IDLETIME FREQ HELP. IDLETIME and FREQ read the
+ * key's access clock (core/db/access.ts): seconds since the last access
+ * under a non-LFU policy, the decayed LFU counter under an LFU one, each
+ * refused under the other kind of policy as Redis does. OBJECT's lookups
+ * are no access themselves.
  */
 import type { CommandDef, Handler } from "./table.ts";
 import type { Client } from "../server/client.ts";
@@ -18,9 +19,6 @@ export const SHARED_REFCOUNT = 2147483647;
 const SHARED_INTEGERS = 10000;
 const POLICY_NOTE = "Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
-function lfuPolicy(c: Client): boolean {
-  return c.engine.config.get("maxmemory-policy").includes("lfu");
-}
 
 /**
  * Redis stops sharing integers once maxmemory is set with an LRU/LFU
@@ -33,11 +31,17 @@ export function isShared(c: Client, v: Value): boolean {
 }
 
 /** A subcommand taking one key: replies null for a missing key, else `answer(value)`. */
-function keySubcommand(name: string, since: string, summary: string, answer: (c: Client, v: Value) => void): CommandDef {
+function keySubcommand(
+  name: string,
+  since: string,
+  summary: string,
+  answer: (c: Client, v: Value, key: string) => void,
+): CommandDef {
   const run: Handler = (c, argv) => {
-    const v = readKey(c, str(argv[2]));
+    const key = str(argv[2]);
+    const v = readKey(c, key, false);
     if (v === undefined) c.out.nullBulk();
-    else answer(c, v);
+    else answer(c, v, key);
   };
   return {
     name,
@@ -85,15 +89,17 @@ export const objectCommands: CommandDef[] = [
       keySubcommand("refcount", "2.2.3", "Get the number of references to the value of the key", (c, v) => {
         c.out.int(isShared(c, v) ? SHARED_REFCOUNT : 1);
       }),
-      keySubcommand("idletime", "2.2.3", "Get the time since a Redis object was last accessed", (c) => {
-        if (lfuPolicy(c)) return c.error(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${POLICY_NOTE}`);
-        c.out.int(0);
+      keySubcommand("idletime", "2.2.3", "Get the time since a Redis object was last accessed", (c, _v, key) => {
+        const clock = c.engine.access;
+        if (clock.lfu) return c.error(`ERR An LFU maxmemory policy is selected, idle time not tracked. ${POLICY_NOTE}`);
+        c.out.int(Math.floor(clock.idleMs(c.db.data.accessOf(key)) / 1000));
       }),
-      keySubcommand("freq", "4.0.0", "Get the logarithmic access frequency counter of a Redis object", (c) => {
-        if (!lfuPolicy(c)) {
+      keySubcommand("freq", "4.0.0", "Get the logarithmic access frequency counter of a Redis object", (c, _v, key) => {
+        const clock = c.engine.access;
+        if (!clock.lfu) {
           return c.error(`ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${POLICY_NOTE}`);
         }
-        c.out.int(0);
+        c.out.int(clock.freq(c.db.data.accessOf(key)));
       }),
       {
         name: "help",

@@ -66,14 +66,24 @@ function evalGeneric(c: Client, argv: Uint8Array[], bySha: boolean, readOnlyComm
   if (readOnlyCommand && !script.flags.compat && !script.flags.noWrites) {
     return c.error("ERR Can not execute a script with write flag using *_ro command.");
   }
+  if (!script.flags.compat && !script.flags.noWrites && writesRefusedOnReplica(c)) {
+    return c.error("READONLY You can't write against a read only replica.");
+  }
   scripting(c.engine).start(c, {
     name: sha,
     ref: script.ref,
     isEval: true,
     readOnly: readOnlyCommand || script.flags.noWrites,
+    allowOom: !script.flags.compat && script.flags.allowOom,
     argv,
     ...split,
   });
+}
+
+/** A script that may write (flags without no-writes), on a read-only replica: refused up front, as Redis 7.0 counts it a write command. */
+export function writesRefusedOnReplica(c: Client): boolean {
+  const r = c.engine.replica;
+  return r.host !== null && c !== r.master && c.engine.config.bool("replica-read-only");
 }
 
 const EVAL_NOTES = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE";

@@ -1,4 +1,6 @@
 /** Server introspection and control: INFO TIME LASTSAVE ROLE SHUTDOWN (DEBUG is in debug.ts). */
+import { primaryRole } from "./replication.ts";
+import { replicaRole } from "./replicaof.ts";
 import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, lower, str } from "../util/bytes.ts";
@@ -17,6 +19,8 @@ function shutdown(c: Client, argv: Uint8Array[]): void {
   if ((flags.has("abort") && flags.size > 1) || (flags.has("save") && flags.has("nosave"))) return c.error(ERR.syntax);
   // Shutdown completes synchronously, so there is never one in progress to abort.
   if (flags.has("abort")) return c.error("ERR No shutdown in progress.");
+  // While a script runs past busy-reply-threshold only SHUTDOWN NOSAVE stops the server, as in Redis.
+  if (c.engine.busyError !== null && !flags.has("nosave")) return c.error(c.engine.busyError);
   const done = c.engine.shutdown(0, { save: flags.has("save"), nosave: flags.has("nosave"), force: flags.has("force") });
   if (!done) c.error("ERR Errors trying to SHUTDOWN. Check logs.");
 }
@@ -58,12 +62,7 @@ export const serverCommands: CommandDef[] = [
     group: "server",
     since: "2.8.12",
     summary: "Return the role of the instance in the context of replication",
-    run(c) {
-      c.out.array(3);
-      c.out.bulkStr("master");
-      c.out.int(0);
-      c.out.array(0);
-    },
+    run: (c) => (c.engine.replica.following ? replicaRole(c) : primaryRole(c)),
   },
   {
     name: "shutdown",

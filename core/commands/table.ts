@@ -165,6 +165,16 @@ export class CommandTable {
     return this.commands.get(name);
   }
 
+  /** Drops every command not named (a Sentinel's table keeps a few). */
+  retain(names: Set<string>): void {
+    for (const name of [...this.commands.keys()]) if (!names.has(name)) this.commands.delete(name);
+    for (const [h, cmds] of [...this.byHash]) {
+      const kept = cmds.filter((cmd) => names.has(cmd.name));
+      if (kept.length) this.byHash.set(h, kept);
+      else this.byHash.delete(h);
+    }
+  }
+
   /** The command named by a request's first argument, in any letter case. */
   find(name: Uint8Array): Command | undefined {
     const candidates = this.byHash.get(nameHash(name));

@@ -3,11 +3,26 @@ import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { str } from "../util/bytes.ts";
 
-function endTransaction(c: Client): void {
+/** Leaves MULTI: the queue, its error flag and the watched keys go (EXEC, DISCARD, and an EXEC refused before it runs). */
+export function endTransaction(c: Client): void {
   c.multi = null;
   c.multiError = false;
   c.watchDirty = false;
   c.engine.watches.unwatchAll(c);
+}
+
+/**
+ * EXEC's queued commands from the one at `from`. A script among them may be
+ * suspended (core/scripting/runner.ts): the rest then runs when it ends
+ * (core/server/suspended.ts), the client still in EXEC meanwhile.
+ */
+function runQueue(c: Client, queue: NonNullable<Client["multi"]>, from: number): void {
+  c.inExec = true;
+  for (let i = from; i < queue.length; i++) {
+    c.engine.call(c, queue[i].cmd, queue[i].argv);
+    if (c.inBusyScript) return c.engine.suspended.defer(() => runQueue(c, queue, i + 1));
+  }
+  c.inExec = false;
 }
 
 const common = { acl: "transaction", group: "transactions" };
@@ -47,12 +62,7 @@ export const transactionCommands: CommandDef[] = [
       }
       endTransaction(c);
       c.out.array(queue.length);
-      c.inExec = true;
-      try {
-        for (const { cmd, argv } of queue) c.engine.call(c, cmd, argv);
-      } finally {
-        c.inExec = false;
-      }
+      runQueue(c, queue, 0);
     },
   },
   {

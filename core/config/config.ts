@@ -78,6 +78,7 @@ function canonical(p: Param, value: string): string {
       return String(n);
     }
     case "memory": {
+      if (PERCENT_PARAMS.has(p.name)) return canonicalPercent(p.name, value);
       const n = parseMemory(value);
       if (n === null) throw new ConfigError("argument must be a memory value");
       checkRange(p.name, BigInt(n), DEFAULT_MEMORY_RANGE);
@@ -95,6 +96,23 @@ function canonical(p: Param, value: string): string {
     default:
       return value;
   }
+}
+
+/** Memory parameters that also take a percentage of maxmemory (Redis's PERCENT_CONFIG). */
+const PERCENT_PARAMS = new Set(["maxmemory-clients"]);
+
+/** "N%" (0 to 100; "0%" is 0) or a memory value, as Redis reads a PERCENT_CONFIG parameter. */
+function canonicalPercent(name: string, value: string): string {
+  const percent = /^(\d+)%$/.exec(value);
+  if (percent === null) {
+    const n = parseMemory(value);
+    if (n === null) throw new ConfigError("argument must be a memory or percent value");
+    checkRange(name, BigInt(n), DEFAULT_MEMORY_RANGE);
+    return String(n);
+  }
+  const n = Number(percent[1]);
+  if (n > 100) throw new ConfigError("percentage argument must be less or equal to 100");
+  return n === 0 ? "0" : `${n}%`;
 }
 
 function canonicalSpecial(p: Param, value: string): string {
@@ -341,7 +359,7 @@ export class Config {
     const changed = p.value !== p.defaultValue;
     switch (p.kind) {
       case "memory":
-        return [[`${p.name} ${formatMemory(Number(p.value))}`, changed]];
+        return [[`${p.name} ${p.value.endsWith("%") ? p.value : formatMemory(Number(p.value))}`, changed]];
       case "string":
         return [[`${p.name} ${quote(p.value)}`, changed]];
       case "special":

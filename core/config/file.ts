@@ -12,7 +12,18 @@ export class ConfigFileError extends Error {}
 
 const MAX_INCLUDE_DEPTH = 16;
 
-export function loadConfigText(config: Config, text: string, path: string, fs: FileSystem, depth = 0): void {
+/**
+ * Reads config text into config. With `sentinel` (Sentinel mode), `sentinel ...` lines go to it
+ * (words after "sentinel"); what it throws is reported as a config error at that line.
+ */
+export function loadConfigText(
+  config: Config,
+  text: string,
+  path: string,
+  fs: FileSystem,
+  depth = 0,
+  sentinel?: (words: string[]) => void,
+): void {
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
@@ -33,7 +44,15 @@ export function loadConfigText(config: Config, text: string, path: string, fs: F
       if (depth >= MAX_INCLUDE_DEPTH) fail("Too many nested includes");
       const target = fs.resolve(path, words[1]);
       if (!fs.exists(target)) fail(`Can't open config file '${target}'`);
-      loadConfigText(config, fs.readText(target), target, fs, depth + 1);
+      loadConfigText(config, fs.readText(target), target, fs, depth + 1, sentinel);
+      continue;
+    }
+    if (sentinel && name === "sentinel") {
+      try {
+        sentinel(words.slice(1));
+      } catch (e) {
+        fail((e as Error).message);
+      }
       continue;
     }
     try {

@@ -6,8 +6,10 @@
 import type { Value } from "../types/value.ts";
 import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
-import { ShardedMap, type Walk } from "./sharded-map.ts";
+import { ShardedMap, type Tracking, type Walk } from "./sharded-map.ts";
 import type { ValueCodec } from "./shard.ts";
+import type { AccessClock } from "./access.ts";
+import { deadlineBytes, keyBytes } from "./usage.ts";
 
 /** What the db tells the engine about, so stats, notifications and WATCH stay in one place. */
 export interface KeyspaceObserver {
@@ -15,6 +17,14 @@ export interface KeyspaceObserver {
   readonly now: number;
   /** While clients are paused the dataset must not change: keys past their deadline read as gone but stay. */
   readonly clientsPaused: boolean;
+  /**
+   * On a replica keys expire only when the primary's DEL arrives: 1, keys
+   * past their deadline read as missing but stay; 2, while the primary's
+   * stream runs, they read as live (its commands were run on them). 0 on a primary.
+   */
+  readonly replicaExpiry: 0 | 1 | 2;
+  /** The keys' access clock (OBJECT IDLETIME/FREQ, eviction). */
+  readonly access: AccessClock;
   expired(db: Db, key: string): void;
   /** key did not exist and set() created it (Redis's dbAdd: the "new" keyspace event). */
   added(db: Db, key: string): void;
@@ -38,7 +48,8 @@ interface ScanState {
 
 const MAX_SCANS = 10_000;
 
-const PACKED_HASH = 1;
+/** The keyspace's kind for a small hash kept as its packed bytes (a snapshot writes them without reviving the hash). */
+export const PACKED_HASH = 1;
 const PACKED_ZSET = 2;
 
 /**
@@ -52,31 +63,61 @@ const packedCollections: ValueCodec<Value> = {
   revive: (kind, bytes) => (kind === PACKED_HASH ? HashValue.fromPacked(bytes) : ZSet.fromPacked(bytes)),
 };
 
+/** What a deadline costs beyond its key's length (see usage.ts). */
+const DEADLINE_BYTES = deadlineBytes("");
+
 export class Db {
-  data = new ShardedMap<Value>(packedCollections);
+  /** The keys' access clocks and sizes (see ShardedMap): one per db, since its maps are replaced on a flush. */
+  private readonly tracking: Tracking<Value>;
+  data: ShardedMap<Value>;
   expires = new ShardedMap<number>();
   /** Where the active expire cycle stopped, so successive rounds cover every deadline. */
   private expireWalk: Walk | null = null;
   /** Running average of remaining TTL among sampled keys, for INFO keyspace avg_ttl. */
   avgTtl = 0;
+  /**
+   * Keys that may hold a hash with field deadlines: what the active cycle
+   * visits (see field-expiry.ts), and whether a file of this db needs Redis
+   * 7.4's RDB version. Every hash stored with deadlines is listed, whatever
+   * stored it (HEXPIRE, RENAME, MOVE, RESTORE, a load).
+   */
+  fieldDeadlines = new Set<string>();
   /** The snapshot walking data and expires, if one is: told before every key is read or changed. */
   cow: SnapshotWalker | null = null;
 
-  constructor(readonly id: number, private observer: KeyspaceObserver) {}
+  constructor(readonly id: number, private observer: KeyspaceObserver) {
+    this.tracking = { clock: observer.access, size: (key, v) => keyBytes(key, v) };
+    this.data = new ShardedMap<Value>(packedCollections, this.tracking);
+  }
 
   get size(): number {
     return this.data.size;
   }
 
-  /** The live value of key, expiring it first if its deadline has passed. */
+  /** Estimated bytes of the keys, values and deadlines: this db's part of used_memory (see usage.ts). */
+  get bytes(): number {
+    return this.data.bytes + this.expires.size * DEADLINE_BYTES + this.expires.keyBytes;
+  }
+
+  /** The live value of key, expiring it first if its deadline has passed; an access for its access clock. */
   lookup(key: string, now: number): Value | undefined {
+    return this.live(key, now) ? this.data.access(key) : undefined;
+  }
+
+  /** lookup() that is no access for the clock (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family, OBJECT, SCAN). */
+  peek(key: string, now: number): Value | undefined {
+    return this.live(key, now) ? this.data.get(key) : undefined;
+  }
+
+  /** False when key has reached its deadline (it is expired now, unless clients are paused). */
+  private live(key: string, now: number): boolean {
     // A command may change the value it looked up in place, so a snapshot takes it first.
     if (this.cow !== null) this.cow.preserve(key);
-    if (this.pastDeadline(key, now)) {
-      if (!this.observer.clientsPaused) this.expire(key);
-      return undefined;
-    }
-    return this.data.get(key);
+    if (!this.pastDeadline(key, now)) return true;
+    const replica = this.observer.replicaExpiry;
+    if (replica !== 0) return replica === 2;
+    if (!this.observer.clientsPaused) this.expire(key);
+    return false;
   }
 
   /** Whether key's deadline has passed, without expiring it (KEYS only filters such keys, as Redis does). */
@@ -96,18 +137,27 @@ export class Db {
     if (this.expires.size !== 0) {
       const at = this.expires.get(key);
       // Overwriting a key past its deadline expires it first, as Redis's lookup before the write does: expired, then new.
-      if (at !== undefined && at <= this.observer.now) this.expire(key);
+      if (at !== undefined && at <= this.observer.now && this.observer.replicaExpiry === 0) this.expire(key);
       else if (at !== undefined && !keepTtl) this.expires.delete(key);
     }
     if (this.data.set(key, value)) this.observer.added(this, key);
+    if (value instanceof HashValue && value.hasDeadlines()) this.fieldDeadlines.add(key);
   }
 
   /** Adds a key read from a file (RDB load, RESTORE's caller checks first): no event, no dirty; false if it was there. */
-  load(key: string, value: Value, expireAt: number): boolean {
+  load(key: string, value: Value, expireAt: number, idleSeconds = -1, freq = -1): boolean {
     if (this.data.has(key)) return false;
     this.data.set(key, value);
+    if (value instanceof HashValue && value.hasDeadlines()) this.fieldDeadlines.add(key);
     if (expireAt >= 0) this.expires.set(key, expireAt);
+    this.setAccess(key, idleSeconds, freq);
     return true;
+  }
+
+  /** Gives key the access clock an RDB IDLE/FREQ record or RESTORE's IDLETIME/FREQ describes (-1: absent). */
+  setAccess(key: string, idleSeconds: number, freq: number): void {
+    const field = this.observer.access.restored(idleSeconds, freq);
+    if (field !== null) this.data.setAccess(key, field);
   }
 
   delete(key: string): boolean {
@@ -115,6 +165,21 @@ export class Db {
     if (!this.data.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     return true;
+  }
+
+  /**
+   * Deletes the key at a live position of `data` (eviction). Its name is
+   * made a string only when asked for (wantKey) or needed here (a snapshot
+   * walking, deadlines to drop); it is returned then, else null.
+   */
+  deleteAt(p: number, wantKey: boolean): string | null {
+    if (!wantKey && this.cow === null && this.expires.size === 0) {
+      this.data.deleteAt(p);
+      return null;
+    }
+    const key = this.data.keyAtPosition(p);
+    this.delete(key);
+    return key;
   }
 
   setExpire(key: string, at: number): void {
@@ -133,6 +198,7 @@ export class Db {
 
   clear(): void {
     this.expireWalk = null;
+    this.fieldDeadlines.clear();
     if (this.cow === null) {
       this.data.clear();
       this.expires.clear();
@@ -140,7 +206,7 @@ export class Db {
     }
     // A snapshot still walks these maps: it keeps them as they are, the db starts on new ones.
     this.cow = null;
-    this.data = new ShardedMap<Value>(packedCollections);
+    this.data = new ShardedMap<Value>(packedCollections, this.tracking);
     this.expires = new ShardedMap<number>();
   }
 
@@ -149,6 +215,7 @@ export class Db {
     [this.data, other.data] = [other.data, this.data];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.cow, other.cow] = [other.cow, this.cow];
+    [this.fieldDeadlines, other.fieldDeadlines] = [other.fieldDeadlines, this.fieldDeadlines];
     this.expireWalk = other.expireWalk = null;
   }
 
@@ -161,10 +228,14 @@ export class Db {
 
   /** A random live key; like Redis it never answers nil while one remains (each miss expires the key it drew). */
   randomKey(now: number): string | null {
+    let tries = 100;
     for (;;) {
       const key = this.data.randomKey();
       if (key === undefined) return null;
-      if (this.lookup(key, now) !== undefined) return key;
+      if (this.peek(key, now) !== undefined) return key;
+      // Where expired keys stay (a replica, paused clients) all may be past their deadline: after 100 draws one is taken, as Redis does.
+      const keeps = this.observer.replicaExpiry !== 0 || this.observer.clientsPaused;
+      if (keeps && this.expires.size === this.data.size && --tries === 0) return key;
     }
   }
 

@@ -6,7 +6,7 @@
  * million keys expiring at once never stall clients for long.
  */
 import type { Engine } from "../server/engine.ts";
-import { reclaimExpiredFields } from "../types/hash-expiry.ts";
+import { reclaimExpiredFields } from "./field-expiry.ts";
 
 const KEYS_PER_LOOP = 20;
 const ACCEPTABLE_STALE_PERCENT = 10;

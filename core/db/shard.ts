@@ -5,6 +5,11 @@
  * length as a varint and its bytes, followed, for a value kept as bytes
  * (kind > 0), by the value's length and bytes.
  *
+ * A tracked shard (the keyspace's, not the expires table's) also keeps,
+ * per slot, the key's access clock (see access.ts) and its estimated bytes
+ * (see usage.ts), side by side in one Uint32Array (`meta`, words 2i and
+ * 2i + 1) so that a write touches one cache line for both: 8 bytes a slot.
+ *
  * An entry keeps its slot for as long as it lives: deleting leaves a hole
  * that a later insert reuses, and growing rebuilds only the chains. Only
  * compact() moves entries, and it bumps `epoch` so walks can tell.
@@ -33,6 +38,7 @@ const MIN_ARENA = 1024;
 /** What every empty shard shares: 16 dbs of 2 maps of 64 shards would otherwise cost an idle server a few MB. */
 const NO_CHAINS = Int32Array.of(NONE);
 const NO_SLOTS = new Int32Array(0);
+const NO_WORDS = new Uint32Array(0);
 const NO_KINDS = new Uint8Array(0);
 const NO_BYTES = new Uint8Array(0);
 
@@ -44,10 +50,30 @@ export function hashOf(key: string): number {
 }
 
 /** hashOf() of the key whose bytes are bytes[at, at + length). */
-function hashOfBytes(bytes: Uint8Array, at: number, length: number): number {
+export function hashOfBytes(bytes: Uint8Array, at: number, length: number): number {
   let h = 0x811c9dc5;
   for (let i = at; i < at + length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
   return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A key's bytes lent in place (a shard's arena) without making a string: valid until that table next changes. */
+export interface KeyRef {
+  bytes: Uint8Array;
+  at: number;
+  length: number;
+}
+
+/** The lent key as a binary string, for the rare consumer that needs one. */
+export function refText(ref: KeyRef): string {
+  return str(ref.bytes.subarray(ref.at, ref.at + ref.length));
+}
+
+/** Where copyRecords() compacts an arena it then keeps: grown to the largest arena compacted in place. */
+let scratch = new Uint8Array(0);
+
+function scratchOf(size: number) {
+  if (scratch.length < size) scratch = new Uint8Array(size);
+  return scratch;
 }
 
 /** Set by the engine from its host (see HostInfo.freeReplacedBuffers): the allocator is the process's. */
@@ -93,6 +119,14 @@ export class Shard<V> {
   frozen = false;
   /** Slots whose value may have become an object that could be kept as bytes (see ShardedMap.settle). */
   touched: number[] = [];
+  /**
+   * When tracked, two words per slot: meta[2i] the access clock (Redis's
+   * 24-bit lru field), meta[2i + 1] the estimated bytes of key and value
+   * (see usage.ts; 0 for holes).
+   */
+  meta = NO_WORDS;
+
+  constructor(readonly tracked = false) {}
 
   reset(capacity: number): void {
     this.values = emptyArray(capacity);
@@ -100,6 +134,7 @@ export class Shard<V> {
     this.kinds = capacity === 0 ? NO_KINDS : new Uint8Array(capacity);
     this.next = capacity === 0 ? NO_SLOTS : new Int32Array(capacity);
     this.heads = capacity === 0 ? NO_CHAINS : new Int32Array(capacity).fill(NONE);
+    this.meta = capacity === 0 || !this.tracked ? NO_WORDS : new Uint32Array(capacity * 2);
     this.arena = NO_BYTES;
     this.top = 0;
     this.garbage = 0;
@@ -124,8 +159,41 @@ export class Shard<V> {
     return true;
   }
 
+  /** True when slot i holds the key lent by ref. */
+  private holdsRef(i: number, ref: KeyRef): boolean {
+    const arena = this.arena;
+    const length = readVarint(arena, this.keyAt[i]);
+    if (length !== ref.length) return false;
+    const at = cursor.at;
+    const bytes = ref.bytes;
+    for (let j = 0; j < length; j++) if (arena[at + j] !== bytes[ref.at + j]) return false;
+    return true;
+  }
+
   key(i: number): string {
     return this.stringAt(this.keyAt[i]);
+  }
+
+  keyLength(i: number): number {
+    return readVarint(this.arena, this.keyAt[i]);
+  }
+
+  /** Slot i's kind (see ValueCodec); when its value is kept as bytes (kind > 0), lends them through ref. */
+  bytesRef(i: number, ref: KeyRef): number {
+    const kind = this.kinds[i];
+    if (kind !== 0) {
+      ref.length = readVarint(this.arena, this.keyEnd(i));
+      ref.at = cursor.at;
+      ref.bytes = this.arena;
+    }
+    return kind;
+  }
+
+  /** Lends slot i's key bytes through ref. */
+  keyRef(i: number, ref: KeyRef): void {
+    ref.length = readVarint(this.arena, this.keyAt[i]);
+    ref.at = cursor.at;
+    ref.bytes = this.arena;
   }
 
   /** The bytes of slot i's value, kept as bytes (kind > 0). */
@@ -212,6 +280,13 @@ export class Shard<V> {
     return i;
   }
 
+  /** find() for a key lent by ref. */
+  findRef(ref: KeyRef, h: number): number {
+    let i = this.heads[h & (this.heads.length - 1)];
+    while (i !== NONE && !this.holdsRef(i, ref)) i = this.next[i];
+    return i;
+  }
+
   /** Adds key (absent) with an object value; returns its slot. */
   insert(key: string, h: number, value: V): number {
     let i = this.frozen ? NONE : this.freeHole;
@@ -230,7 +305,8 @@ export class Shard<V> {
     return i;
   }
 
-  remove(key: string, h: number): boolean {
+  /** Removes key; returns the size its slot recorded (0 untracked), or -1 when key is absent. */
+  remove(key: string, h: number): number {
     const bucket = h & (this.heads.length - 1);
     let prev = NONE;
     let i = this.heads[bucket];
@@ -238,7 +314,21 @@ export class Shard<V> {
       prev = i;
       i = this.next[i];
     }
-    if (i === NONE) return false;
+    if (i === NONE) return -1;
+    return this.unlink(i, bucket, prev);
+  }
+
+  /** Removes the entry in slot i (live), found without its key as a string (eviction); returns its recorded size. */
+  removeAt(i: number): number {
+    const length = this.keyLength(i);
+    const bucket = (hashOfBytes(this.arena, cursor.at, length) >>> SHARD_BITS) & (this.heads.length - 1);
+    let prev = NONE;
+    for (let j = this.heads[bucket]; j !== i; j = this.next[j]) prev = j;
+    return this.unlink(i, bucket, prev);
+  }
+
+  /** Takes slot i, preceded by prev in its chain, out of the table: it becomes a hole. */
+  private unlink(i: number, bucket: number, prev: number): number {
     if (prev === NONE) this.heads[bucket] = this.next[i];
     else this.next[prev] = this.next[i];
     this.garbage += this.recordEnd(i) - this.keyAt[i];
@@ -248,9 +338,14 @@ export class Shard<V> {
     this.next[i] = this.freeHole;
     this.freeHole = i;
     this.live--;
+    let size = 0;
+    if (this.tracked) {
+      size = this.meta[i * 2 + 1];
+      this.meta[i * 2 + 1] = 0;
+    }
     if (this.live < this.keyAt.length >>> 3 && this.keyAt.length > MIN_CAPACITY && !this.frozen) this.compact();
     else this.reclaim();
-    return true;
+    return size;
   }
 
   /**
@@ -284,6 +379,11 @@ export class Shard<V> {
     const next = new Int32Array(grown);
     next.set(this.next);
     this.next = next;
+    if (this.tracked) {
+      const meta = new Uint32Array(grown * 2);
+      meta.set(this.meta);
+      this.meta = meta;
+    }
     this.heads = new Int32Array(grown).fill(NONE);
     const arena = this.arena;
     for (let i = 0; i < capacity; i++) {
@@ -297,22 +397,33 @@ export class Shard<V> {
     if (this.garbage > this.top >>> 1 && this.top > MIN_ARENA) this.copyRecords(Math.ceil((this.top - this.garbage) * 1.25));
   }
 
-  /** Moves the records, without the garbage between them, into a fresh arena of `size` bytes; slots stay put. */
+  /**
+   * Moves the records, without the garbage between them, into an arena of
+   * `size` bytes; slots stay put. Under churn (a delete per insert, as
+   * eviction makes) the arena fills with garbage as fast as with records,
+   * and the new arena would be about the old one's size: then the records
+   * go through a scratch buffer back into the old arena, which spares an
+   * allocation (and the collector's work) per compaction.
+   */
   private copyRecords(size: number): void {
     const old = this.arena;
-    const arena = new Uint8Array(size);
+    const inPlace = size <= old.length && size * 4 >= old.length * 3;
+    const arena = inPlace ? scratchOf(size) : new Uint8Array(size);
     let top = 0;
     for (let i = 0; i < this.used; i++) {
       const at = this.keyAt[i];
       if (at === HOLE) continue;
       const end = this.recordEnd(i);
-      arena.set(old.subarray(at, end), top);
       this.keyAt[i] = top;
-      top += end - at;
+      // Records are mostly short keys: a loop costs less than a view per record.
+      for (let j = at; j < end; j++) arena[top++] = old[j];
     }
-    this.arena = arena;
-    // Nothing keeps a view of an arena past a method call, so the old one can go now (not the shared empty one).
-    if (freeReplaced && old !== NO_BYTES) (old.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
+    if (inPlace) old.set(arena.subarray(0, top));
+    else {
+      this.arena = arena;
+      // Nothing keeps a view of an arena past a method call, so the old one can go now (not the shared empty one).
+      if (freeReplaced && old !== NO_BYTES) (old.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
+    }
     this.top = top;
     this.garbage = 0;
   }
@@ -323,18 +434,29 @@ export class Shard<V> {
     const values: (V | undefined)[] = [];
     const kinds: number[] = [];
     const bytes: string[] = [];
+    const access: number[] = [];
+    const sizes: number[] = [];
+    const meta = this.meta;
     for (let i = 0; i < this.used; i++) {
       if (this.keyAt[i] === HOLE) continue;
       keys.push(this.key(i));
       values.push(this.values[i]);
       kinds.push(this.kinds[i]);
       bytes.push(this.kinds[i] === 0 ? "" : this.valueBytes(i));
+      if (this.tracked) {
+        access.push(meta[i * 2]);
+        sizes.push(meta[i * 2 + 1]);
+      }
     }
     let capacity = keys.length === 0 ? 0 : MIN_CAPACITY;
     while (capacity < keys.length * 2) capacity *= 2;
     this.reset(capacity);
     for (let j = 0; j < keys.length; j++) {
       const i = this.insert(keys[j], hashOf(keys[j]) >>> SHARD_BITS, values[j]!);
+      if (this.tracked) {
+        this.meta[i * 2] = access[j];
+        this.meta[i * 2 + 1] = sizes[j];
+      }
       if (kinds[j] !== 0) this.keepAsBytes(i, kinds[j], bytes[j]);
       else this.touched.push(i);
     }

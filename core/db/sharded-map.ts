@@ -19,18 +19,26 @@
  * objects touched since back into bytes, so a value in use stays an object
  * between ticks.
  *
+ * The keyspace's own table is tracked (see Tracking): each key also has
+ * an access clock for OBJECT IDLETIME/FREQ and eviction, and an estimated
+ * size whose running sum (`bytes`) is the dataset's part of used_memory,
+ * kept right by every set, in-place change (resized()) and delete.
+ *
  * Slots do not move except when a shard shrinks (compacts), so a walk by
  * slot (SCAN, the expire cycle) meets every entry present throughout,
  * whatever is written meanwhile; a compaction bumps the shard's epoch, and
  * a walk that finds the epoch changed starts that shard over.
  */
-import { hashOf, HOLE, NONE, Shard, SHARD_BITS, type ValueCodec } from "./shard.ts";
+import { hashOf, hashOfBytes, HOLE, type KeyRef, NONE, Shard, SHARD_BITS, type ValueCodec } from "./shard.ts";
+import type { AccessClock } from "./access.ts";
 
 const SHARDS = 1 << SHARD_BITS;
 
 /** The shard and slot of a position() answer. */
 export const shardOf = (position: number): number => position & (SHARDS - 1);
 export const slotOf = (position: number): number => Math.floor(position / SHARDS);
+/** The position() of a walk's entry. */
+export const positionAt = (w: Walk): number => w.slot * SHARDS + w.shard;
 
 /** A position in a walk over a map's slots, shard by shard (see ShardedMap.advance). */
 export interface Walk {
@@ -46,9 +54,32 @@ export interface Walk {
   epoch: number;
 }
 
+/** What the keyspace's table keeps per key besides its value (see Shard.meta). */
+export interface Tracking<V> {
+  clock: AccessClock;
+  /** A key's estimated bytes with its value (see usage.ts). */
+  size(key: string, value: V): number;
+}
+
+const MAX_SIZE = 0xffffffff;
+
 export class ShardedMap<V> {
-  private readonly shards: Shard<V>[] = Array.from({ length: SHARDS }, () => new Shard<V>());
+  private readonly shards: Shard<V>[];
   private count = 0;
+  /** Sum of the keys' recorded sizes (tracked maps only). */
+  bytes = 0;
+  /** Sum of the keys' lengths. */
+  keyBytes = 0;
+  /**
+   * Where the key last stored or accessed is: a command that changes a
+   * value in place reports it right after (resized()), and finds it here
+   * without hashing again. Cleared by every delete (a compaction moves slots).
+   */
+  private lastKey: string | null = null;
+  private lastShard = 0;
+  private lastSlot = 0;
+  /** The clock's command count when lastKey was last accessed (see set()). */
+  private accessedIn = -1;
   /** Shards with touched slots (see Shard.touched), each once, for settle(). */
   private touchedShards: number[] = [];
   /** Touched slots across the shards (some listed twice, some since deleted): what settle() has to look at. */
@@ -57,7 +88,9 @@ export class ShardedMap<V> {
   /** Snapshots walking this map (see freeze). */
   private freezes = 0;
 
-  constructor(private readonly codec: ValueCodec<V> | null = null) {}
+  constructor(private readonly codec: ValueCodec<V> | null = null, private readonly tracking: Tracking<V> | null = null) {
+    this.shards = Array.from({ length: SHARDS }, () => new Shard<V>(tracking !== null));
+  }
 
   get size(): number {
     return this.count;
@@ -68,6 +101,112 @@ export class ShardedMap<V> {
     const shard = this.shards[h & (SHARDS - 1)];
     const i = shard.find(key, h >>> SHARD_BITS);
     return i === NONE ? undefined : this.valueIn(h & (SHARDS - 1), i);
+  }
+
+  /** get() that counts as an access to the key, for its access clock (Redis's lookupKey), unless the clock says not to. */
+  access(key: string): V | undefined {
+    const h = hashOf(key);
+    const s = h & (SHARDS - 1);
+    const shard = this.shards[s];
+    const i = shard.find(key, h >>> SHARD_BITS);
+    if (i === NONE) return undefined;
+    const tracking = this.tracking;
+    if (tracking !== null) {
+      if (tracking.clock.touching) shard.meta[i * 2] = tracking.clock.accessed(shard.meta[i * 2]);
+      this.remember(key, s, i);
+      this.accessedIn = tracking.clock.command;
+    }
+    return this.valueIn(s, i);
+  }
+
+  private remember(key: string, s: number, i: number): void {
+    this.lastKey = key;
+    this.lastShard = s;
+    this.lastSlot = i;
+  }
+
+  /** Finds key's slot into lastShard/lastSlot; false when absent. */
+  private locate(key: string): boolean {
+    if (key === this.lastKey) return true;
+    const h = hashOf(key);
+    const i = this.shards[h & (SHARDS - 1)].find(key, h >>> SHARD_BITS);
+    if (i === NONE) return false;
+    this.remember(key, h & (SHARDS - 1), i);
+    return true;
+  }
+
+  /**
+   * Records key's size again after its value changed in place (Redis's
+   * signalModifiedKey is where the engine calls this). A value kept as
+   * bytes has not changed since it was measured.
+   */
+  resized(key: string): void {
+    const tracking = this.tracking;
+    if (tracking === null || !this.locate(key)) return;
+    const shard = this.shards[this.lastShard];
+    const i = this.lastSlot;
+    // Strings and numbers are replaced whole (set() measured them); a value kept as bytes is unchanged since measured.
+    const v = shard.values[i];
+    if (typeof v !== "object" || shard.kinds[i] !== 0) return;
+    this.record(shard, i, tracking.size(key, v));
+  }
+
+  private record(shard: Shard<V>, i: number, size: number): void {
+    if (size > MAX_SIZE) size = MAX_SIZE;
+    this.bytes += size - shard.meta[i * 2 + 1];
+    shard.meta[i * 2 + 1] = size;
+  }
+
+  /** Key's access clock field, or -1 when absent (tracked maps only). */
+  accessOf(key: string): number {
+    return this.locate(key) ? this.shards[this.lastShard].meta[this.lastSlot * 2] : -1;
+  }
+
+  /** Sets key's access clock field (a loaded or restored key's IDLE/FREQ). */
+  setAccess(key: string, field: number): void {
+    if (this.tracking !== null && this.locate(key)) this.shards[this.lastShard].meta[this.lastSlot * 2] = field;
+  }
+
+  /** A live entry's position (see position()) picked at random, as randomKey() picks; -1 when empty. */
+  randomPosition(): number {
+    while (this.count > 0) {
+      // One draw gives both: the shard from its integer part, the slot from the rest (53 bits are plenty).
+      const r = Math.random() * SHARDS;
+      const s = r | 0;
+      const shard = this.shards[s];
+      const slot = ((r - s) * shard.used) | 0;
+      if (shard.used === 0) continue;
+      // A tracked slot is live when it records a size (one cache line with its access clock).
+      if (shard.tracked ? shard.meta[slot * 2 + 1] !== 0 : shard.keyAt[slot] !== HOLE) return slot * SHARDS + s;
+    }
+    return -1;
+  }
+
+  /** Whether a position (see position()) holds an entry; it may be another key's than when it was taken. */
+  liveAt(p: number): boolean {
+    const shard = this.shards[shardOf(p)];
+    const slot = slotOf(p);
+    return slot < shard.used && shard.keyAt[slot] !== HOLE;
+  }
+
+  /** The key at a live position. */
+  keyAtPosition(p: number): string {
+    return this.shards[shardOf(p)].key(slotOf(p));
+  }
+
+  /** The access clock field at a live position (tracked maps). */
+  accessAtPosition(p: number): number {
+    return this.shards[shardOf(p)].meta[slotOf(p) * 2];
+  }
+
+  /** The value at a live position, not revived in place. */
+  peekAtPosition(p: number): V {
+    return this.shards[shardOf(p)].peek(slotOf(p), this.codec);
+  }
+
+  /** The access clock field at a walk's entry (tracked maps). */
+  accessAt(w: Walk): number {
+    return this.shards[w.shard].meta[w.slot * 2];
   }
 
   /** Shard s's value at slot i; one kept as bytes becomes an object, touched for settle(). */
@@ -94,6 +233,14 @@ export class ShardedMap<V> {
     for (const shard of this.shards) shard.frozen = this.freezes > 0;
   }
 
+  /** get() for a key lent by ref (no key string made), without reviving a value kept as bytes. */
+  peekRef(ref: KeyRef): V | undefined {
+    const h = hashOfBytes(ref.bytes, ref.at, ref.length);
+    const shard = this.shards[h & (SHARDS - 1)];
+    const i = shard.findRef(ref, h >>> SHARD_BITS);
+    return i === NONE ? undefined : shard.peek(i, this.codec);
+  }
+
   /** The value at a walk's entry without reviving it in place (a snapshot reads, it does not touch). */
   peekAt(w: Walk): V {
     return this.shards[w.shard].peek(w.slot, this.codec);
@@ -113,8 +260,23 @@ export class ShardedMap<V> {
     if (added) {
       i = shard.insert(key, h >>> SHARD_BITS, value);
       this.count++;
+      this.keyBytes += key.length;
     } else {
       shard.setValue(i, value);
+    }
+    const tracking = this.tracking;
+    if (tracking !== null) {
+      // A new key's clock starts. An overwrite renews the LRU time; under LFU the counter carries over, the write's
+      // lookup counting as an access (Redis's lookupKeyWrite, then dbOverwrite keeping the old lru field) unless
+      // the command looked the key up already.
+      const clock = tracking.clock;
+      if (added) shard.meta[i * 2] = clock.fresh();
+      else if (!clock.lfu) shard.meta[i * 2] = clock.lruClock;
+      else if (clock.touching && !(key === this.lastKey && this.accessedIn === clock.command)) {
+        shard.meta[i * 2] = clock.accessed(shard.meta[i * 2]);
+      }
+      this.record(shard, i, tracking.size(key, value));
+      this.remember(key, h & (SHARDS - 1), i);
     }
     if (this.codec !== null && this.codec.kind(value) !== 0) {
       shard.touched.push(i);
@@ -164,17 +326,39 @@ export class ShardedMap<V> {
 
   delete(key: string): boolean {
     const h = hashOf(key);
-    const shard = this.shards[h & (SHARDS - 1)];
-    if (!shard.remove(key, h >>> SHARD_BITS)) return false;
-    this.count--;
-    // A compaction lists the objects it moved as touched (unsettled only approximates them).
-    if (shard.touched.length !== 0) this.touch(h & (SHARDS - 1));
+    const s = h & (SHARDS - 1);
+    const size = this.shards[s].remove(key, h >>> SHARD_BITS);
+    if (size < 0) return false;
+    this.removed(s, key.length, size);
     return true;
+  }
+
+  /** Deletes the entry at a live position without making its key a string (eviction, when nothing needs the name). */
+  deleteAt(p: number): void {
+    const s = shardOf(p);
+    const shard = this.shards[s];
+    const slot = slotOf(p);
+    const length = shard.keyLength(slot);
+    this.removed(s, length, shard.removeAt(slot));
+  }
+
+  /** Bookkeeping after a key of `length` bytes whose slot recorded `size` left shard s. */
+  private removed(s: number, length: number, size: number): void {
+    const shard = this.shards[s];
+    this.count--;
+    this.keyBytes -= length;
+    this.bytes -= size;
+    this.lastKey = null;
+    // A compaction lists the objects it moved as touched (unsettled only approximates them).
+    if (shard.touched.length !== 0) this.touch(s);
   }
 
   clear(): void {
     for (const shard of this.shards) shard.reset(0);
     this.count = 0;
+    this.bytes = 0;
+    this.keyBytes = 0;
+    this.lastKey = null;
     this.touchedShards = [];
     this.isTouched.fill(0);
     this.unsettled = 0;
@@ -232,6 +416,16 @@ export class ShardedMap<V> {
 
   keyAt(w: Walk): string {
     return this.shards[w.shard].key(w.slot);
+  }
+
+  /** Lends the walk's key bytes through ref (no string made: a snapshot walks every key). */
+  keyRefAt(w: Walk, ref: KeyRef): void {
+    this.shards[w.shard].keyRef(w.slot, ref);
+  }
+
+  /** The codec's kind of the walk's value, lending its bytes through ref when it is kept as bytes (kind > 0). */
+  bytesAt(w: Walk, ref: KeyRef): number {
+    return this.shards[w.shard].bytesRef(w.slot, ref);
   }
 
   valueAt(w: Walk): V {

@@ -20,6 +20,11 @@ export class Watches {
     return this.byClient.size;
   }
 
+  /** Keys c watches (CLIENT LIST tot-mem counts them). */
+  count(c: Client): number {
+    return this.byClient.get(c)?.length ?? 0;
+  }
+
   watch(c: Client, db: Db, key: string, now: number): void {
     const list = this.byClient.get(c) ?? [];
     if (list.some((w) => w.db === db && w.key === key)) return;

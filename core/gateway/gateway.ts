@@ -14,6 +14,22 @@ import { History, parseHistoryRules } from "./history.ts";
 import { buildApp, type GatewayEnv } from "./http.ts";
 import { CLOSE, decideUpgrade, type LiveSocket, openSocket, type UpgradeDecision, type UpgradeRequest, type WsHandlers, type WsSocket } from "./ws.ts";
 
+/**
+ * A request's URL, or null when the runtime's request URL cannot be parsed
+ * (a Host header such as "1270.1:80"): adapters answer 400 instead of
+ * throwing, which would end the request with a log line, or on uWS the process.
+ */
+export function requestUrl(href: string): URL | null {
+  try {
+    return new URL(href);
+  } catch {
+    return null;
+  }
+}
+
+/** What adapters answer a request they cannot even parse. */
+export const badRequest = (): Response => new Response("Bad Request", { status: 400 });
+
 export class Gateway {
   readonly app: Hono<GatewayEnv>;
   readonly history = new History();

@@ -188,6 +188,12 @@ async function jsonCommands(gw: Gateway, c: Ctx, transaction: boolean): Promise<
 
 export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
+  // A body that stops arriving (the browser left) or cannot be read fails its request alone: a 400, logged at
+  // verbose like Redis's protocol errors, not a stack trace per request from Hono's default handler.
+  app.onError((e, c) => {
+    gw.engine.log("verbose", `Gateway: bad request from ${c.env?.remoteAddress ?? "?"}: ${e.message}`);
+    return jsonBody(c, { error: "ERR bad request" }, 400);
+  });
   app.use("*", async (c, next) => {
     const origin = c.req.header("origin");
     if (!gw.originAllowed(origin, new URL(c.req.url))) return jsonBody(c, { error: "origin not allowed" }, 403);

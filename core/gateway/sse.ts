@@ -22,8 +22,12 @@ function event(name: string, data: Json, id: string | null): Uint8Array {
   return enc.encode(`${id === null ? "" : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
+const SSE_HEADERS = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
+
 export function serveSse(gw: Gateway, c: Context<GatewayEnv>, verb: "SUBSCRIBE" | "PSUBSCRIBE", access: Access | null): Response {
   if (access === null) return jsonBody(c, { error: "unknown token" }, 401);
+  // HEAD gets the headers alone: its body is never read, so a subscription opened for it would never be cancelled.
+  if (c.req.method === "HEAD") return c.body(null, 200, SSE_HEADERS);
   const raw = new URL(c.req.url).pathname.split("/")[2];
   const name = percentDecode(raw);
   const since = c.req.header("last-event-id") ?? c.req.query("since") ?? null;
@@ -79,9 +83,5 @@ export function serveSse(gw: Gateway, c: Context<GatewayEnv>, verb: "SUBSCRIBE" 
     },
     cancel: end,
   }, { highWaterMark: maxQueue, size: (chunk) => chunk.byteLength });
-  return c.body(stream, 200, {
-    "Content-Type": "text/event-stream",
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",
-  });
+  return c.body(stream, 200, SSE_HEADERS);
 }

@@ -5,7 +5,6 @@
  * both one of these.
  */
 import type { Snapshot } from "./snapshot.ts";
-import { later } from "../util/later.ts";
 
 /** How long a slice of the walk runs before clients get their turn (ms): about one GET round trip. */
 const SLICE_MS = 0.05;
@@ -23,19 +22,25 @@ export class BackgroundJob<F extends SnapshotFile> {
   /**
    * Starts at once. target() names the final file when the walk is done;
    * ended gets null, or the error (the file already discarded). A cancelled
-   * job never calls ended.
+   * job never calls ended. Slices resume through afterIo (HostInfo.afterIo).
    */
-  constructor(readonly file: F, readonly startedAt: number, target: () => string, private readonly ended: (err: unknown) => void) {
+  constructor(
+    readonly file: F,
+    readonly startedAt: number,
+    target: () => string,
+    private readonly ended: (err: unknown) => void,
+    afterIo: (fn: () => void) => void,
+  ) {
     const step = () => {
       if (this.cancelled) return;
       try {
-        if (!file.snapshot.step(performance.now() + SLICE_MS)) return later(step);
+        if (!file.snapshot.step(performance.now() + SLICE_MS)) return afterIo(step);
         file.commit(target()).then(() => this.end(null), (err) => this.end(err));
       } catch (err) {
         this.end(err);
       }
     };
-    later(step);
+    afterIo(step);
   }
 
   private end(err: unknown): void {

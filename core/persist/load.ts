@@ -12,15 +12,11 @@ import { functionRegistry } from "../scripting/functions.ts";
 import { scripting } from "../scripting/runner.ts";
 import type { Value } from "../types/value.ts";
 export type { LoadingState } from "./loading.ts";
+import { STEP_BYTES, yieldToIo } from "./loading.ts";
 import { str } from "../util/bytes.ts";
-
-/** Bytes parsed between two turns of the event loop (Redis's loading-process-events-interval-bytes). */
-const STEP_BYTES = 2 * 1024 * 1024;
 
 /** An RDB that cannot be loaded: the server logs this and stops, as Redis does. */
 export class FatalLoadError extends Error {}
-
-const yieldToIo = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Reads RDB bytes into the engine's dbs in steps. Keys past their deadline
@@ -34,12 +30,15 @@ export interface LoadOptions {
   merge?: boolean;
   /** The RDB preamble of an AOF: expired keys are kept (the AOF that follows may touch them), libraries not replaced. */
   aofPreamble?: boolean;
+  /** Keys past their deadline are kept: a replica's (its primary sends their DEL), as Redis's rdbLoad on a non-master. */
+  keepExpired?: boolean;
 }
 
 export class EngineLoad {
   private readonly aofPreamble: boolean;
   private readonly loader: RdbLoader;
-  private readonly aux = new Map<string, string>();
+  /** The file's aux fields (repl-id, repl-offset, repl-stream-db... for replication). */
+  readonly aux = new Map<string, string>();
   private readonly libraries: Uint8Array[] = [];
   private logged = false;
   loaded = 0;
@@ -47,6 +46,7 @@ export class EngineLoad {
 
   constructor(private readonly engine: Engine, bytes: Uint8Array, opts: LoadOptions = {}) {
     const { merge = false, aofPreamble = false } = opts;
+    const keepExpired = aofPreamble || opts.keepExpired === true || engine.config.get("replicaof") !== "";
     this.aofPreamble = aofPreamble;
     let db = engine.dbs[0];
     const now = engine.clock.now();
@@ -59,13 +59,13 @@ export class EngineLoad {
         db = engine.dbs[id];
       },
       resizeDb: () => {},
-      entry: (key: string, value: Value, expireAt: number) => {
-        if (expireAt !== -1 && expireAt < now && !aofPreamble) {
+      entry: (key: string, value: Value, expireAt: number, idle: number, freq: number) => {
+        if (expireAt !== -1 && expireAt < now && !keepExpired) {
           this.expired++;
           return;
         }
         if (merge) db.delete(key);
-        if (!db.load(key, value, expireAt)) throw new FatalLoadError(`RDB has duplicated key '${key}' in DB ${db.id}`);
+        if (!db.load(key, value, expireAt, idle, freq)) throw new FatalLoadError(`RDB has duplicated key '${key}' in DB ${db.id}`);
         this.loaded++;
       },
       functionLibrary: (code) => void this.libraries.push(code),
@@ -96,7 +96,7 @@ export class EngineLoad {
   loadLibraries(): void {
     const registry = functionRegistry(scripting(this.engine));
     for (const code of this.libraries) {
-      const r = registry.load(code, !this.aofPreamble, true);
+      const r = registry.load(code, !this.aofPreamble, true, Infinity); // no time limit when loading, as Redis
       if (typeof r !== "string") throw new FatalLoadError(`Failed loading library: ${r.error}`);
     }
   }
@@ -138,6 +138,7 @@ export async function loadRdbAtStartup(engine: Engine): Promise<void> {
       load.loadLibraries();
     }
     engine.persistence.lastLoadKeysLoaded = load.loaded;
+    engine.persistence.loadedAux = load.aux;
     engine.persistence.lastLoadKeysExpired = load.expired;
     engine.log("notice", `Done loading RDB, keys loaded: ${load.loaded}, keys expired: ${load.expired}.`);
     engine.log("notice", `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);

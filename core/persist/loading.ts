@@ -8,6 +8,12 @@ export interface LoadingState {
   loadedBytes: number;
 }
 
+/** Bytes parsed between two turns of the event loop (Redis's loading-process-events-interval-bytes). */
+export const STEP_BYTES = 2 * 1024 * 1024;
+
+/** Lets the event loop run between steps of a load, so clients that connect meanwhile get -LOADING. */
+export const yieldToIo = (): Promise<void> => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /** INFO persistence's loading lines. */
 export function loadingInfo(engine: Engine): Array<[string, string | number]> {
   const s = engine.loading;

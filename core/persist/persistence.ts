@@ -30,6 +30,8 @@ export class Persistence {
   /** Keys the last startup load read and dropped as expired (INFO rdb_last_load_keys_*). */
   lastLoadKeysLoaded = 0;
   lastLoadKeysExpired = 0;
+  /** The aux fields of the RDB loaded at startup: a configured replica continues from its repl-id/repl-offset. */
+  loadedAux: Map<string, string> | null = null;
   /** While another background job (AOF rewrite) runs: BGSAVE waits or refuses. */
   otherJobRunning: () => boolean = () => false;
 
@@ -125,7 +127,7 @@ export class Persistence {
       return;
     }
     const dirtyAtStart = e.dirty;
-    const job = new BackgroundJob(file, e.clock.now(), () => this.path(), (err) => this.bgsaveEnded(job, dirtyAtStart, err));
+    const job = new BackgroundJob(file, e.clock.now(), () => this.path(), (err) => this.bgsaveEnded(job, dirtyAtStart, err), e.host.afterIo);
     this.bgsave = job;
     this.bgsaveScheduled = false;
     e.log("notice", `Background saving started by pid ${e.host.pid}`);

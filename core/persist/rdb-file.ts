@@ -9,7 +9,6 @@ import type { Engine } from "../server/engine.ts";
 import { Crc64, RdbEncoder, rdbHeader, RDB_EOF } from "./rdb/index.ts";
 import { functionRegistry } from "../scripting/functions.ts";
 import { startedScripting } from "../scripting/runner.ts";
-import { hasFieldDeadlines } from "../types/hash-expiry.ts";
 import { Snapshot } from "./snapshot.ts";
 import { TempFile } from "./temp-file.ts";
 import { VERSION } from "../version.ts";
@@ -24,15 +23,19 @@ export function functionLibraryCodes(engine: Engine): Uint8Array[] {
   return lua ? [...functionRegistry(lua).libraries.values()].map((l) => l.code) : [];
 }
 
-/** The aux fields redis-server writes in an RDB file, and in an AOF base with aof-base 1. */
+/** The aux fields redis-server writes in an RDB file (with the replication id and offset when it has some), and in an AOF base with aof-base 1. */
 export function rdbAux(engine: Engine, aofBase: 0 | 1): Array<[string, string | number]> {
-  return [
+  const aux: Array<[string, string | number]> = [
     ["redis-ver", VERSION],
     ["redis-bits", 64],
     ["ctime", Math.floor(engine.clock.now() / 1000)],
     ["used-mem", engine.host.rss()],
-    ["aof-base", aofBase],
   ];
+  // Where this server is in a replication history (Redis's rdbPopulateSaveInfo): a replica restarted from the file continues from there.
+  const repl = aofBase === 0 ? engine.replica.saveInfo() : null;
+  if (repl !== null) aux.push(["repl-stream-db", repl.db], ["repl-id", repl.replid], ["repl-offset", repl.offset]);
+  aux.push(["aof-base", aofBase]);
+  return aux;
 }
 
 export class RdbFile {
@@ -49,9 +52,9 @@ export class RdbFile {
     this.crc = engine.config.bool("rdbchecksum") ? new Crc64() : null;
     const compression = engine.config.bool("rdbcompression");
     // The registry of hashes with deadlines may hold a few that lost theirs: the file is then 7.4's for nothing.
-    const version = engine.dbs.some(hasFieldDeadlines) ? RDB_VERSION_FIELD_DEADLINES : RDB_VERSION;
+    const version = engine.dbs.some((db) => db.fieldDeadlines.size > 0) ? RDB_VERSION_FIELD_DEADLINES : RDB_VERSION;
     this.write(rdbHeader(version, aux, functionLibraryCodes(engine)));
-    this.snapshot = new Snapshot(engine.dbs, () => new RdbEncoder({ compression }), (chunk) => this.write(chunk));
+    this.snapshot = new Snapshot(engine.dbs, () => new RdbEncoder({ compression, access: engine.access }), (chunk) => this.write(chunk));
   }
 
   private write(bytes: Uint8Array): void {

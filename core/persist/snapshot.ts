@@ -15,17 +15,22 @@
  * early-written entries of dbs the walk has not reached yet wait in memory
  * (for the db being walked they go straight to the output).
  */
-import type { Db, SnapshotWalker } from "../db/db.ts";
+import { type Db, PACKED_HASH, type SnapshotWalker } from "../db/db.ts";
 import type { ShardedMap, Walk } from "../db/sharded-map.ts";
-import { shardOf, slotOf } from "../db/sharded-map.ts";
+import { positionAt, shardOf, slotOf } from "../db/sharded-map.ts";
+import type { KeyRef } from "../db/shard.ts";
 import type { Value } from "../types/value.ts";
 
 /** Turns keys into a file format (RDB, or AOF commands) as the walk meets them. */
 export interface SnapshotEncoder {
   /** Starts a db: RDB's SELECTDB and RESIZEDB, AOF's SELECT. */
   selectDb(id: number, keys: number, expires: number): void;
-  /** One key; expireAt in unix ms, -1 for none. */
-  entry(key: string, value: Value, expireAt: number): void;
+  /** One key; expireAt in unix ms, -1 for none; access is the key's access clock field (core/db/access.ts). */
+  entry(key: string, value: Value, expireAt: number, access: number): void;
+  /** entry() for a key lent in place: the walk makes no string per key, whose garbage would pause clients. */
+  entryAt(key: KeyRef, value: Value, expireAt: number, access: number): void;
+  /** entryAt() for a small hash kept in the keyspace as its packed bytes (see Db's PACKED_HASH), lent in place too. */
+  packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number, access: number): void;
   /** The bytes appended since the last take(): possibly a view of the encoder's buffer, valid until its next call. */
   take(): Uint8Array;
   /** Bytes appended and not taken yet. */
@@ -35,13 +40,17 @@ export interface SnapshotEncoder {
 /** Output is handed on in pieces of about this size. */
 const CHUNK = 64 * 1024;
 
+/** Where the walk lends each key and packed value (one walk steps at a time). */
+const keyRef: KeyRef = { bytes: new Uint8Array(0), at: 0, length: 0 };
+const packedRef: KeyRef = { bytes: new Uint8Array(0), at: 0, length: 0 };
+
 /** The walk over one db's maps as they were at the start. */
 class DbWalk implements SnapshotWalker {
   readonly walk: Walk;
   readonly keys: number;
   readonly expiresCount: number;
-  /** Keys written ahead of the walk, which it skips when it meets them. */
-  private readonly early = new Set<string>();
+  /** Positions (see ShardedMap.position) of keys written ahead of the walk, which it skips when it meets them. */
+  private readonly early = new Set<number>();
   /** Entries written ahead while the walk has not reached this db: they follow its SELECTDB. */
   pending: SnapshotEncoder | null = null;
   started = false;
@@ -72,11 +81,11 @@ class DbWalk implements SnapshotWalker {
     const w = this.walk;
     // Added since the start, or already walked.
     if (slot >= w.ends[shard] || shard < w.shard || (shard === w.shard && slot < w.slot)) return;
-    if (this.early.has(key)) return;
-    this.early.add(key);
+    if (this.early.has(position)) return;
+    this.early.add(position);
     const encoder = this.started ? this.snapshot.encoder : (this.pending ??= this.snapshot.newEncoder());
     const value = this.data.peekAt({ shard, slot, ends: w.ends, epoch: 0 });
-    encoder.entry(key, value, this.expireOf(key));
+    encoder.entry(key, value, this.expireOf(key), this.data.accessAtPosition(position));
   }
 
   expireOf(key: string): number {
@@ -85,17 +94,19 @@ class DbWalk implements SnapshotWalker {
 
   /** Writes entries until the deadline (a performance.now() reading); true when the db is done. */
   step(encoder: SnapshotEncoder, deadline: number, flush: () => void): boolean {
-    const { data, walk, early } = this;
+    const { data, expires, walk, early } = this;
     let n = 0;
     while (data.advance(walk)) {
-      const key = data.keyAt(walk);
-      if (early.size === 0 || !early.delete(key)) {
-        encoder.entry(key, data.peekAt(walk), this.expireOf(key));
+      if (early.size === 0 || !early.delete(positionAt(walk))) {
+        data.keyRefAt(walk, keyRef);
+        const expireAt = expires.size === 0 ? -1 : expires.peekRef(keyRef) ?? -1;
+        if (data.bytesAt(walk, packedRef) === PACKED_HASH) encoder.packedHashAt(keyRef, packedRef, expireAt, data.accessAt(walk));
+        else encoder.entryAt(keyRef, data.peekAt(walk), expireAt, data.accessAt(walk));
         if (encoder.buffered >= CHUNK) flush();
       }
       walk.slot++;
       this.snapshot.keysDone++;
-      if ((++n & 15) === 0 && performance.now() >= deadline) return false;
+      if ((++n & 3) === 0 && performance.now() >= deadline) return false;
     }
     return true;
   }

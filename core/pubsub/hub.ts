@@ -15,9 +15,7 @@ import type { Engine } from "../server/engine.ts";
 import { str } from "../util/bytes.ts";
 import { globMatch } from "../util/glob.ts";
 import { type Part, PushFrame } from "./frame.ts";
-import { type BufferLimit, outputUsed, overLimit, parsePubsubLimit } from "./output-limit.ts";
 import { keyeventChannel, KeyspaceEvents, keyspaceChannel } from "./notify.ts";
-import { clientInfoLine } from "../commands/client.ts";
 
 export type SubscriptionKind = "channels" | "patterns" | "shard";
 
@@ -29,8 +27,6 @@ export class Subscriptions {
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
   readonly shard = new Set<string>();
-  /** Second at which output first reached the soft limit, 0 when below it. */
-  softSince = 0;
 
   get total(): number {
     return this.channels.size + this.patterns.size + this.shard.size;
@@ -50,7 +46,6 @@ export class PubSubHub {
     shard: new Map(),
   };
   readonly events = new KeyspaceEvents();
-  private limit: BufferLimit = { hard: 0, soft: 0, softSeconds: 0 };
   /** Told of every message before it is delivered (the gateway's history and message ids). */
   onPublish: ((channel: string, message: Part) => void) | null = null;
   /**
@@ -64,7 +59,6 @@ export class PubSubHub {
   private unflushed = new Set<Client>();
 
   constructor(private readonly engine: Engine) {
-    engine.config.watch("client-output-buffer-limit", (v) => (this.limit = parsePubsubLimit(v)));
     engine.config.watch("notify-keyspace-events", (v) => this.events.configure(v));
   }
 
@@ -181,7 +175,7 @@ export class PubSubHub {
     s.out.raw(bytes);
     if (this.unflushed.size === 0) queueMicrotask(() => this.flushDeliveries());
     this.unflushed.add(s);
-    this.checkLimit(s);
+    this.engine.clientMemory.afterOutput(s);
   }
 
   private flushDeliveries(): void {
@@ -189,20 +183,10 @@ export class PubSubHub {
     this.unflushed.clear();
   }
 
-  /** Accounts for a push of n bytes that went straight to s's socket, closing s if its output passed the pubsub limit. */
+  /** Accounts for a push of n bytes that went straight to s's socket, closing s if its output passed its limit. */
   sent(s: Client, n: number): void {
     this.engine.stats.netOutput += n;
     s.netOut += n;
-    this.checkLimit(s);
-  }
-
-  private checkLimit(s: Client): void {
-    if (overLimit(this.limit, outputUsed(s), this.engine.now, s.pubsub!)) {
-      this.engine.log(
-        "warning",
-        `Client ${clientInfoLine(s).trimEnd()} scheduled to be closed ASAP for overcoming of output buffer limits.`,
-      );
-      this.engine.kill(s);
-    }
+    this.engine.clientMemory.afterOutput(s);
   }
 }

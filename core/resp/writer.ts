@@ -32,6 +32,10 @@ export class ReplyWriter {
   buf = new Uint8Array(CHUNK);
   pos = 0;
   resp: Protocol = 2;
+  /** The most bytes one take() carried since the client-memory cron last looked (Redis's rbp, buf_peak). */
+  peak = CHUNK;
+  /** Bytes reserved for replies: the whole chunk buf is the tail of (Redis's rbs, buf_usable_size). */
+  size = CHUNK;
 
   /**
    * Takes the bytes written so far and starts over. They are handed out as
@@ -39,21 +43,33 @@ export class ReplyWriter {
    * the replies): later replies go after them, never over them.
    */
   take(): Uint8Array {
+    if (this.pos > this.peak) this.peak = this.pos;
     const out = this.buf.subarray(0, this.pos);
     const room = this.buf.length - this.pos;
     // A buffer grown for a big reply is let go rather than kept per client.
-    this.buf = room >= MIN_ROOM && room <= CHUNK ? this.buf.subarray(this.pos) : new Uint8Array(CHUNK);
+    if (room >= MIN_ROOM && room <= CHUNK) this.buf = this.buf.subarray(this.pos);
+    else this.fresh(CHUNK);
     this.pos = 0;
     return out;
+  }
+
+  private fresh(size: number): void {
+    this.buf = new Uint8Array(size);
+    this.size = size;
+  }
+
+  /** Swaps an idle buffer for a smaller one (nothing may be pending); the next take() after a reply starts a full chunk again. */
+  shrink(size: number): void {
+    this.fresh(size);
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let cap = Math.max(this.buf.length * 2, CHUNK);
     while (cap < this.pos + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
+    const old = this.buf;
+    this.fresh(cap);
+    this.buf.set(old.subarray(0, this.pos));
   }
 
   raw(bytes: Uint8Array): void {

@@ -1,13 +1,18 @@
 /**
  * Function libraries (FUNCTION LOAD): each library's code runs once at load
- * time, when its only global is a `redis` table with register_function and
- * log; the functions it registers are then called by FCALL.
+ * time, for at most 500 ms as in Redis, when its only global is a
+ * read-only `redis` table with register_function and log; the functions
+ * it registers are then called by FCALL.
  */
 import { lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
 import { noFlags, type ScriptFlags, type Scripting } from "./runner.ts";
 import { pushErrorTable } from "./convert.ts";
 import { libraryShebang, parseFlagList } from "./shebang.ts";
+import { protectTree } from "./readonly.ts";
 import { str } from "../util/bytes.ts";
+
+/** Redis's LOAD_TIMEOUT_MS: how long a library's code may run at FUNCTION LOAD. */
+const LOAD_TIMEOUT_MS = 500;
 
 export interface LuaFunction {
   name: string;
@@ -50,11 +55,16 @@ export class FunctionRegistry {
     scripting.vm.forbidMissingNames(-1);
     lua.lua_setfield(L, -2, luaBytes("redis"));
     scripting.vm.forbidMissingNames(-1);
+    protectTree(L, -1);
     this.loadApi = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
 
-  /** FUNCTION LOAD: the library's name, or an error text. */
-  load(code: Uint8Array, replace: boolean, restoring = false): string | { error: string } {
+  /**
+   * FUNCTION LOAD: the library's name, or an error text. `restoring` is
+   * FUNCTION RESTORE's wording; `timeoutMs` how long the code may run
+   * (a loading RDB or AOF file gives it all the time, as Redis does).
+   */
+  load(code: Uint8Array, replace: boolean, restoring = false, timeoutMs = LOAD_TIMEOUT_MS): string | { error: string } {
     const meta = libraryShebang(str(code));
     if (typeof meta === "string") return { error: meta };
     if (meta.engine.toLowerCase() !== "lua") return { error: `ERR Engine '${meta.engine}' not found` };
@@ -64,7 +74,7 @@ export class FunctionRegistry {
     const old = this.libraries.get(meta.name);
     // FUNCTION RESTORE words it without the quotes.
     if (old && !replace) return { error: restoring ? `ERR Library ${meta.name} already exists` : `ERR Library '${meta.name}' already exists` };
-    const lib = this.compile(meta.name, code);
+    const lib = this.compile(meta.name, code, timeoutMs);
     if ("error" in lib) return lib;
     for (const name of lib.functions.keys()) {
       const other = this.functions.get(name);
@@ -79,17 +89,17 @@ export class FunctionRegistry {
   }
 
   /** Compiles and runs a library's code, collecting the functions it registers. */
-  private compile(name: string, code: Uint8Array): Library | { error: string } {
+  private compile(name: string, code: Uint8Array, timeoutMs: number): Library | { error: string } {
     const vm = this.scripting.vm;
     // The shebang becomes a comment so that line numbers stay the user's.
     const body = code.slice();
     body[0] = body[1] = 45;
-    const ref = vm.compile(body, "@user_function");
+    const ref = vm.compile(body, "@user_function", true);
     if (typeof ref === "string") return { error: `ERR Error compiling function: ${ref}` };
     const lib: Library = { name, code: code.slice(), functions: new Map() };
     const previous = vm.readGlobalsFrom(this.loadApi);
     this.loading = lib;
-    const err = vm.callProtected(ref);
+    const err = vm.callProtected(ref, timeoutMs);
     this.loading = null;
     vm.readGlobalsFrom(previous);
     vm.release(ref);
@@ -185,14 +195,7 @@ export class FunctionRegistry {
   }
 }
 
-const registries = new WeakMap<Scripting, FunctionRegistry>();
-
-/** The function libraries of an engine's scripting state. */
+/** The function libraries of an engine's scripting state, made on first use. */
 export function functionRegistry(s: Scripting): FunctionRegistry {
-  let r = registries.get(s);
-  if (r === undefined) {
-    r = new FunctionRegistry(s);
-    registries.set(s, r);
-  }
-  return r;
+  return s.functions ??= new FunctionRegistry(s);
 }

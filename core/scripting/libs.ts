@@ -1,13 +1,21 @@
 /**
  * Installs the libraries Redis adds to Lua: bit, cjson, cmsgpack, struct,
- * and math.random/math.randomseed on Redis's own deterministic rand48.
+ * and math.random/math.randomseed on Redis's own deterministic rand48; and
+ * Lua 5.1's versions of the standard functions that differ in 5.3 in ways
+ * a script sees or that could hold the engine (base51.ts, table51.ts,
+ * string51.ts, coroutines.ts).
  */
-import { formatG14, lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
-import type { LuaVm } from "./vm.ts";
+import { lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
+import type { JsFunction, LuaVm } from "./vm.ts";
 import { bitFunctions, structFunctions } from "./binary.ts";
 import { cjsonFunctions } from "./cjson.ts";
 import { cmsgpackFunctions } from "./cmsgpack.ts";
 import { JSON_NULL } from "./values.ts";
+import type { ScriptControl } from "./control.ts";
+import { baseFunctions, minMax } from "./base51.ts";
+import { tableFunctions } from "./table51.ts";
+import { stringFunctions } from "./string51.ts";
+import { coroutineFunctions } from "./coroutines.ts";
 
 const LRAND48_MAX = 2147483647;
 
@@ -59,24 +67,9 @@ function mathFunctions(rand: Rand48) {
       rand.seed(intArg(L, 1));
       return 0;
     },
+    min: minMax((a, b) => a < b),
+    max: minMax((a, b) => a > b),
   };
-}
-
-/** tostring formats numbers as Lua 5.1 does (%.14g); 5.3's luaL_tolstring would print 5 as "5.0". */
-function installTostring(L: LuaState): void {
-  lua.lua_getglobal(L, luaBytes("tostring"));
-  lua.lua_pushcclosure(L, (L: LuaState) => {
-    lauxlib.luaL_checkany(L, 1);
-    if (lua.lua_type(L, 1) !== lua.LUA_TNUMBER) {
-      lua.lua_pushvalue(L, lua.lua_upvalueindex(1));
-      lua.lua_insert(L, 1);
-      lua.lua_call(L, lua.lua_gettop(L) - 1, 1);
-      return 1;
-    }
-    lua.lua_pushstring(L, luaBytes(formatG14(lua.lua_tonumber(L, 1))));
-    return 1;
-  }, 1);
-  lua.lua_setglobal(L, luaBytes("tostring"));
 }
 
 export function openDataLibraries(vm: LuaVm): void {
@@ -86,9 +79,35 @@ export function openDataLibraries(vm: LuaVm): void {
   vm.defineLibrary("cjson", cjsonFunctions);
   vm.defineLibrary("math", mathFunctions(new Rand48()));
   const L = vm.L;
-  installTostring(L);
   lua.lua_getglobal(L, luaBytes("cjson"));
   lua.lua_pushlightuserdata(L, JSON_NULL);
   lua.lua_setfield(L, -2, luaBytes("null"));
   lua.lua_pop(L, 1);
+}
+
+/** The JS function `name` of global table `table` (or the global `name`). */
+function libraryFunction(L: LuaState, table: string | null, name: string): JsFunction {
+  if (table === null) lua.lua_pushglobaltable(L);
+  else lua.lua_getglobal(L, luaBytes(table));
+  lua.lua_getfield(L, -1, luaBytes(name));
+  const f = lua.lua_tocfunction(L, -1);
+  lua.lua_pop(L, 2);
+  return f;
+}
+
+export function openLua51Libraries(vm: LuaVm, control: ScriptControl): void {
+  const L = vm.L;
+  const base = baseFunctions(control, { tostring: libraryFunction(L, null, "tostring"), next: libraryFunction(L, null, "next") });
+  lua.lua_pushglobaltable(L);
+  for (const [name, f] of Object.entries(base)) {
+    lua.lua_pushcfunction(L, f);
+    lua.lua_setfield(L, -2, luaBytes(name));
+  }
+  lua.lua_pop(L, 1);
+  vm.defineLibrary("table", tableFunctions);
+  vm.defineLibrary("string", stringFunctions({ find: libraryFunction(L, "string", "find"), format: libraryFunction(L, "string", "format") }));
+  // The whole table is replaced: 5.3's isyieldable goes.
+  lua.lua_newtable(L);
+  lua.lua_setglobal(L, luaBytes("coroutine"));
+  vm.defineLibrary("coroutine", coroutineFunctions(control));
 }

@@ -1,22 +1,22 @@
 /**
  * Lua run once when the VM starts, before the globals are sealed: the Lua
- * 5.1 functions Redis scripts may use that Lua 5.3 renamed or dropped, the
- * 5.3 additions Redis does not have, and the libraries a script must not
- * reach (io, os, require...).
+ * 5.1 functions Redis scripts may use that Lua 5.3 renamed or dropped
+ * (those that call back into Lua are in JS: base51.ts and its siblings),
+ * the 5.3 additions Redis does not have, the libraries a script must not
+ * reach (io, os, require...), and Redis's own global error handler.
  */
 export const PRELUDE = `
-local floor, fmod, log, pairs, type, error = math.floor, math.fmod, math.log, pairs, type, error
-unpack = table.unpack
-loadstring = function(s, name) return load(s, name, "t") end
+local floor, fmod, log, next, type, error = math.floor, math.fmod, math.log, next, type, error
+_VERSION = "Lua 5.1"
 table.getn = function(t) return #t end
 table.setn = function() error("'setn' is obsolete", 2) end
 table.maxn = function(t)
   local max = 0
-  for k in pairs(t) do if type(k) == "number" and k > max then max = k end end
+  for k in next, t do if type(k) == "number" and k > max then max = k end end
   return max
 end
 table.foreach = function(t, f)
-  for k, v in pairs(t) do local r = f(k, v) if r ~= nil then return r end end
+  for k, v in next, t do local r = f(k, v) if r ~= nil then return r end end
 end
 table.foreachi = function(t, f)
   for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end
@@ -41,5 +41,13 @@ math.tointeger, math.type, math.ult, math.maxinteger, math.mininteger = nil, nil
 string.gfind = string.gmatch
 string.pack, string.unpack, string.packsize = nil, nil, nil
 gcinfo = function() return collectgarbage("count") end
-print, dofile, loadfile, require, package, io, os, debug, utf8 = nil
+local dbg = debug
+__redis__err__handler = function(err)
+  local i = dbg.getinfo(2, "nSl")
+  if i and i.what == "C" then i = dbg.getinfo(3, "nSl") end
+  if type(err) ~= "table" then err = {err = "ERR " .. tostring(err)} end
+  if i then err.source = i.source err.line = i.currentline end
+  return err
+end
+print, dofile, loadfile, require, package, io, os, debug, utf8, rawlen, fengari = nil
 `;

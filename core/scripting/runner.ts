@@ -3,22 +3,30 @@
  * the script cache, and one script run at a time.
  *
  * A script runs synchronously inside its command, as in Redis. Past
- * busy-reply-threshold the VM's count hook suspends it (a coroutine yield)
- * and it goes on from a timer, so the engine can read other clients
- * meanwhile: they get BUSY, except for allow_busy commands such as
- * SCRIPT KILL, which sets the flag the hook checks. The caller gets its
- * reply when the script ends; its pipelined commands wait. Inside
- * MULTI/EXEC a script cannot be suspended and simply runs to the end.
+ * busy-reply-threshold the VM's count hook suspends it (a coroutine yield,
+ * passed up through any coroutine the script made, see coroutines.ts) and
+ * it goes on from a timer in short slices, so the engine reads other
+ * clients in between: they get BUSY, except for allow_busy commands such
+ * as SCRIPT KILL, which flags the run; the hook then raises the kill, and
+ * nothing in the script can catch it (control.ts). The caller gets its
+ * reply when the script ends; its pipelined commands wait, and so does the
+ * rest of its command when the script was queued in MULTI (EXEC goes on
+ * with its queue then: core/server/suspended.ts). Scripts of clients
+ * without a connection (the AOF loader) are never suspended.
  */
 import { lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
 import { LuaVm } from "./vm.ts";
-import { errorValueText, pushErrorTable, pushReply, writeLuaValue } from "./convert.ts";
+import { errorValueText, pushErrorTable, pushReply } from "./convert.ts";
+import { writeLuaValue } from "./result.ts";
+import { ScriptControl } from "./control.ts";
+import type { FunctionRegistry } from "./functions.ts";
 import { sha1hex } from "./sha1.ts";
 import { Client, noConnection } from "../server/client.ts";
 import type { Engine, LogLevel } from "../server/engine.ts";
 import { VERSION } from "../server/engine.ts";
 import type { Db } from "../db/db.ts";
 import { lower, ownedArgs, str } from "../util/bytes.ts";
+import { OOM_ERROR } from "../server/evict.ts";
 
 /** Shebang flags (`#!lua flags=...`), shared by scripts and functions. */
 export interface ScriptFlags {
@@ -57,6 +65,8 @@ export interface RunRequest {
   ref: number;
   isEval: boolean;
   readOnly: boolean;
+  /** The script declared allow-oom: deny-oom commands run even while memory is over maxmemory. */
+  allowOom: boolean;
   keys: Uint8Array[];
   args: Uint8Array[];
   /** The command as the caller sent it, for FUNCTION STATS (views into its input until the script is suspended). */
@@ -69,7 +79,6 @@ interface Run extends RunRequest {
   db: Db;
   resp: 2 | 3;
   wrote: boolean;
-  killed: boolean;
   startedAt: number;
   sliceStart: number;
   engineNow: number;
@@ -77,8 +86,8 @@ interface Run extends RunRequest {
   suspended: boolean;
 }
 
-/** How long a suspended script runs before letting the engine read clients again. */
-const SLICE_MS = 50;
+/** How long a suspended script runs before letting the engine read clients again: other clients wait about this long for BUSY. */
+const SLICE_MS = 5;
 
 const LOG_LEVELS: LogLevel[] = ["debug", "verbose", "notice", "warning"];
 
@@ -88,11 +97,16 @@ export class Scripting {
   readonly vm: LuaVm;
   readonly scripts = new Map<string, Script>();
   run: Run | null = null;
+  /** The function libraries, once something has used them (see functions.ts). */
+  functions: FunctionRegistry | null = null;
+  private readonly control = new ScriptControl();
+  /** Whether KEYS and ARGV hold an EVAL's arrays, which a function must not see. */
+  private evalGlobals = false;
   /** The client redis.call runs commands as (Redis's lua client). */
   private readonly client: Client;
 
   constructor(readonly engine: Engine) {
-    this.vm = new LuaVm((L) => this.onHook(L));
+    this.vm = new LuaVm(this.control, (L) => this.onHook(L));
     this.client = new Client(0, -1, NO_CONNECTION, engine);
     this.client.inExec = true; // blocking commands answer at once, as inside MULTI
     this.defineRedisLibrary();
@@ -216,8 +230,17 @@ export class Scripting {
       return fail("Wrong number of args calling Redis command from script");
     }
     if (cmd.flags.has("noscript")) return fail("This Redis command is not allowed from script");
+    // Over maxmemory when the script started, a deny-oom command is refused until the script has written (Redis's scriptVerifyOOM).
+    if (!run.allowOom && !run.wrote && this.engine.evictor.limit !== 0 && this.engine.evictor.oomAtStart && cmd.flags.has("denyoom")) {
+      return fail("-" + OOM_ERROR);
+    }
     if (cmd.flags.has("write")) {
       if (run.readOnly) return fail("Write commands are not allowed from read-only scripts.");
+      // A read-only replica refuses a script's first write (after one, failing would leave it half done), as Redis does.
+      const replica = this.engine.replica;
+      if (!run.wrote && replica.host !== null && run.caller !== replica.master && this.engine.config.bool("replica-read-only")) {
+        return fail("-READONLY You can't write against a read only replica.");
+      }
       run.wrote = true;
     }
     const c = this.client;
@@ -251,29 +274,33 @@ export class Scripting {
   /** Starts a script for c; its reply is written now, or when a suspended script ends. */
   start(c: Client, req: RunRequest): void {
     const vm = this.vm;
-    if (req.isEval) {
-      vm.setGlobal("KEYS", req.keys);
-      vm.setGlobal("ARGV", req.args);
+    if (req.isEval || this.evalGlobals) {
+      // Functions share the globals: they must not see the last script's keys.
+      vm.setGlobal("KEYS", req.isEval ? req.keys : null);
+      vm.setGlobal("ARGV", req.isEval ? req.args : null);
+      this.evalGlobals = req.isEval;
     }
     const now = performance.now();
+    const co = vm.thread(req.ref, req.isEval ? [] : [req.keys, req.args]);
+    this.control.begin(co);
     this.run = {
       name: req.name,
       ref: req.ref,
       isEval: req.isEval,
       readOnly: req.readOnly,
+      allowOom: req.allowOom,
       keys: req.keys,
       args: req.args,
       argv: req.argv,
       caller: c,
-      co: vm.thread(req.ref, req.isEval ? [] : [req.keys, req.args]),
+      co,
       db: c.db,
       resp: 2,
       wrote: false,
-      killed: false,
       startedAt: now,
       sliceStart: now,
       engineNow: this.engine.now,
-      canSuspend: !c.inExec && c.conn !== NO_CONNECTION,
+      canSuspend: c.fd !== -1,
       suspended: false,
     };
     this.step();
@@ -282,9 +309,11 @@ export class Scripting {
   private step(): void {
     const run = this.run!;
     run.sliceStart = performance.now();
+    this.control.suspending = false;
     const status = this.vm.resume(run.co);
     if (status === "yield") return this.suspend(run);
     this.run = null;
+    this.control.end();
     this.reply(run, status === "ok");
     this.vm.releaseThread(run.co, status === "ok");
     if (run.suspended) this.resumeCaller(run.caller);
@@ -303,19 +332,19 @@ export class Scripting {
         `Slow script detected: still in execution after ${Math.round(performance.now() - run.startedAt)} milliseconds. You can try killing the script using the ${kill} command. Script name is: ${run.name}.`,
       );
     }
+    this.engine.suspended.pause();
     setTimeout(() => {
+      this.engine.suspended.resume();
       this.engine.now = run.engineNow;
       this.step();
     }, 0);
   }
 
-  /** A suspended script ended: send its reply and go on with the caller's pipelined commands. */
+  /** A suspended script ended: its caller's command goes on (to its end, or to the next script that suspends). */
   private resumeCaller(c: Client): void {
     this.engine.busyError = null;
     c.inBusyScript = false;
-    this.engine.blocking.serveReady();
-    if (c.closed) return;
-    this.engine.processInput(c);
+    this.engine.suspended.finish(c);
   }
 
   /** Writes the script's result, or its error with where it was raised, to the caller. */
@@ -339,20 +368,22 @@ export class Scripting {
     else c.out.error(msg);
   }
 
-  /** The count hook: kills a script on SCRIPT/FUNCTION KILL, suspends it past busy-reply-threshold. */
+  /**
+   * The count hook: kills a script on SCRIPT/FUNCTION KILL, wherever it is;
+   * suspends it past busy-reply-threshold wherever the yield can reach
+   * the engine (everywhere a script can loop, see control.ts).
+   */
   private onHook(L: LuaState): void {
     const run = this.run;
     if (run === null) return;
-    if (run.killed) {
-      // Redis 7.0 names SCRIPT KILL even when FUNCTION KILL stopped a function.
-      pushErrorTable(L, "Script killed by user with SCRIPT KILL...");
-      lua.lua_error(L);
-      return;
-    }
-    if (!run.canSuspend || !lua.lua_isyieldable(L)) return;
+    this.control.raiseIfKilled(L);
+    if (!run.canSuspend || !this.control.canSuspend(L)) return;
     const now = performance.now();
     const threshold = this.engine.config.num("busy-reply-threshold");
-    if (threshold > 0 && now - run.startedAt > threshold && now - run.sliceStart > SLICE_MS) lua.lua_yield(L, 0);
+    if (threshold > 0 && now - run.startedAt > threshold && now - run.sliceStart > SLICE_MS) {
+      this.control.suspending = true;
+      lua.lua_yield(L, 0);
+    }
   }
 
   /** SCRIPT KILL / FUNCTION KILL: replies and flags the running script. */
@@ -365,7 +396,7 @@ export class Scripting {
       );
     }
     if (run.isEval !== isEval) return c.error(busyError(run.isEval));
-    run.killed = true;
+    this.control.killed = true;
     c.out.ok();
   }
 }
@@ -375,19 +406,12 @@ function busyError(isEval: boolean): string {
   return `BUSY Redis is busy running a script. You can only call ${isEval ? "SCRIPT" : "FUNCTION"} KILL or SHUTDOWN NOSAVE.`;
 }
 
-const registry = new WeakMap<Engine, Scripting>();
-
 /** The engine's scripting state if something has used it: a save need not start a Lua VM to find no functions. */
-export function startedScripting(engine: Engine): Scripting | undefined {
-  return registry.get(engine);
+export function startedScripting(engine: Engine): Scripting | null {
+  return engine.scripting;
 }
 
 /** The engine's scripting state, created (with its Lua VM) on first use. */
 export function scripting(engine: Engine): Scripting {
-  let s = registry.get(engine);
-  if (s === undefined) {
-    s = new Scripting(engine);
-    registry.set(engine, s);
-  }
-  return s;
+  return engine.scripting ??= new Scripting(engine);
 }

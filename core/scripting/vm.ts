@@ -1,20 +1,29 @@
 /**
  * One Lua state per engine, set up as Redis sets up its own: the standard
- * libraries with Lua 5.1's names (prelude.ts), the redis, bit, cjson,
- * cmsgpack and struct libraries, and sealed globals: reading a missing
- * global or writing any global is an error. Scripts run as coroutines so
- * that a count hook can suspend a long one (see runner.ts).
+ * libraries with Lua 5.1's names and behaviour (prelude.ts, libs.ts), the
+ * redis, bit, cjson, cmsgpack and struct libraries, and sealed globals:
+ * reading a missing global is an error, and the globals, every library
+ * table and their metatables are read-only (readonly.ts), so nothing one
+ * script or function does is seen by another. EVAL scripts see the
+ * globals themselves; function libraries see them through an empty proxy
+ * whose reads FUNCTION LOAD points at its own API while a library loads.
+ * Scripts run as coroutines so that a count hook can suspend a long one
+ * (see runner.ts); FUNCTION LOAD's code is stopped after its time limit.
  */
 import { lauxlib, lua, luaBytes, type LuaState, lualib, patchNumbers } from "./lua.ts";
 import { PRELUDE } from "./prelude.ts";
 import { str } from "../util/bytes.ts";
-import { openDataLibraries } from "./libs.ts";
-import { errorValueText } from "./convert.ts";
+import { openDataLibraries, openLua51Libraries } from "./libs.ts";
+import { errorValueText, pushErrorTable } from "./convert.ts";
+import type { ScriptControl } from "./control.ts";
+import { guardSetmetatable, protectTree, rawsetWritable, writable } from "./readonly.ts";
 
 const INDEX = luaBytes("__index");
 
 /** How often (in VM instructions) the count hook runs. */
 const HOOK_EVERY = 10_000;
+
+const TEXT_ONLY = luaBytes("t");
 
 export type JsFunction = (L: LuaState) => number;
 
@@ -30,12 +39,15 @@ export interface ErrorPlace {
 
 export class LuaVm {
   readonly L: LuaState;
-  /** Registry reference of the real globals table (the sealed proxy's backing store). */
+  /** Registry reference of the globals table. */
   private readonly realGlobals: number;
-  /** What global reads fall through to: the real globals, or FUNCTION LOAD's library API while a library loads. */
+  /** What function libraries' global reads fall through to: the globals, or FUNCTION LOAD's library API while a library loads. */
   private globalsRef: number;
-  /** Registry reference of the globals proxy's metatable, whose __index is the table at globalsRef. */
+  /** Registry references of the empty table function libraries take as their globals, and of its metatable. */
+  private proxy = 0;
   private proxyMeta = 0;
+  /** While FUNCTION LOAD runs a library's code: when it must stop (performance.now()), else 0. */
+  private loadDeadline = 0;
   /** A coroutine that finished its run, kept for the next one. */
   private spareThread: LuaState | null = null;
   /** Registry references that keep the coroutines alive. */
@@ -43,16 +55,25 @@ export class LuaVm {
   /** Registry references of the global names setGlobal sets. */
   private readonly names = new Map<string, number>();
 
-  constructor(onHook: (L: LuaState) => void) {
+  constructor(control: ScriptControl, onHook: (L: LuaState) => void) {
     patchNumbers();
     const L = (this.L = lauxlib.luaL_newstate());
     lualib.luaL_openlibs(L);
     for (const [table, name] of FLOAT_RESULTS) floatResults(L, table, name);
     this.mustRun(PRELUDE, "=prelude");
     openDataLibraries(this);
+    openLua51Libraries(this, control);
+    guardSetmetatable(L);
     lua.lua_pushglobaltable(L);
     this.realGlobals = this.globalsRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
-    lua.lua_sethook(L, (L: LuaState) => onHook(L), lua.LUA_MASKCOUNT, HOOK_EVERY);
+    lua.lua_sethook(L, (L: LuaState) => this.loadDeadline === 0 ? onHook(L) : this.checkLoadTime(L), lua.LUA_MASKCOUNT, HOOK_EVERY);
+  }
+
+  /** The hook while FUNCTION LOAD runs a library's code: past the deadline, Redis's error (nothing there can catch it). */
+  private checkLoadTime(L: LuaState): void {
+    if (performance.now() <= this.loadDeadline) return;
+    pushErrorTable(L, "FUNCTION LOAD timeout");
+    lua.lua_error(L);
   }
 
   /** Runs trusted setup code; a failure is a bug. */
@@ -83,31 +104,30 @@ export class LuaVm {
   }
 
   /**
-   * Seals the globals: chunks compiled from now on see an empty proxy whose
-   * reads fall through to the real table (a missing name is an error) and
-   * whose writes fail, as with Redis 7.0's read-only globals. Reads fall
-   * through by the proxy's __index being the table itself, not a function:
-   * every global a script names is read this way.
+   * Seals the globals: reading a missing name is an error, and the globals
+   * with every table they hold, their metatables and the strings'
+   * metatable become read-only. Also makes the proxy function libraries
+   * read globals through (read-only too).
    */
   seal(): void {
     const L = this.L;
     this.pushRealGlobals();
     this.forbidMissingNames(-1);
+    protectTree(L, -1);
     lua.lua_pop(L, 1);
+    lua.lua_pushliteral(L, "");
+    lua.lua_getmetatable(L, -1);
+    protectTree(L, -1);
+    lua.lua_pop(L, 2);
     lua.lua_newtable(L); // the proxy
     lua.lua_newtable(L); // its metatable
     this.pushRealGlobals();
     lua.lua_setfield(L, -2, INDEX);
-    lua.lua_pushjsfunction(L, (L: LuaState) => this.raise(L, "Attempt to modify a readonly table"));
-    lua.lua_setfield(L, -2, luaBytes("__newindex"));
     lua.lua_pushvalue(L, -1);
     this.proxyMeta = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
     lua.lua_setmetatable(L, -2);
-    this.pushRealGlobals();
-    lua.lua_pushvalue(L, -2);
-    lua.lua_setfield(L, -2, luaBytes("_G"));
-    lua.lua_pop(L, 1);
-    lua.lua_rawseti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS);
+    protectTree(L, -1);
+    this.proxy = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
 
   /** Gives the table at idx a metatable that makes reading a missing name an error, as for globals. */
@@ -123,14 +143,14 @@ export class LuaVm {
     lua.lua_setmetatable(L, idx);
   }
 
-  /** Makes global reads go to the table `ref` (see forbidMissingNames); returns the previous one. */
+  /** Makes function libraries' global reads go to the table `ref` (see forbidMissingNames); returns the previous one. */
   readGlobalsFrom(ref: number): number {
     const L = this.L;
     const previous = this.globalsRef;
     this.globalsRef = ref;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.proxyMeta);
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    lua.lua_setfield(L, -2, INDEX);
+    writable(L, -2, () => lua.lua_setfield(L, -2, INDEX));
     lua.lua_pop(L, 1);
     return previous;
   }
@@ -139,13 +159,14 @@ export class LuaVm {
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.realGlobals);
   }
 
-  /** Sets a global array of strings in the real table, past the seal (KEYS, ARGV). */
-  setGlobal(name: string, values: Uint8Array[]): void {
+  /** Sets (or with null, removes) a global array of strings, past the seal (EVAL's KEYS and ARGV). */
+  setGlobal(name: string, values: Uint8Array[] | null): void {
     const L = this.L;
     this.pushRealGlobals();
     this.pushName(name);
-    pushStringArray(L, values);
-    lua.lua_rawset(L, -3);
+    if (values === null) lua.lua_pushnil(L);
+    else pushStringArray(L, values);
+    rawsetWritable(L, -3);
     lua.lua_pop(L, 1);
   }
 
@@ -167,14 +188,22 @@ export class LuaVm {
     return lua.lua_error(L);
   }
 
-  /** Compiles code; returns a registry reference to the function, or the compile error text. */
-  compile(code: Uint8Array, chunkName: string): number | string {
+  /**
+   * Compiles code (text only: no bytecode gets in); returns a registry
+   * reference to the function, or the compile error text. A function
+   * library's code reads its globals through the proxy.
+   */
+  compile(code: Uint8Array, chunkName: string, library = false): number | string {
     const L = this.L;
-    if (lauxlib.luaL_loadbuffer(L, code, code.length, luaBytes(chunkName)) !== lua.LUA_OK) {
+    if (lauxlib.luaL_loadbufferx(L, code, code.length, luaBytes(chunkName), TEXT_ONLY) !== lua.LUA_OK) {
       // Lua 5.1 quotes the end-of-input token ("near '<eof>'"), 5.3 does not.
       const err = str(lua.lua_tolstring(L, -1)).replace(/ near <eof>$/, " near '<eof>'");
       lua.lua_pop(L, 1);
       return err;
+    }
+    if (library) {
+      lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.proxy);
+      lua.lua_setupvalue(L, -2, 1); // _ENV
     }
     return lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX);
   }
@@ -213,11 +242,14 @@ export class LuaVm {
     return co;
   }
 
-  /** Calls the function `ref` with no arguments; returns the error text (Redis's form) or null. */
-  callProtected(ref: number): string | null {
+  /** Calls the function `ref` with no arguments for at most timeoutMs; returns the error text (Redis's form) or null. */
+  callProtected(ref: number, timeoutMs: number): string | null {
     const L = this.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    if (lua.lua_pcall(L, 0, 0, 0) === lua.LUA_OK) return null;
+    this.loadDeadline = performance.now() + timeoutMs;
+    const status = lua.lua_pcall(L, 0, 0, 0);
+    this.loadDeadline = 0;
+    if (status === lua.LUA_OK) return null;
     const { text } = errorValueText(L);
     lua.lua_pop(L, 1);
     return text;

@@ -122,8 +122,13 @@ export class Blocking {
     this.ready.push([db, key]);
   }
 
-  /** Offers every ready key to its waiters, oldest first; serving may make more keys ready (BLMOVE). */
+  /**
+   * Offers every ready key to its waiters, oldest first; serving may make
+   * more keys ready (BLMOVE). Not while a script is suspended: its command
+   * has not finished, and nobody may see its writes before it has.
+   */
   serveReady(): void {
+    if (this.engine.busyError !== null) return;
     while (this.ready.length > 0) {
       const batch = this.ready;
       this.ready = [];
@@ -149,10 +154,10 @@ export class Blocking {
    * CLIENT UNBLOCK: ends target's wait with its timeout reply, or with an
    * UNBLOCKED error when `error`. False when target is not blocked.
    */
-  unblockByRequest(target: Client, error: boolean): boolean {
+  unblockByRequest(target: Client, error: boolean, message = "UNBLOCKED client unblocked via CLIENT UNBLOCK"): boolean {
     const state = target.blocked;
     if (state === null) return false;
-    if (error) target.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    if (error) target.error(message);
     else state.onTimeout(target);
     this.unblock(target);
     this.ended(target, state, 0, true);

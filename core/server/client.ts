@@ -44,6 +44,8 @@ export class Client {
   current: Command | null = null;
   /** Commands queued by MULTI, or null outside a transaction. */
   multi: Array<{ cmd: Command; argv: Uint8Array[] }> | null = null;
+  /** Bytes of the queued commands as Redis counts them (multi-mem): their arguments and a pointer per argument. */
+  multiMem = 0;
   /** A command was refused while queueing: EXEC will abort. */
   multiError = false;
   /** A watched key changed: EXEC will return null. */
@@ -58,6 +60,10 @@ export class Client {
   postponed: Uint8Array[] | null = null;
   /** In MONITOR mode: gets a line for every command run. */
   monitor = false;
+  /** The primary's client on a replica (core/replication/replica.ts): flag M, type master. */
+  isMaster = false;
+  /** A replica attached to this server with SYNC/PSYNC (core/replication/primary.ts): flag S, type slave. */
+  isReplica = false;
   /** Channels, patterns and shard channels subscribed to; null when in no pub/sub mode (Redis's CLIENT_PUBSUB). */
   pubsub: Subscriptions | null = null;
   /** CLIENT TRACKING mode, or null while tracking is off (see tracking.ts). */
@@ -70,6 +76,12 @@ export class Client {
   netIn = 0;
   netOut = 0;
   commandsProcessed = 0;
+  /** This client's tot-mem when last counted into the engine's total (see client-memory.ts). */
+  memCounted = 0;
+  /** Second at which output first reached the soft output buffer limit, 0 when below it. */
+  outputSoftSince = 0;
+  /** When the cron last reset this client's reply-buffer peak (rbp). */
+  replyPeakReset = 0;
 
   constructor(
     readonly id: number,
@@ -105,7 +117,8 @@ export class Client {
 
   /** Redis's one-letter client flags for CLIENT LIST. */
   flagString(): string {
-    let f = this.monitor ? "O" : "";
+    let f = this.monitor ? "O" : this.isReplica ? "S" : "";
+    if (this.isMaster) f += "M";
     if (this.pubsub !== null) f += "P";
     if (this.blocked !== null || this.postponed !== null) f += "b";
     if (this.tracking !== null) {

@@ -4,18 +4,24 @@
  * read with one write. Nothing here awaits, so every command runs to
  * completion before the next starts, as in Redis.
  */
-import { type Clock, type Connection, type FileSystem, type HostInfo, systemClock } from "../io.ts";
+import { type Clock, type Connection, type Dialer, type FileSystem, type HostInfo, systemClock } from "../io.ts";
 import { Db, type KeyspaceObserver, ScanRegistry } from "../db/db.ts";
 import { freeReplacedArenas } from "../db/shard.ts";
 import { type Command, CommandTable } from "../commands/table.ts";
 import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
 import { CONST } from "../resp/writer.ts";
 import { Watches } from "../db/watch.ts";
+import { AccessClock } from "../db/access.ts";
+import { Evictor, OOM_ERROR } from "./evict.ts";
+import { UsedMemory } from "./used-memory.ts";
+import { endTransaction } from "../commands/transactions.ts";
 import { type BlockedCall, Blocking } from "./blocking.ts";
 import { PubSubHub } from "../pubsub/hub.ts";
 import { SUBSCRIBED_CONTEXT_COMMANDS, subscribedContextError } from "../commands/pubsub.ts";
 import { Config } from "../config/config.ts";
 import { Client } from "./client.ts";
+import { BIG_OUTPUT, ClientMemory, countQueued } from "./client-memory.ts";
+import { refusedByProtectedMode } from "./protected-mode.ts";
 import { lower, ownedArgs, str, utf8 } from "../util/bytes.ts";
 import { Stats } from "./stats.ts";
 import { ALL_COMMANDS } from "../commands/index.ts";
@@ -25,12 +31,17 @@ import { LatencyHistogram, LatencyMonitor } from "./latency.ts";
 import { ClientPause } from "./pause.ts";
 import { feedMonitors } from "../commands/monitor.ts";
 import { Tracking } from "./tracking.ts";
+import { SuspendedCommand } from "./suspended.ts";
 import { loadLua, luaLoaded } from "../scripting/lua.ts";
+import type { Scripting } from "../scripting/runner.ts";
 import { MISCONF_ERROR, Persistence } from "../persist/persistence.ts";
 import type { LoadingState } from "../persist/loading.ts";
 import { Propagation } from "../persist/propagate.ts";
 import { Aof } from "../persist/aof/aof.ts";
 import { later } from "../util/later.ts";
+import { ReplicationState } from "../replication/state.ts";
+import { Primary } from "../replication/primary.ts";
+import { Replica } from "../replication/replica.ts";
 
 export { RESPITE_VERSION, VERSION } from "../version.ts";
 
@@ -46,6 +57,8 @@ export interface EngineOptions {
   host?: Partial<HostInfo>;
   /** Where log lines go (stdout or the logfile); defaults to console.log. */
   logSink?: (line: string) => void;
+  /** Outbound connections (a replica to its primary); none for an embedded engine. */
+  dialer?: Dialer;
 }
 
 function noFileSystem(): never {
@@ -111,7 +124,15 @@ export class Engine implements KeyspaceObserver {
   readonly latency: LatencyMonitor;
   readonly pubsub: PubSubHub;
   readonly tracking: Tracking;
+  /** Clients' buffers: CLIENT LIST memory fields, output limits, client eviction (core/server/client-memory.ts). */
+  readonly clientMemory: ClientMemory;
   dbs: Db[] = [];
+  /** The keys' access clock: LRU/LFU semantics, set at each command (see core/db/access.ts). */
+  readonly access = new AccessClock();
+  /** used_memory from running estimates (see used-memory.ts). */
+  readonly memory = new UsedMemory(this);
+  /** maxmemory and eviction (see evict.ts). */
+  readonly evictor: Evictor;
   readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024, authRequired: false };
   /** Time of the command being run: one reading per command, as Redis caches mstime. */
   now: number;
@@ -123,6 +144,14 @@ export class Engine implements KeyspaceObserver {
   readonly propagation = new Propagation();
   /** The append-only file (core/persist/aof/). */
   readonly aof: Aof;
+  /** Replication ids, offset and backlog (core/replication/state.ts). */
+  readonly replication = new ReplicationState();
+  /** Serving replicas (core/replication/primary.ts). */
+  readonly primary: Primary;
+  /** Following a primary (core/replication/replica.ts). */
+  readonly replica: Replica;
+  /** Outbound connections, from the adapter; null when the host has none. */
+  readonly dialer: Dialer | null;
   /** While the dataset loads at startup: commands without the loading flag get -LOADING. */
   loading: LoadingState | null = null;
   private nextClientId = 1;
@@ -133,6 +162,12 @@ export class Engine implements KeyspaceObserver {
   private requirePass = "";
   /** While a long script is suspended (see core/scripting/runner.ts): the BUSY error other clients get. */
   busyError: string | null = null;
+  /** What the command of a suspended script's caller still has to do when the script ends (see suspended.ts). */
+  readonly suspended: SuspendedCommand = new SuspendedCommand(this);
+  /** In Sentinel mode, the Sentinel (core/sentinel/sentinel.ts) its SENTINEL commands act on; null otherwise. */
+  sentinel: unknown = null;
+  /** The Lua VM, script cache and function libraries, made on first use (core/scripting/runner.ts scripting()). */
+  scripting: Scripting | null = null;
   /** A startup load failed: the host logs msg and exits, as redis-server does on a damaged file. */
   onFatal: (msg: string) => void = (msg) => {
     throw new Error(msg);
@@ -165,21 +200,29 @@ export class Engine implements KeyspaceObserver {
       cpu: () => [0, 0],
       exit: () => {},
       freeReplacedBuffers: false,
+      afterIo: later,
       ...opts.host,
     };
     freeReplacedArenas(this.host.freeReplacedBuffers);
     this.logSink = opts.logSink ?? ((line) => console.log(line));
     this.now = this.startedAt = this.clock.now();
+    // Keys loaded at startup get their access clock from the time of loading (RDB IDLE/FREQ records).
+    this.access.tick(this.now);
     this.persistence = new Persistence(this);
     this.aof = new Aof(this);
+    this.primary = new Primary(this, this.replication);
+    this.replica = new Replica(this);
+    this.dialer = opts.dialer ?? null;
     this.runId = randomHex(40);
     this.commands.add(ALL_COMMANDS);
     this.slowlog = new Slowlog(this.config);
     this.latency = new LatencyMonitor(this.config);
     this.pubsub = new PubSubHub(this);
     this.tracking = new Tracking(this);
+    this.clientMemory = new ClientMemory(this);
     const databases = this.config.num("databases");
     for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
+    this.evictor = new Evictor(this);
     this.config.watch("proto-max-bulk-len", (v) => (this.parserLimits.maxBulkLen = Number(v)));
     this.config.watch("client-query-buffer-limit", (v) => (this.parserLimits.queryBufferLimit = Number(v)));
     this.config.watch("loglevel", (v) => (this.logLevel = LEVELS.indexOf(v as LogLevel)));
@@ -215,9 +258,10 @@ export class Engine implements KeyspaceObserver {
 
   // ---- connections ----
 
-  connect(conn: Connection): Client | null {
+  /** A new client; internal ones (a replica's primary) are not refused for maxclients. */
+  connect(conn: Connection, internal = false): Client | null {
     this.now = this.clock.now();
-    if (this.clients.size >= this.config.num("maxclients")) {
+    if (!internal && this.clients.size >= this.config.num("maxclients")) {
       conn.write(new TextEncoder().encode("-ERR max number of clients reached\r\n"));
       conn.close();
       this.stats.rejectedConnections++;
@@ -225,12 +269,14 @@ export class Engine implements KeyspaceObserver {
     }
     const c = new Client(this.nextClientId++, this.nextFd++, conn, this);
     this.clients.set(c.id, c);
+    this.clientMemory.added(c);
     this.stats.connectionsReceived++;
     return c;
   }
 
   /** What an adapter calls for a new connection: the handlers for its bytes and its end, or null if refused. */
   attach(conn: Connection): ConnectionHandlers | null {
+    if (refusedByProtectedMode(this, conn)) return null;
     const c = this.connect(conn);
     if (!c) return null;
     return { data: (chunk) => this.onData(c, chunk), closed: () => this.disconnect(c) };
@@ -246,11 +292,23 @@ export class Engine implements KeyspaceObserver {
     this.pubsub.unsubscribeAll(c);
     this.tracking.disable(c);
     this.clients.delete(c.id);
+    this.clientMemory.removed(c);
+    this.primary.disconnected(c);
   }
 
-  /** Closes a client from the server side (CLIENT KILL, limits). */
-  kill(c: Client): void {
-    c.conn.close();
+  /**
+   * Bytes all clients hold as Redis counts them (query and output buffers,
+   * arguments, queued commands): INFO mem_clients_normal, and part of
+   * used_memory. Kept as a running sum, so reading it costs nothing.
+   */
+  get clientsMemory(): number {
+    return this.clientMemory.normal;
+  }
+
+  /** Closes a client from the server side (CLIENT KILL, limits); abort drops its unsent output, as Redis frees a client. */
+  kill(c: Client, abort = false): void {
+    if (abort && c.conn.abort) c.conn.abort();
+    else c.conn.close();
     this.disconnect(c);
   }
 
@@ -268,7 +326,11 @@ export class Engine implements KeyspaceObserver {
       return this.kill(c);
     }
     this.processInput(c);
-    // A bulk load's new values go back to bytes as it goes, rather than piling up as objects until the cron.
+    this.settleEagerly();
+  }
+
+  /** A bulk load's new values go back to bytes as it goes (after each read, and each chunk of a primary's stream), rather than piling up as objects until the cron. */
+  settleEagerly(): void {
     for (const db of this.dbs) if (db.data.unsettled >= SETTLE_EAGERLY) db.data.settle(SETTLE_EAGERLY);
   }
 
@@ -279,6 +341,7 @@ export class Engine implements KeyspaceObserver {
     const batchStart = performance.now();
     const batchWall = this.clock.now();
     let start = batchStart;
+    c.parser.markBatch();
     while (c.blocked === null && c.postponed === null && !c.inBusyScript && !c.closeAfterReply) {
       let argv: Uint8Array[] | null;
       try {
@@ -293,10 +356,11 @@ export class Engine implements KeyspaceObserver {
       }
       if (argv === null) break;
       const end = this.execute(c, argv, start, batchWall + Math.floor(start - batchStart));
-      if (c.closeAfterReply || c.closed) break;
+      if (c.closeAfterReply || c.closed || (c.out.pos >= BIG_OUTPUT && this.clientMemory.midBatch(c))) break;
       start = end >= 0 ? end : performance.now();
     }
     this.flush(c);
+    this.clientMemory.afterInput(c);
   }
 
   /**
@@ -356,6 +420,7 @@ export class Engine implements KeyspaceObserver {
    */
   execute(c: Client, argv: Uint8Array[], start = performance.now(), now = this.clock.now()): number {
     this.now = now;
+    this.access.tick(now);
     c.lastInteraction = this.now;
     const replyStart = c.out.pos;
     const cmd = this.admit(c, argv);
@@ -370,6 +435,7 @@ export class Engine implements KeyspaceObserver {
       return -1;
     }
     if (c.multi !== null && !RUN_INSIDE_MULTI.has(cmd.name)) {
+      countQueued(c, argv);
       c.multi.push({ cmd, argv: ownedArgs(argv) });
       c.out.raw(CONST.queued);
       this.applyReplyMode(c, replyStart);
@@ -381,12 +447,24 @@ export class Engine implements KeyspaceObserver {
     }
     this.tracking.enter(c);
     this.call(c, cmd, argv, start);
-    this.tracking.leave(c, argv[0]);
+    if (c.inBusyScript) {
+      // What went out meanwhile (a partial EXEC array) is gone from the buffer: replyStart counts from all c was sent.
+      const name = argv[0].slice();
+      const replyAt = c.netOut + replyStart;
+      this.suspended.defer(() => this.executed(c, name, Math.max(0, replyAt - c.netOut)));
+      return -1;
+    }
+    this.executed(c, argv[0], replyStart);
+    return this.callEnd;
+  }
+
+  /** The end of execute(), once the command has finished. */
+  private executed(c: Client, name: Uint8Array, replyStart: number): void {
+    this.tracking.leave(c, name);
     c.lastInteraction = this.now;
     // Blocked clients served here run calls of their own: callEnd stays the latest reading.
     this.blocking.serveReady();
     this.applyReplyMode(c, replyStart);
-    return this.callEnd;
   }
 
   /** Holds c's command (and further input) until the Lua VM has loaded, then runs it. */
@@ -450,9 +528,28 @@ export class Engine implements KeyspaceObserver {
         return this.reject(c, refused);
       }
     }
-    if (this.persistence.writesRefused() && (isWrite(c, cmd) || cmd.name === "ping")) {
+    if (this.evictor.limit !== 0 && this.evictor.refuses(c, cmd, argv)) {
       cmd.rejectedCalls++;
-      return this.reject(c, MISCONF_ERROR);
+      if (cmd.name !== "exec") return this.reject(c, OOM_ERROR);
+      // EXEC refused ends the transaction (Redis's execCommandAbort).
+      endTransaction(c);
+      return this.reject(c, `EXECABORT Transaction discarded because of: ${OOM_ERROR}`);
+    }
+    const diskError = this.persistence.writesRefused() ? MISCONF_ERROR : this.aof.writesRefused();
+    // The primary's stream is applied even then (Redis logs it; replica-ignore-disk-write-errors decides on a panic).
+    if (diskError !== null && (isWrite(c, cmd) || cmd.name === "ping") && c !== this.replica.master) {
+      cmd.rejectedCalls++;
+      return this.reject(c, diskError);
+    }
+    if (this.primary.minToWrite !== 0 && this.replica.host === null && this.primary.refusesWrites() && isWrite(c, cmd)) {
+      cmd.rejectedCalls++;
+      return this.reject(c, "NOREPLICAS Not enough good replicas to write.");
+    }
+    // A replica (Redis's masterhost set): writes only from its primary (READONLY), see below for MASTERDOWN.
+    const following = this.replica.host !== null;
+    if (following && c !== this.replica.master && this.config.bool("replica-read-only") && isWrite(c, cmd)) {
+      cmd.rejectedCalls++;
+      return this.reject(c, "READONLY You can't write against a read only replica.");
     }
     if (c.pubsub !== null && c.resp === 2 && !SUBSCRIBED_CONTEXT_COMMANDS.has(cmd.name)) {
       cmd.rejectedCalls++;
@@ -462,6 +559,10 @@ export class Engine implements KeyspaceObserver {
     if (c.monitor && (cmd.flags.has("write") || cmd.flags.has("readonly") || cmd.flags.has("may_replicate"))) {
       cmd.rejectedCalls++;
       return this.reject(c, "ERR Replica can't interact with the keyspace");
+    }
+    if (following && !this.replica.linkUp && c !== this.replica.master && !this.config.bool("replica-serve-stale-data") && deniesStale(c, cmd)) {
+      cmd.rejectedCalls++;
+      return this.reject(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     }
     if (this.loading !== null && !cmd.flags.has("loading")) {
       cmd.rejectedCalls++;
@@ -477,10 +578,12 @@ export class Engine implements KeyspaceObserver {
   /** Runs a command that passed every check: the inner path EXEC uses for queued commands. */
   call(c: Client, cmd: Command, argv: Uint8Array[], t0 = performance.now()): void {
     c.current = cmd;
+    // CLIENT NO-TOUCH: the client's lookups leave the access clock alone, except TOUCH's.
+    this.access.touching = !c.noTouch || cmd.name === "touch";
+    this.access.command++;
     const errorsBefore = this.stats.errorReplies;
     const dirty = this.dirty;
-    const propagation = this.propagation;
-    propagation.depth++;
+    this.propagation.depth++;
     try {
       cmd.run!(c, argv);
     } catch (e) {
@@ -488,6 +591,19 @@ export class Engine implements KeyspaceObserver {
       c.out.error("ERR internal error: " + utf8(String((e as Error).message)));
       this.stats.errorReply("ERR");
     }
+    if (c.inBusyScript) {
+      // Its script was suspended: the command ends with the script (see suspended.ts).
+      const others = this.suspended.othersErrors;
+      const owned = ownedArgs(argv);
+      this.suspended.defer(() => this.called(c, cmd, owned, t0, errorsBefore + this.suspended.othersErrors - others, dirty));
+      return;
+    }
+    this.called(c, cmd, argv, t0, errorsBefore, dirty);
+  }
+
+  /** The end of call(), once the command has finished. */
+  private called(c: Client, cmd: Command, argv: Uint8Array[], t0: number, errorsBefore: number, dirty: number): void {
+    const propagation = this.propagation;
     propagation.depth--;
     if (propagation.on) propagation.called(c.db.id, cmd.name, argv, dirty !== this.dirty);
     if (c.afterCall !== null) c.afterCall(cmd, argv);
@@ -566,6 +682,8 @@ export class Engine implements KeyspaceObserver {
 
   /** Every write to a key comes through here (Redis's signalModifiedKey). */
   keyWritten(db: Db, key: string): void {
+    // The value may have changed size in place: used_memory follows.
+    db.data.resized(key);
     this.dirty++;
     if (this.watches.size !== 0) this.watches.touch(db, key);
     if (this.blocking.keysWithWaiters !== 0) this.blocking.signal(db, key);
@@ -580,8 +698,32 @@ export class Engine implements KeyspaceObserver {
     if (this.tracking.watching) this.tracking.expired(key);
   }
 
+  /**
+   * A key evicted for maxmemory (see evict.ts): Redis's signalModifiedKey,
+   * `evicted` event and DEL/UNLINK effect. key may be null while
+   * evictionWatched is false: then nothing needs its name.
+   */
+  evicted(db: Db, key: string | null, lazy: boolean): void {
+    this.stats.evictedKeys++;
+    if (key === null) return;
+    if (this.watches.size !== 0) this.watches.touch(db, key);
+    if (this.tracking.watching) this.tracking.keyWritten(key);
+    this.notify(db, "evicted", key, "e");
+    if (this.propagation.on) this.propagation.also(db.id, [lazy ? "UNLINK" : "DEL", key]);
+  }
+
+  /** Whether evicted() needs the key's name: WATCH, tracking, keyspace events or propagation are on. */
+  get evictionWatched(): boolean {
+    return this.watches.size !== 0 || this.tracking.watching || this.pubsub.events.enabled || this.propagation.on;
+  }
+
   get clientsPaused(): boolean {
     return this.pause.mode !== null;
+  }
+
+  /** 0 on a primary; on a replica 1 (keys past their deadline read as missing but stay), 2 while its primary's stream runs (they read as live). */
+  get replicaExpiry(): 0 | 1 | 2 {
+    return this.replica.expiryMode;
   }
 
   added(db: Db, key: string): void {
@@ -613,19 +755,26 @@ export class Engine implements KeyspaceObserver {
   stop(): void {
     if (this.cronTimer) clearInterval(this.cronTimer);
     this.cronTimer = null;
+    this.replica.stop();
+    this.evictor.stop();
   }
 
   private cron(): void {
     this.now = this.clock.now();
+    this.access.tick(this.now);
     // Keys do not expire in the background while clients are paused, as in Redis.
     // A suspended script still owns the keyspace: nothing may expire under it.
     if (this.loading !== null) return;
-    if (this.activeExpire && this.pause.mode === null && this.busyError === null) activeExpireCycle(this);
+    // A replica's keys expire when its primary's DEL arrives, never here (Redis 7).
+    if (this.activeExpire && this.pause.mode === null && this.busyError === null && this.replica.host === null) activeExpireCycle(this);
     this.persistence.cron();
     this.aof.cron();
+    this.replica.cron();
+    this.primary.cron();
     this.stats.sample(this.now);
     this.tracking.limitTable(null);
     this.closeIdleClients();
+    this.clientMemory.cron(this.config.num("hz"));
     // Small collections read or written since the last tick go back to bytes (see sharded-map.ts). Per
     // tick, not per command: a value in use would otherwise be rebuilt for every batch of commands.
     for (const db of this.dbs) db.data.settle(SETTLE_PER_TICK);
@@ -635,7 +784,7 @@ export class Engine implements KeyspaceObserver {
     const timeout = this.config.num("timeout");
     if (timeout <= 0) return;
     for (const c of this.clients.values()) {
-      if (c.blocked === null && this.now - c.lastInteraction > timeout * 1000) {
+      if (c.blocked === null && !c.isMaster && !c.isReplica && this.now - c.lastInteraction > timeout * 1000) {
         this.log("verbose", "Closing idle client");
         this.kill(c);
       }
@@ -654,6 +803,7 @@ export class Engine implements KeyspaceObserver {
       return false;
     }
     this.aof.shutdown();
+    this.primary.shutdown();
     // The AOF is on disk: replies held for it may leave before the connections close.
     this.releaseHeld();
     for (const c of [...this.clients.values()]) this.kill(c);
@@ -674,6 +824,12 @@ function clip(s: string): string {
 function isWrite(c: Client, cmd: Command): boolean {
   if (cmd.flags.has("write")) return true;
   return cmd.name === "exec" && c.multi !== null && c.multi.some((queued) => queued.cmd.flags.has("write"));
+}
+
+/** Redis's is_denystale_command: a command without the stale flag, or EXEC of a transaction holding one. */
+function deniesStale(c: Client, cmd: Command): boolean {
+  if (!cmd.flags.has("stale")) return true;
+  return cmd.name === "exec" && c.multi !== null && c.multi.some((queued) => !queued.cmd.flags.has("stale"));
 }
 
 /** Whether running cmd needs the Lua VM: a scripting command, or EXEC of a transaction holding one. */

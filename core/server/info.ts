@@ -8,13 +8,13 @@ import { loadingInfo } from "../persist/loading.ts";
 import type { Engine } from "./engine.ts";
 import { RESPITE_VERSION, VERSION } from "./engine.ts";
 import { infoPercentiles, percentileLabel } from "./latency.ts";
+import { replicationInfo } from "../replication/info.ts";
 
 type Field = [string, string | number];
 type Section = (e: Engine) => Field[];
 
 /** Per-engine facts INFO keeps across calls. */
 interface InfoState {
-  peakMemory: number;
   replId: string;
   buildId: string;
 }
@@ -24,7 +24,7 @@ function state(e: Engine): InfoState {
   let s = states.get(e);
   if (!s) {
     const hex = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
-    s = { peakMemory: 0, replId: hex(20), buildId: hex(8) };
+    s = { replId: hex(20), buildId: hex(8) };
     states.set(e, s);
   }
   return s;
@@ -83,36 +83,36 @@ const clients: Section = (e) => [
   ["connected_clients", e.clients.size],
   ["cluster_connections", 0],
   ["maxclients", e.config.get("maxclients")],
-  ...zeros("client_recent_max_input_buffer", "client_recent_max_output_buffer"),
+  ["client_recent_max_input_buffer", e.clientMemory.recentMaxInput],
+  ["client_recent_max_output_buffer", e.clientMemory.recentMaxOutput],
   // Redis 7.0 counts clients held by CLIENT PAUSE as blocked.
   ["blocked_clients", e.blocking.blockedCount + e.pause.heldCount],
   ["tracking_clients", e.tracking.clients],
   ["clients_in_timeout_table", 0],
 ];
 
-/** The highest memory use seen so far, this reading included (INFO used_memory_peak, MEMORY STATS). */
-export function memoryPeak(e: Engine): number {
-  const s = state(e);
-  s.peakMemory = Math.max(s.peakMemory, e.host.rss());
-  return s.peakMemory;
-}
+/** Redis's "%.2f%%" of part in whole. */
+const percent = (part: number, whole: number) => `${(whole > 0 ? (part * 100) / whole : 0).toFixed(2)}%`;
 
+/** used_memory is Respite's running estimate (see used-memory.ts); used_memory_rss the process RSS. */
 const memory: Section = (e) => {
-  const used = e.host.rss();
-  const s = state(e);
-  memoryPeak(e);
+  const used = e.memory.total();
+  const peak = e.memory.peak();
+  const overhead = e.memory.overhead();
+  const rss = e.host.rss();
   const maxmemory = e.config.num("maxmemory");
   return [
     ["used_memory", used],
     ["used_memory_human", humanBytes(used)],
-    ["used_memory_rss", used],
-    ["used_memory_rss_human", humanBytes(used)],
-    ["used_memory_peak", s.peakMemory],
-    ["used_memory_peak_human", humanBytes(s.peakMemory)],
-    ["used_memory_peak_perc", `${s.peakMemory ? ((used * 100) / s.peakMemory).toFixed(2) : "100.00"}%`],
-    ...zeros("used_memory_overhead", "used_memory_startup"),
-    ["used_memory_dataset", used],
-    ["used_memory_dataset_perc", "100.00%"],
+    ["used_memory_rss", rss],
+    ["used_memory_rss_human", humanBytes(rss)],
+    ["used_memory_peak", peak],
+    ["used_memory_peak_human", humanBytes(peak)],
+    ["used_memory_peak_perc", percent(used, peak)],
+    ["used_memory_overhead", overhead],
+    ["used_memory_startup", 0],
+    ["used_memory_dataset", used - overhead],
+    ["used_memory_dataset_perc", percent(used - overhead, used)],
     ...zeros("allocator_allocated", "allocator_active", "allocator_resident", "total_system_memory"),
     ["total_system_memory_human", "0B"],
     ...zeros("used_memory_lua", "used_memory_vm_eval"),
@@ -132,8 +132,14 @@ const memory: Section = (e) => {
     ["rss_overhead_ratio", "1.00"],
     ["rss_overhead_bytes", 0],
     ["mem_fragmentation_ratio", "1.00"],
-    ...zeros("mem_fragmentation_bytes", "mem_not_counted_for_evict", "mem_replication_backlog",
-      "mem_total_replication_buffers", "mem_clients_slaves", "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer"),
+    ["mem_fragmentation_bytes", 0],
+    ["mem_not_counted_for_evict", e.memory.notCountedForEvict()],
+    ["mem_replication_backlog", e.replication.backlog?.size ?? 0],
+    ["mem_total_replication_buffers", e.replication.backlog?.size ?? 0],
+    ["mem_clients_slaves", 0],
+    ["mem_clients_normal", e.clientsMemory],
+    ["mem_cluster_links", 0],
+    ["mem_aof_buffer", e.memory.notCountedForEvict()],
     ["mem_allocator", e.host.runtime],
     ...zeros("active_defrag_running", "lazyfree_pending_objects", "lazyfreed_objects"),
   ];
@@ -154,19 +160,24 @@ const stats: Section = (e) => {
     ["instantaneous_ops_per_sec", Math.round(s.ops.rate)],
     ["total_net_input_bytes", s.netInput],
     ["total_net_output_bytes", s.netOutput],
-    ...zeros("total_net_repl_input_bytes", "total_net_repl_output_bytes"),
+    ["total_net_repl_input_bytes", 0],
+    ["total_net_repl_output_bytes", e.primary.netOutput],
     ["instantaneous_input_kbps", kbps(s.inBytes.rate)],
     ["instantaneous_output_kbps", kbps(s.outBytes.rate)],
     ["instantaneous_input_repl_kbps", "0.00"],
     ["instantaneous_output_repl_kbps", "0.00"],
     ["rejected_connections", s.rejectedConnections],
-    ...zeros("sync_full", "sync_partial_ok", "sync_partial_err"),
+    ["sync_full", e.primary.syncFull],
+    ["sync_partial_ok", e.primary.syncPartialOk],
+    ["sync_partial_err", e.primary.syncPartialErr],
     ["expired_keys", s.expiredKeys],
     ["expired_stale_perc", (s.expiredStalePerc * 100).toFixed(2)],
     ["expired_time_cap_reached_count", s.expiredTimeCapReached],
     ["expire_cycle_cpu_milliseconds", 0],
     ["evicted_keys", s.evictedKeys],
-    ...zeros("evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time"),
+    ["evicted_clients", s.evictedClients],
+    ["total_eviction_exceeded_time", e.evictor.exceededMs()[0]],
+    ["current_eviction_exceeded_time", e.evictor.exceededMs()[1]],
     ["keyspace_hits", s.keyspaceHits],
     ["keyspace_misses", s.keyspaceMisses],
     ["pubsub_channels", e.pubsub.registries.channels.size],
@@ -183,25 +194,14 @@ const stats: Section = (e) => {
     ["dump_payload_sanitizations", 0],
     ["total_reads_processed", s.commandsProcessed],
     ["total_writes_processed", s.commandsProcessed],
-    ...zeros("io_threaded_reads_processed", "io_threaded_writes_processed", "reply_buffer_shrinks",
-      "reply_buffer_expands"),
+    ...zeros("io_threaded_reads_processed", "io_threaded_writes_processed"),
+    ["reply_buffer_shrinks", s.replyBufferShrinks],
+    ["reply_buffer_expands", 0],
     ["client_query_buffer_limit_disconnections", s.clientQueryBufferLimitDisconnections],
   ];
 };
 
-const replication: Section = (e) => [
-  ["role", "master"],
-  ["connected_slaves", 0],
-  ["master_failover_state", "no-failover"],
-  ["master_replid", state(e).replId],
-  ["master_replid2", "0".repeat(40)],
-  ["master_repl_offset", 0],
-  ["second_repl_offset", -1],
-  ["repl_backlog_active", 0],
-  ["repl_backlog_size", e.config.get("repl-backlog-size")],
-  ["repl_backlog_first_byte_offset", 0],
-  ["repl_backlog_histlen", 0],
-];
+const replication: Section = replicationInfo;
 
 const cpu: Section = (e) => {
   const [user, sys] = e.host.cpu();

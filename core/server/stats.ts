@@ -40,11 +40,15 @@ export class Stats {
   expiredStalePerc = 0;
   expiredTimeCapReached = 0;
   evictedKeys = 0;
+  /** Clients closed by maxmemory-clients (INFO evicted_clients). */
+  evictedClients = 0;
   keyspaceHits = 0;
   keyspaceMisses = 0;
   errorReplies = 0;
   rejectedCalls = 0;
   clientQueryBufferLimitDisconnections = 0;
+  /** Idle clients' reply buffers shrunk by the cron (INFO reply_buffer_shrinks). */
+  replyBufferShrinks = 0;
   errors = new Map<string, number>();
   readonly ops = new RateMeter();
   readonly inBytes = new RateMeter();

@@ -61,6 +61,13 @@ function keyArray(keys: string[]): string {
   return out;
 }
 
+/** What park() puts aside: the suspended command's client and its own invalidations waiting for its reply. */
+export interface TrackingContext {
+  current: Client | null;
+  executing: boolean;
+  pending: Array<string | typeof FLUSH>;
+}
+
 export class Tracking {
   /** Clients with tracking on (INFO tracking_clients). */
   clients = 0;
@@ -147,6 +154,21 @@ export class Tracking {
   enter(c: Client): void {
     this.current = c;
     this.executing = true;
+  }
+
+  /** A script suspends (core/server/suspended.ts): other clients run meanwhile, its caller's context waits aside. */
+  park(): TrackingContext {
+    const ctx = { current: this.current, executing: this.executing, pending: this.pending };
+    this.current = null;
+    this.executing = false;
+    this.pending = [];
+    return ctx;
+  }
+
+  unpark(ctx: TrackingContext): void {
+    this.current = ctx.current;
+    this.executing = ctx.executing;
+    this.pending = ctx.pending;
   }
 
   /** The command is done: c's waiting invalidations follow its reply; a CLIENT CACHING is used up. */

@@ -288,13 +288,21 @@ export class HashValue extends collectionBase("hash") implements Collection, Pac
     return h;
   }
 
-  memoryUsage(): number {
+  /** See Collection.memoryUsage: a table's first `samples` fields (0: all) stand for the rest, as Redis samples. */
+  memoryUsage(samples = 0): number {
     let bytes = 48;
-    if (typeof this.rep === "string") {
-      const packed = this.packed();
-      bytes += 16 + packed.length - varintSize(packedCount(packed));
+    const rep = this.rep;
+    if (typeof rep === "string") {
+      // The buffer's length, not packed(): measuring must not turn a value being edited back into a string.
+      bytes += 16 + pack.lengthOf(this, rep) - varintSize(this.count());
     } else {
-      this.forEach((f, v) => (bytes += 48 + f.length + (typeof v === "number" ? 8 : v.length + 16)));
+      const n = samples > 0 && samples < rep.size ? samples : rep.size;
+      let fields = 0;
+      for (let i = 0; i < n; i++) {
+        const v = rep.values![i];
+        fields += 48 + rep.keys[i].length + (typeof v === "number" ? 8 : v.length + 16);
+      }
+      bytes += n === rep.size ? fields : Math.floor((fields / n) * rep.size);
     }
     if (this.expiry) bytes += 64 + this.expiry.at.size * 40;
     return bytes;

@@ -61,10 +61,13 @@ export class ListValue implements Collection {
     return copy;
   }
 
-  memoryUsage(): number {
-    let total = 48 + 8 * this.nodes.length;
-    for (let i = this.head; i < this.nodes.length; i++) total += 48 + this.nodes[i].capacity;
-    return total;
+  /** See Collection.memoryUsage: the first `samples` nodes (0: all) stand for the rest, as Redis samples. */
+  memoryUsage(samples = 0): number {
+    const count = this.nodes.length - this.head;
+    const n = samples > 0 && samples < count ? samples : count;
+    let nodes = 0;
+    for (let i = this.head; i < this.head + n; i++) nodes += 48 + this.nodes[i].capacity;
+    return 48 + 8 * this.nodes.length + (n === count ? nodes : Math.floor((nodes / n) * count));
   }
 
   // ---- ends ----

@@ -73,6 +73,11 @@ export class PackBuffer {
     this.owner!.packedFlushed(this.toString());
   }
 
+  /** The length of owner's packed string s as it stands, edits in the buffer included, without making it a string. */
+  lengthOf(owner: PackedOwner, s: string): number {
+    return this.owner === owner ? this.end - BODY + varintSize(this.count) : s.length;
+  }
+
   /** Forgets owner's contents without handing them back (it changed encoding). */
   release(owner: PackedOwner): void {
     if (this.owner !== owner) return;

@@ -90,10 +90,13 @@ export class SetValue extends collectionBase("set") implements Collection {
     return s;
   }
 
-  memoryUsage(): number {
+  /** See Collection.memoryUsage: a table's first `samples` members (0: all) stand for the rest, as Redis samples. */
+  memoryUsage(samples = 0): number {
     if (this.ints) return 48 + this.ints.bytes;
-    let bytes = 48;
-    for (const m of this.table!.keys) bytes += 40 + m.length;
-    return bytes;
+    const keys = this.table!.keys;
+    const n = samples > 0 && samples < keys.length ? samples : keys.length;
+    let members = 0;
+    for (let i = 0; i < n; i++) members += 40 + keys[i].length;
+    return 48 + (n === keys.length ? members : Math.floor((members / n) * keys.length));
   }
 }

@@ -12,8 +12,12 @@ export interface Collection {
   encoding(): string;
   /** A deep copy, for COPY. */
   clone(): Collection;
-  /** Approximate bytes held, for MEMORY USAGE. */
-  memoryUsage(): number;
+  /**
+   * Approximate bytes held (MEMORY USAGE, used_memory). With samples > 0 a
+   * large collection measures that many of its elements and scales by its
+   * size, as Redis's objectComputeSize does, so the figure costs O(samples).
+   */
+  memoryUsage(samples?: number): number;
   /** Number of elements; an empty collection is deleted by the command that emptied it. */
   readonly size: number;
 }

@@ -290,12 +290,17 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
     return z;
   }
 
-  memoryUsage(): number {
+  /** See Collection.memoryUsage: a skiplist's first `samples` members (0: all) stand for the rest, as Redis samples. */
+  memoryUsage(samples = 0): number {
     const rep = this.rep;
-    if (typeof rep === "string") return 32 + this.packed().length;
-    let bytes = 64;
-    for (let n = rep.list.first; n !== null; n = n.next[0]) bytes += 96 + n.member.length + 16 * n.next.length;
-    return bytes;
+    // The buffer's length, not packed(): measuring must not turn a value being edited back into a string.
+    if (typeof rep === "string") return 32 + pack.lengthOf(this, rep);
+    const size = rep.dict.size;
+    const n = samples > 0 && samples < size ? samples : size;
+    let members = 0;
+    let node = rep.list.first;
+    for (let i = 0; i < n && node !== null; i++, node = node.next[0]) members += 96 + node.member.length + 16 * node.next.length;
+    return 64 + (n === size ? members : Math.floor((members / n) * size));
   }
 
   // ---- the listpack, open in the shared buffer ----

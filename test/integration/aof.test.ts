@@ -97,6 +97,28 @@ function copyDir(from: string): string {
 
 let expected = "";
 
+/** A dir whose AOF incr file is /dev/full: every write to it fails with ENOSPC, as on a full disk. */
+function fullDiskDir(): string {
+  const dir = tmpDir();
+  const aofDir = path.join(dir, "appendonlydir");
+  fs.mkdirSync(aofDir);
+  fs.writeFileSync(path.join(aofDir, "appendonly.aof.manifest"), "file appendonly.aof.1.incr.aof seq 1 type i\n");
+  fs.symlinkSync("/dev/full", path.join(aofDir, "appendonly.aof.1.incr.aof"));
+  return dir;
+}
+
+/** What a client sees on a full disk with appendfsync everysec: its write acknowledged, then MISCONF for writes and PING. */
+async function fullDiskReplies(server: ServerHandle): Promise<string[]> {
+  const conn = await RawConnection.connect(server.port);
+  const replies = [(await conn.call("SET", "a", "1")).toString("latin1")];
+  for (const cmd of [["SET", "b", "2"], ["GET", "a"], ["PING"], ["DEL", "a"]]) replies.push((await conn.call(...cmd)).toString("latin1"));
+  replies.push(`aof_last_write_status:${(await info(conn, "persistence")).get("aof_last_write_status")}`);
+  conn.close();
+  return replies;
+}
+
+let fullDiskExpected: string[] = [];
+
 describe("aof", () => {
   it("redis-server's incr file for the sequence (the oracle)", async () => {
     const dir = tmpDir();
@@ -108,6 +130,16 @@ describe("aof", () => {
     }
     expected = normalized(dir);
     assert.match(expected, /PXAT/);
+  });
+
+  it("redis-server on a full disk (the oracle)", async () => {
+    const redis = await startRedis(["--appendonly", "yes", "--dir", fullDiskDir()]);
+    try {
+      fullDiskExpected = await fullDiskReplies(redis);
+    } finally {
+      await redis.stop();
+    }
+    assert.match(fullDiskExpected[1], /^-MISCONF Errors writing to the AOF file: No space left on device/);
   });
 
   for (const rt of RUNTIMES) {
@@ -288,6 +320,21 @@ describe("aof", () => {
           fs.readFileSync(path.join(dir, "appendonlydir", "appendonly.aof.manifest"), "latin1"),
           "file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
         );
+      });
+
+      it("a full disk: everysec refuses writes and PING with redis-server's MISCONF; always exits as redis-server does", async () => {
+        const server = await startRespite(rt, ["--appendonly", "yes", "--dir", fullDiskDir()]);
+        try {
+          assert.deepEqual(await fullDiskReplies(server), fullDiskExpected);
+          assert.match(server.output(), /Error writing to the AOF file: No space left on device/);
+        } finally {
+          await server.stop();
+        }
+        const always = await startRespite(rt, ["--appendonly", "yes", "--appendfsync", "always", "--dir", fullDiskDir()]);
+        const conn = await RawConnection.connect(always.port);
+        await assert.rejects(conn.call("SET", "a", "1"));
+        assert.equal(await exited(always), 1);
+        assert.match(always.output(), /Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting.../);
       });
 
       it("CONFIG SET appendonly yes starts with a rewrite; SHUTDOWN keeps every write", async () => {

@@ -142,6 +142,30 @@ for (const t of targets(true)) {
 
 for (const t of targets(false)) {
   describe(`RDB commands and configuration on ${t}`, () => {
+    it("hash field deadlines make the file Redis 7.4's version 12, however the hash got its key; none keep 7.0's 10", async () => {
+      const dir = tmpDir();
+      const header = () => fs.readFileSync(path.join(dir, "dump.rdb")).subarray(0, 9).toString("latin1");
+      await withServer(t, ["--dir", dir], async (_server, conn) => {
+        assert.equal(await reply(conn, "HSET", "h", "a", "1", "b", "2"), ":2\r\n");
+        await ok(conn, "SAVE");
+        assert.equal(header(), "REDIS0010");
+        assert.equal(await reply(conn, "HPEXPIRE", "h", 100_000, "FIELDS", 1, "a"), "*1\r\n:1\r\n");
+        await ok(conn, "RENAME", "h", "h2");
+        assert.equal(await reply(conn, "MOVE", "h2", 3), ":1\r\n");
+        await ok(conn, "SAVE");
+        assert.equal(header(), "REDIS0012");
+      });
+      await withServer(t, ["--dir", dir], async (_server, conn) => {
+        await ok(conn, "SELECT", 3);
+        const ttl = decode(await conn.call("HPTTL", "h2", "FIELDS", 2, "a", "b")) as number[];
+        assert.ok(ttl[0] > 90_000 && ttl[0] <= 100_000, String(ttl));
+        assert.equal(ttl[1], -1);
+        // Loaded from the file, the hash is listed again: the next save is version 12 too.
+        await ok(conn, "SAVE");
+        assert.equal(header(), "REDIS0012");
+      });
+    });
+
     it("BGSAVE, LASTSAVE and the INFO persistence fields follow a save", async () => {
       const dir = tmpDir();
       await withServer(t, ["--dir", dir], async (_server, conn) => {
@@ -443,6 +467,38 @@ for (const t of targets(false)) {
         assert.equal(await reply(loaded, "GET", "big:1"), `$16\r\n${"value:1".padEnd(16, "\0")}\r\n`);
         assert.match((await info(loaded)).get("loading")!, /^0$/);
         assert.match(server.output(), /DB loaded from disk: \d+\.\d+ seconds/);
+        loaded.close();
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it("a client connecting while a big AOF loads gets -LOADING: its RDB base and its commands load in steps", async () => {
+      const dir = tmpDir();
+      const aofDir = path.join(dir, "appendonlydir");
+      fs.mkdirSync(aofDir);
+      fs.copyFileSync(bigDump, path.join(aofDir, "appendonly.aof.1.base.rdb"));
+      const extra = 300_000;
+      const commands: string[] = [];
+      for (let i = 0; i < extra; i++) commands.push(`*3\r\n$3\r\nSET\r\n$${`aof:${i}`.length}\r\naof:${i}\r\n$1\r\nv\r\n`);
+      fs.writeFileSync(path.join(aofDir, "appendonly.aof.1.incr.aof"), commands.join(""));
+      fs.writeFileSync(
+        path.join(aofDir, "appendonly.aof.manifest"),
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+      );
+      const server = await startTarget(t, ["--dir", dir, "--appendonly", "yes"]);
+      try {
+        const conn = await RawConnection.connect(server.port);
+        const [ping, inf] = (await conn.pipeline([["PING"], ["INFO", "persistence"]])).map((b) => b.toString("latin1"));
+        assert.equal(ping, "-LOADING Redis is loading the dataset in memory\r\n");
+        assert.match(inf, /\r\nloading:1\r\n/);
+        const total = Number(/\r\nloading_total_bytes:(\d+)\r\n/.exec(inf)![1]);
+        assert.equal(total, fs.statSync(bigDump).size + commands.join("").length);
+        conn.close();
+        const loaded = await connectLoaded(server, 120_000);
+        assert.equal(decode(await loaded.call("DBSIZE")), LOADING_KEYS + extra);
+        assert.equal(await reply(loaded, "GET", `aof:${extra - 1}`), "$1\r\nv\r\n");
+        assert.match(server.output(), /DB loaded from append only file: \d+\.\d+ seconds/);
         loaded.close();
       } finally {
         await server.stop();

@@ -79,7 +79,8 @@ async function waitForPort(port: number, child: ChildProcess, out: () => string,
   throw new Error(`server did not start listening on ${port}:\n${out()}`);
 }
 
-async function launch(cmd: string, args: string[], port: number, unixsocket?: string, cwd = ROOT): Promise<ServerHandle> {
+/** Runs a server command line exactly as given and waits until port (or unixsocket) accepts connections. */
+export async function launch(cmd: string, args: string[], port: number, unixsocket?: string, cwd = ROOT): Promise<ServerHandle> {
   const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   child.once("exit", () => children.delete(child));

@@ -29,7 +29,7 @@ export function targets(withCompiled: boolean): Target[] {
 let compiled: string | undefined;
 
 /** Builds the single executable once per test process, as `npm run compile` does, into a private path. */
-function compiledBinary(): string {
+export function compiledBinary(): string {
   if (compiled) return compiled;
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "respite-compiled-")), "respite");
   const r = spawnSync(path.join(ROOT, "node_modules/.bin/bun"), ["build", "adapters/cli.ts", "--compile", "--outfile", out], {

@@ -7,12 +7,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Db, ScanRegistry } from "../../core/db/db.ts";
+import { AccessClock } from "../../core/db/access.ts";
 import { rng } from "../lib/diff.ts";
 
 /** A Db whose expirations are recorded, as the engine counts them. */
 function newDb(id = 0): { db: Db; expired: string[] } {
   const expired: string[] = [];
-  const db = new Db(id, { now: 0, expired: (_db, key) => expired.push(key), added: () => {} });
+  const db = new Db(id, { now: 0, clientsPaused: false, replicaExpiry: 0, access: new AccessClock(), expired: (_db, key) => expired.push(key), added: () => {} });
   return { db, expired };
 }
 

@@ -3,11 +3,15 @@
  * writes that grow shards, empty them and compact them, binary keys, values
  * kept as bytes by a codec and revived, and walks that must meet every
  * entry present throughout while shards grow, reuse holes and compact.
+ * A tracked table (the keyspace's) keeps each key's access clock and size:
+ * its running byte sum must equal the sizes of the keys it holds whatever
+ * the mix of writes, deletes by key and by position, growth and compaction.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ShardedMap } from "../../core/db/sharded-map.ts";
 import type { ValueCodec } from "../../core/db/shard.ts";
+import { AccessClock } from "../../core/db/access.ts";
 import { rng } from "../lib/diff.ts";
 
 function assertSame(map: ShardedMap<number>, model: Map<string, number>): void {
@@ -139,5 +143,52 @@ describe("ShardedMap", () => {
     box.text = "p-edited";
     map.settle(Infinity);
     assert.equal(map.get(first)!.text, "p-edited");
+  });
+
+  it("a tracked table's byte sum and access clocks follow sets, in-place changes, deletes by key and by position", () => {
+    const next = rng(11);
+    const clock = new AccessClock();
+    clock.tick(1_000_000);
+    const box = new Map<string, { n: number }>();
+    const map = new ShardedMap<{ n: number }>(null, { clock, size: (key, v) => key.length * 10 + v.n });
+    const model = new Map<string, number>();
+    const expected = () => [...model].reduce((sum, [k, n]) => sum + k.length * 10 + n, 0);
+    for (let i = 0; i < 60_000; i++) {
+      const key = `key:${Math.floor(next() * (i < 30_000 ? 8_000 : 600))}`;
+      const r = next();
+      if (r < 0.4) {
+        const v = { n: Math.floor(next() * 1000) };
+        map.set(key, v);
+        box.set(key, v);
+        model.set(key, v.n);
+      } else if (r < 0.55 && model.has(key)) {
+        // The value changed in place, then the table is told.
+        box.get(key)!.n += 7;
+        model.set(key, model.get(key)! + 7);
+        map.resized(key);
+      } else if (r < 0.75) {
+        assert.equal(map.delete(key), model.delete(key));
+      } else if (r < 0.9 && map.size > 0) {
+        const p = map.randomPosition();
+        assert.ok(map.liveAt(p));
+        const victim = map.keyAtPosition(p);
+        map.deleteAt(p);
+        assert.equal(map.has(victim), false);
+        model.delete(victim);
+      } else if (model.has(key)) {
+        clock.tick(1_000_000 + i * 1000);
+        map.access(key);
+        assert.equal(map.accessOf(key), clock.lruClock);
+      }
+      if (i % 5000 === 0) assert.equal(map.bytes, expected());
+    }
+    assert.equal(map.bytes, expected());
+    assert.equal(map.size, model.size);
+    for (const [k, n] of model) assert.equal(map.get(k)!.n, n);
+    map.setAccess([...model.keys()][0], 12345);
+    assert.equal(map.accessOf([...model.keys()][0]), 12345);
+    assert.equal(map.accessOf("missing"), -1);
+    for (const k of [...model.keys()]) map.delete(k);
+    assert.equal(map.bytes, 0);
   });
 });

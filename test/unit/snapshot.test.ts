@@ -10,6 +10,8 @@ import assert from "node:assert/strict";
 import { createEngine } from "../../mod.ts";
 import { Snapshot, type SnapshotEncoder } from "../../core/persist/snapshot.ts";
 import type { Value } from "../../core/types/value.ts";
+import { HashValue } from "../../core/types/hash.ts";
+import { type KeyRef, refText } from "../../core/db/shard.ts";
 import { rng } from "../lib/diff.ts";
 
 /** Records "db key -> value, ttl" lines in a shared list, marking which encoder (main or early) wrote them. */
@@ -24,6 +26,12 @@ class RecordingEncoder implements SnapshotEncoder {
     const name = this.db === -1 ? key : `${this.db} ${key}`;
     assert.ok(!this.into.has(name), `${name} written twice`);
     this.into.set(name, `${show(value)} ${expireAt}`);
+  }
+  entryAt(key: KeyRef, value: Value, expireAt: number): void {
+    this.entry(refText(key), value, expireAt);
+  }
+  packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number): void {
+    this.entry(refText(key), HashValue.fromPacked(refText(packed)), expireAt);
   }
   take(): Uint8Array {
     return new Uint8Array(0);

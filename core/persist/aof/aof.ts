@@ -22,6 +22,7 @@ import { AofBuffer, timestampAnnotation } from "./resp.ts";
 import { AofEncoder } from "./rewrite-encoder.ts";
 import { Manifest } from "./manifest.ts";
 import { AofLoader, AofLoadError } from "./loader.ts";
+import { osErrorText } from "../../util/os-error.ts";
 
 /** Redis's limit on postponing a write behind a running everysec fsync (ms). */
 const MAX_POSTPONE_MS = 2000;
@@ -92,7 +93,9 @@ export class Aof implements PropagationReader {
   private rewrites = 0;
   private lastRewriteOk = true;
   private consecutiveFailures = 0;
-  private lastWriteOk = true;
+  /** Why the last write of the buffer, or the last fsync, failed (the OS's text), or null: writes get MISCONF meanwhile. */
+  private writeError: string | null = null;
+  private fsyncError: string | null = null;
   /** Bytes of the AOF (base and incrementals) now, and after the last rewrite or load: auto-aof-rewrite compares them. */
   currentSize = 0;
   baseSize = 0;
@@ -114,6 +117,11 @@ export class Aof implements PropagationReader {
 
   private get filename(): string {
     return this.engine.config.get("appendfilename");
+  }
+
+  /** Effects buffered for the next write (INFO mem_aof_buffer; in used_memory, not weighed against maxmemory). */
+  get bufferedBytes(): number {
+    return this.buf.pos;
   }
 
   get rewriteInProgress(): boolean {
@@ -172,12 +180,12 @@ export class Aof implements PropagationReader {
     try {
       this.buf.drain((bytes) => file.write(bytes));
     } catch (err) {
-      return this.failed("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...", `Error writing to the AOF file: ${(err as Error).message}`);
+      return this.writeFailed(file, err);
     }
     this.currentSize += size;
     this.unsynced = true;
-    if (!this.lastWriteOk) e.log("warning", "AOF write error looks solved, Redis can write again.");
-    this.lastWriteOk = true;
+    if (this.writeError !== null) e.log("warning", "AOF write error looks solved, Redis can write again.");
+    this.writeError = null;
     // Redis skips the fsync while a child writes to the disk; here, a rewrite or BGSAVE in progress.
     if (e.config.bool("no-appendfsync-on-rewrite") && (this.rewrite !== null || e.persistence.bgsaveInProgress)) return;
     if (policy === "everysec") return this.backgroundFsync(now);
@@ -185,21 +193,40 @@ export class Aof implements PropagationReader {
     try {
       this.file.syncNow();
     } catch (err) {
-      return this.failed(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${(err as Error).message}. Exiting...`, null);
+      return e.onFatal(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${osErrorText(err)}. Exiting...`);
     }
     this.unsynced = false;
     this.lastFsync = now;
   }
 
   /**
-   * A write or fsync failed. With appendfsync always the replies held for it
-   * would acknowledge what is not on disk, so the server stops, as Redis
-   * exits; otherwise INFO says aof_last_write_status:err.
+   * A write failed (disk full, I/O error). With appendfsync always the
+   * replies held for it would acknowledge what is not on disk, so the
+   * server stops, as Redis exits. Otherwise, as Redis: what the failed write
+   * may have put in the file is cut off, the buffer is kept and written
+   * again by the cron, and until that works writes get MISCONF.
    */
-  private failed(fatal: string, message: string | null): void {
-    if (this.engine.config.get("appendfsync") === "always") return this.engine.onFatal(fatal);
-    this.lastWriteOk = false;
-    if (message !== null) this.engine.log("warning", message);
+  private writeFailed(file: WritableFile, err: unknown): void {
+    const e = this.engine;
+    const text = osErrorText(err);
+    if (e.config.get("appendfsync") === "always") {
+      return e.onFatal(`Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...`);
+    }
+    if ((err as { written?: number }).written) {
+      try {
+        file.truncate(this.currentSize);
+      } catch (cut) {
+        e.log("warning", `Could not remove short write from the append-only file. Redis may refuse to load the AOF the next time it starts. ftruncate: ${osErrorText(cut)}`);
+      }
+    }
+    if (this.writeError === null) e.log("warning", `Error writing to the AOF file: ${text}`);
+    this.writeError = text;
+  }
+
+  /** MISCONF's text while the AOF cannot be written or synced, else null (Redis's writeCommandsDeniedByDiskError). */
+  writesRefused(): string | null {
+    const error = this.writeError ?? this.fsyncError;
+    return error === null || this.state === "off" ? null : `MISCONF Errors writing to the AOF file: ${error}`;
   }
 
   /** The everysec fsync, on the runtime's thread pool: when bytes wait for it, none runs, and a second has passed. */
@@ -208,8 +235,11 @@ export class Aof implements PropagationReader {
     this.unsynced = false;
     this.lastFsync = now;
     const e = this.engine;
-    this.syncing = this.file.sync().catch((err) => {
-      e.log("warning", `Error syncing the AOF file: ${(err as Error).message}`);
+    this.syncing = this.file.sync().then(() => {
+      this.fsyncError = null;
+    }, (err) => {
+      this.fsyncError = osErrorText(err);
+      e.log("warning", `Error syncing the AOF file: ${this.fsyncError}`);
       this.unsynced = true;
     }).finally(() => (this.syncing = null));
   }
@@ -224,9 +254,10 @@ export class Aof implements PropagationReader {
     if (!e.fs.exists(manifestPath) && e.fs.size(this.filename) >= 0) this.upgrade();
     if (e.fs.exists(manifestPath)) {
       this.manifest = Manifest.parse(e.fs.readText(manifestPath));
-      e.loading = { startedAt: e.clock.now(), totalBytes: 0, loadedBytes: 0 };
+      const progress = { startedAt: e.clock.now(), totalBytes: 0, loadedBytes: 0 };
+      e.loading = progress;
       try {
-        await new AofLoader(e).loadAll(dir, this.manifest, this.filename);
+        await new AofLoader(e, progress).loadAll(dir, this.manifest, this.filename);
       } finally {
         e.loading = null;
         e.now = e.clock.now();
@@ -385,7 +416,7 @@ export class Aof implements PropagationReader {
       e.log("notice", "AOF rewrite child asks to stop sending diffs.");
       return `${this.dir}/${this.manifest.clone().newBase(this.filename, e.config.bool("aof-use-rdb-preamble"))}`;
     };
-    const rewrite: Rewrite = { job: new BackgroundJob(base, e.clock.now(), target, (err) => this.rewriteEnded(rewrite, err)), tmp };
+    const rewrite: Rewrite = { job: new BackgroundJob(base, e.clock.now(), target, (err) => this.rewriteEnded(rewrite, err), e.host.afterIo), tmp };
     this.rewrite = rewrite;
     this.rewriteScheduled = false;
     e.log("notice", `Background append only file rewriting started by pid ${e.host.pid}`);
@@ -476,7 +507,7 @@ export class Aof implements PropagationReader {
       ["aof_last_bgrewrite_status", this.lastRewriteOk ? "ok" : "err"],
       ["aof_rewrites", this.rewrites],
       ["aof_rewrites_consecutive_failures", this.consecutiveFailures],
-      ["aof_last_write_status", this.lastWriteOk ? "ok" : "err"],
+      ["aof_last_write_status", this.writeError === null ? "ok" : "err"],
       ["aof_last_cow_size", 0],
       ["module_fork_in_progress", 0],
       ["module_fork_last_cow_size", 0],

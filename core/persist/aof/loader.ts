@@ -6,7 +6,9 @@
  * the load (Redis's keyIsExpired says no while loading). A file ending
  * mid-command (or inside an unfinished MULTI) is, when it is the last one
  * and aof-load-truncated is yes, cut back to its last whole command with
- * Redis's warnings; otherwise loading fails with Redis's message.
+ * Redis's warnings; otherwise loading fails with Redis's message. The
+ * event loop runs every STEP_BYTES, so clients meanwhile get -LOADING and
+ * INFO shows the progress.
  */
 import type { Engine } from "../../server/engine.ts";
 import { Client, noConnection } from "../../server/client.ts";
@@ -15,6 +17,7 @@ import { EngineLoad } from "../load.ts";
 import { loadLua, luaLoaded } from "../../scripting/lua.ts";
 import type { Command } from "../../commands/table.ts";
 import { Manifest } from "./manifest.ts";
+import { type LoadingState, STEP_BYTES, yieldToIo } from "../loading.ts";
 
 /** Loading cannot go on: the server logs the message and exits, as Redis does. */
 export class AofLoadError extends Error {}
@@ -24,7 +27,10 @@ export type FileLoad = "ok" | "empty" | "truncated";
 export class AofLoader {
   private readonly client: Client;
 
-  constructor(private readonly engine: Engine) {
+  /** Bytes of the files before the one being loaded. */
+  private filesDone = 0;
+
+  constructor(private readonly engine: Engine, private readonly progress: LoadingState) {
     this.client = new Client(0, -1, noConnection("aof"), engine);
   }
 
@@ -33,6 +39,7 @@ export class AofLoader {
     const e = this.engine;
     const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incrs];
     const started = performance.now();
+    for (const f of files) this.progress.totalBytes += Math.max(0, e.fs.size(`${dir}/${f.name}`));
     for (let i = 0; i < files.length; i++) {
       const f = files[i];
       const last = i === files.length - 1;
@@ -41,6 +48,7 @@ export class AofLoader {
       if (e.fs.size(path) < 0) throw new AofLoadError(`The AOF file ${f.name} doesn't exist`);
       const status = await this.loadFile(path, f.name, last, f.name === filename);
       if (status === "truncated" && !last) throw new AofLoadError("Fatal error: the truncated file is not the last file");
+      this.filesDone += Math.max(0, e.fs.size(path));
       if (status !== "empty") {
         const kind = f.type === "b" ? "base" : "incr";
         e.log("notice", `DB loaded from ${kind} file ${f.name}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
@@ -52,8 +60,9 @@ export class AofLoader {
   /** One file: an RDB preamble if it starts with REDIS, then commands. */
   async loadFile(path: string, name: string, last: boolean, oldStyle: boolean): Promise<FileLoad> {
     const e = this.engine;
+    // By its size, as Redis does: a device file (/dev/full, /dev/zero) would never end.
+    if (e.fs.size(path) === 0) return "empty";
     const bytes = e.fs.readBytes(path);
-    if (bytes.length === 0) return "empty";
     let pos = 0;
     if (str(bytes.subarray(0, 5)) === "REDIS") {
       e.log("notice", oldStyle ? "Reading RDB preamble from AOF file..." : "Reading RDB base file on AOF loading...");
@@ -72,7 +81,7 @@ export class AofLoader {
 
   private async loadRdb(bytes: Uint8Array): Promise<number> {
     const load = new EngineLoad(this.engine, bytes, { aofPreamble: true });
-    load.step(Infinity);
+    while (!load.step(STEP_BYTES)) await this.yieldAt(load.pos);
     if (load.hasLibraries) {
       await loadLua();
       load.loadLibraries();
@@ -105,6 +114,7 @@ export class AofLoader {
       return v;
     };
     let truncated = false;
+    let yieldedAt = start;
     parse: while (pos < n) {
       if (bytes[pos] === 35) { // '#': an annotation
         const lf = bytes.indexOf(10, pos);
@@ -137,6 +147,10 @@ export class AofLoader {
       this.run(cmd, argv);
       if (c.multi !== null && cmd.name === "multi") validBeforeMulti = commandStart;
       validUpTo = pos;
+      if (pos - yieldedAt >= STEP_BYTES) {
+        yieldedAt = pos;
+        await this.yieldAt(pos);
+      }
     }
     if (!truncated && c.multi !== null) {
       e.log("warning", `Revert incomplete MULTI/EXEC transaction in AOF file ${name}`);
@@ -161,6 +175,12 @@ export class AofLoader {
     throw new AofLoadError(
       `Unexpected end of file reading the append only file ${name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
     );
+  }
+
+  /** Shows the progress (pos in the current file), then lets clients in. */
+  private async yieldAt(pos: number): Promise<void> {
+    this.progress.loadedBytes = this.filesDone + pos;
+    await yieldToIo();
   }
 
   private lookup(argv: Uint8Array[], name: string): Command {

@@ -71,14 +71,11 @@ export class AofBuffer extends ByteWriter {
     this.header(CRLF_STAR, n);
   }
 
-  /** Hands the bytes so far to write (a view, valid during the call), and starts over. */
+  /** Hands the bytes so far to write (a view, valid during the call), and starts over; when write throws they stay. */
   drain(write: (bytes: Uint8Array) => void): void {
-    try {
-      write(this.buf.subarray(0, this.pos));
-    } finally {
-      this.pos = 0;
-      if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
-    }
+    write(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+    if (this.buf.length > 1024 * 1024) this.buf = new Uint8Array(16 * 1024);
   }
 
   /** The bytes so far (a copy), and starts over. */

@@ -13,6 +13,7 @@ import { SetValue } from "../../types/set.ts";
 import { ZSet } from "../../types/zset.ts";
 import { AofBuffer } from "./resp.ts";
 import type { PropArg } from "../propagate.ts";
+import { type KeyRef, refText } from "../../db/shard.ts";
 
 const ITEMS_PER_CMD = 64;
 
@@ -64,6 +65,14 @@ export class AofEncoder implements SnapshotEncoder {
       }
     } else throw new Error(`AOF rewrite: cannot write a ${value.type}`);
     if (expireAt !== -1) out.command(["PEXPIREAT", key, String(expireAt)]);
+  }
+
+  entryAt(key: KeyRef, value: Value, expireAt: number): void {
+    this.entry(refText(key), value, expireAt);
+  }
+
+  packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number): void {
+    this.entry(refText(key), HashValue.fromPacked(refText(packed)), expireAt);
   }
 
   /** name key item... in commands of at most 64 elements (width args per element). */

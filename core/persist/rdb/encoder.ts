@@ -12,12 +12,13 @@ import { ListValue } from "../../types/list.ts";
 import { HashValue } from "../../types/hash.ts";
 import { SetValue } from "../../types/set.ts";
 import { ZSet } from "../../types/zset.ts";
-import { packedCount, varintSize } from "../../types/packed.ts";
 import { formatDouble } from "../../util/number.ts";
 import { ByteWriter } from "./writer.ts";
 import { ListpackWriter } from "./listpack.ts";
 import { CONTAINER_PACKED, OP, TYPE } from "./format.ts";
 import type { Listpack } from "../../types/listpack.ts";
+import type { KeyRef } from "../../db/shard.ts";
+import type { AccessClock } from "../../db/access.ts";
 
 const lp = new ListpackWriter();
 
@@ -74,7 +75,7 @@ function writeHash(w: ByteWriter, h: HashValue, compress: boolean): void {
   }
   if (h.encoding() !== "hashtable") {
     lp.reset();
-    if (!deadlines && h.packable()) packedPairs(h.packedBytes());
+    if (!deadlines && h.packable()) packedPairs(h.packedBytes(), 0);
     else {
       h.forEach((f, val) => {
         lp.entry(f);
@@ -97,19 +98,29 @@ function writeHash(w: ByteWriter, h: HashValue, compress: boolean): void {
   });
 }
 
-/** Copies our packed hash string (varint count, then varint-length-prefixed entries) into the listpack writer. */
-function packedPairs(s: string): void {
-  const n = packedCount(s) * 2;
-  let p = varintSize(n / 2);
+/**
+ * Copies our packed hash (varint count, then varint-length-prefixed fields
+ * and values), a string or bytes from `at`, into the listpack writer.
+ */
+function packedPairs(s: string | Uint8Array, at: number): void {
+  packedAt = at;
+  const n = packedVarint(s) * 2;
   for (let i = 0; i < n; i++) {
-    let len = 0;
-    for (let mul = 1; ; mul *= 128) {
-      const b = s.charCodeAt(p++);
-      len += (b & 127) * mul;
-      if (b < 128) break;
-    }
-    lp.entry(s.substring(p, p + len));
-    p += len;
+    const len = packedVarint(s);
+    lp.entry(s, packedAt, len);
+    packedAt += len;
+  }
+}
+
+/** Where packedVarint() reads next. */
+let packedAt = 0;
+
+function packedVarint(s: string | Uint8Array): number {
+  let n = 0;
+  for (let mul = 1; ; mul *= 128) {
+    const b = typeof s === "string" ? s.charCodeAt(packedAt++) : s[packedAt++];
+    n += (b & 127) * mul;
+    if (b < 128) return n;
   }
 }
 
@@ -157,23 +168,46 @@ function writeZset(w: ByteWriter, z: ZSet, compress: boolean): void {
   });
 }
 
-/** One key/value record: EXPIRETIME_MS when it has one, type, key, value. */
-export function writeEntry(w: ByteWriter, key: string, value: Value, expireAt: number, compress: boolean): void {
+/**
+ * A record up to its value: EXPIRETIME_MS when it has one, IDLE (seconds)
+ * and FREQ (the LFU counter) when given (-1: none), type, key (a string,
+ * or lent in place).
+ */
+function writeHead(
+  w: ByteWriter,
+  key: string | KeyRef,
+  type: number,
+  expireAt: number,
+  compress: boolean,
+  idle: number,
+  freq: number,
+): void {
   if (expireAt !== -1) {
     w.byte(OP.EXPIRETIME_MS);
     w.intLE(expireAt, 8);
   }
-  w.byte(objectType(value));
-  w.string(key, compress);
-  writeObject(w, value, compress);
+  if (idle !== -1) {
+    w.byte(OP.IDLE);
+    w.len(idle);
+  }
+  if (freq !== -1) {
+    w.byte(OP.FREQ);
+    w.byte(freq);
+  }
+  w.byte(type);
+  if (typeof key === "string") w.string(key, compress);
+  else w.stringIn(key.bytes, key.at, key.length, compress);
 }
 
 export class RdbEncoder implements SnapshotEncoder {
   private w = new ByteWriter(1 << 20);
   private readonly compress: boolean;
+  /** The keys' access clock: under an LRU policy each key gets an IDLE record, under an LFU one a FREQ record, as Redis writes. */
+  private readonly clock: AccessClock | null;
 
-  constructor(opts: { compression: boolean }) {
+  constructor(opts: { compression: boolean; access?: AccessClock }) {
     this.compress = opts.compression;
+    this.clock = opts.access ?? null;
   }
 
   get buffered(): number {
@@ -189,8 +223,28 @@ export class RdbEncoder implements SnapshotEncoder {
     w.len(expires);
   }
 
-  entry(key: string, value: Value, expireAt: number): void {
-    writeEntry(this.w, key, value, expireAt, this.compress);
+  entry(key: string | KeyRef, value: Value, expireAt: number, access: number): void {
+    this.head(key, objectType(value), expireAt, access);
+    writeObject(this.w, value, this.compress);
+  }
+
+  entryAt(key: KeyRef, value: Value, expireAt: number, access: number): void {
+    this.entry(key, value, expireAt, access);
+  }
+
+  /** A listpack hash from its packed bytes in place: no hash object, no string per field. */
+  packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number, access: number): void {
+    this.head(key, TYPE.HASH_LISTPACK, expireAt, access);
+    lp.reset();
+    packedPairs(packed.bytes, packed.at);
+    this.w.string(lp.finish(), this.compress);
+  }
+
+  private head(key: string | KeyRef, type: number, expireAt: number, access: number): void {
+    const clock = this.clock;
+    const idle = clock !== null && clock.lru ? Math.floor(clock.idleMs(access) / 1000) : -1;
+    const freq = clock !== null && clock.lfu ? clock.freq(access) : -1;
+    writeHead(this.w, key, type, expireAt, this.compress, idle, freq);
   }
 
   /** A view of the buffer (no copy per chunk): valid until the next call, so write it out at once. */

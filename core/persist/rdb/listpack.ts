@@ -26,11 +26,10 @@ export class ListpackWriter {
     this.count = 0;
   }
 
-  /** An entry from a binary string or bytes (integers stored as integers, as lpAppend does). */
-  entry(v: string | Uint8Array): void {
-    const n = v.length;
+  /** An entry from a binary string or bytes, or their [at, at + n) (integers stored as integers, as lpAppend does). */
+  entry(v: string | Uint8Array, at = 0, n = v.length): void {
     if (n > 0 && n <= 20) {
-      const i = canonicalInt(v);
+      const i = canonicalInt(v, at, n);
       if (i !== null) return this.int(i);
     }
     const w = this.w;
@@ -45,8 +44,7 @@ export class ListpackWriter {
       buf[w.pos++] = 0xf0;
       w.intLE(n, 4);
     }
-    if (typeof v === "string") w.binary(v);
-    else w.bytes(v);
+    w.raw(v, at, n);
     this.backlen(w.pos - start);
   }
 
@@ -130,21 +128,21 @@ export class ListpackWriter {
 }
 
 /** A string of up to 20 chars that is a canonical int64 (string2ll), as a number or a bigint beyond ±2^53; else null. */
-export function canonicalInt(v: string | Uint8Array): number | bigint | null {
-  const n = v.length;
-  const neg = (typeof v === "string" ? v.charCodeAt(0) : v[0]) === 45;
-  let i = neg ? 1 : 0;
-  if (i === n) return null;
+export function canonicalInt(v: string | Uint8Array, at = 0, n = v.length): number | bigint | null {
+  const end = at + n;
+  const neg = (typeof v === "string" ? v.charCodeAt(at) : v[at]) === 45;
+  let i = neg ? at + 1 : at;
+  if (i === end) return null;
   const first = typeof v === "string" ? v.charCodeAt(i) : v[i];
   if (first === 48) return n === 1 ? 0 : null;
   let x = 0;
-  for (; i < n; i++) {
+  for (; i < end; i++) {
     const d = (typeof v === "string" ? v.charCodeAt(i) : v[i]) - 48;
     if (d < 0 || d > 9) return null;
     x = x * 10 + d;
   }
   if (n - (neg ? 1 : 0) < 16) return neg ? -x : x;
-  const big = BigInt(typeof v === "string" ? v : str(v));
+  const big = BigInt(typeof v === "string" ? v.slice(at, end) : str(v.subarray(at, end)));
   if (big < -(2n ** 63n) || big > 2n ** 63n - 1n) return null;
   return big;
 }

@@ -42,12 +42,7 @@ export class ByteWriter {
 
   /** A binary string's bytes. */
   binary(s: string): void {
-    const n = s.length;
-    this.reserve(n);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
-    this.pos = p;
+    this.raw(s, 0, s.length);
   }
 
   /** Everything written, as a copy. */
@@ -129,13 +124,17 @@ export class ByteWriter {
    * compression, LZF when it saves at least 4 bytes; else length + bytes.
    */
   string(s: string | Uint8Array, compress: boolean): void {
-    const n = s.length;
+    this.stringIn(s, 0, s.length, compress);
+  }
+
+  /** string() of s's chars or bytes [at, at + n): a key lent in place by the keyspace is written with no copy made. */
+  stringIn(s: string | Uint8Array, at: number, n: number, compress: boolean): void {
     if (n <= 11 && n > 0) {
-      const v = smallInt(s);
+      const v = smallInt(s, at, n);
       if (v !== null && this.encodedInt(v)) return;
     }
     if (compress && n > 20) {
-      const input = typeof s === "string" ? scratchBytes(s) : s;
+      const input = typeof s === "string" ? scratchBytes(s, at, n) : s.subarray(at, at + n);
       const packed = lzfCompress(input, n - 4);
       if (packed !== null) {
         this.byte(0xc0 | ENC_LZF);
@@ -146,8 +145,20 @@ export class ByteWriter {
       }
     }
     this.len(n);
-    if (typeof s === "string") this.binary(s);
-    else this.bytes(s);
+    this.raw(s, at, n);
+  }
+
+  /** s's chars or bytes [at, at + n) as they are (short runs copied by a loop: no view made). */
+  raw(s: string | Uint8Array, at: number, n: number): void {
+    this.reserve(n);
+    const buf = this.buf;
+    let p = this.pos;
+    if (typeof s === "string") for (let i = at; i < at + n; i++) buf[p++] = s.charCodeAt(i);
+    else if (n > 64) {
+      buf.set(s.subarray(at, at + n), p);
+      p += n;
+    } else for (let i = at; i < at + n; i++) buf[p++] = s[i];
+    this.pos = p;
   }
 
   /** A stored number (a canonical integer): int-encoded in int32, else its digits. */
@@ -164,18 +175,18 @@ function byteAt(s: string | Uint8Array, i: number): number {
   return typeof s === "string" ? s.charCodeAt(i) : s[i];
 }
 
-/** A canonical integer string (string2ll) of at most 11 chars as a number, or null. */
-function smallInt(s: string | Uint8Array): number | null {
-  const n = s.length;
-  let i = 0;
-  const neg = byteAt(s, 0) === 45;
+/** The chars or bytes [at, at + n) (n <= 11) as a canonical integer (string2ll), or null. */
+function smallInt(s: string | Uint8Array, at: number, n: number): number | null {
+  const end = at + n;
+  let i = at;
+  const neg = byteAt(s, i) === 45;
   if (neg) {
     if (n === 1) return null;
-    i = 1;
+    i++;
   }
   if (byteAt(s, i) === 48) return n === 1 ? 0 : null;
   let v = 0;
-  for (; i < n; i++) {
+  for (; i < end; i++) {
     const d = byteAt(s, i) - 48;
     if (d < 0 || d > 9) return null;
     v = v * 10 + d;
@@ -185,10 +196,9 @@ function smallInt(s: string | Uint8Array): number | null {
 
 let scratch = new Uint8Array(1024);
 
-/** A binary string's bytes in a reused buffer (valid until the next call). */
-function scratchBytes(s: string): Uint8Array {
-  const n = s.length;
+/** Chars [at, at + n) of a binary string as bytes in a reused buffer (valid until the next call). */
+function scratchBytes(s: string, at: number, n: number): Uint8Array {
   if (scratch.length < n) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
-  for (let i = 0; i < n; i++) scratch[i] = s.charCodeAt(i);
+  for (let i = 0; i < n; i++) scratch[i] = s.charCodeAt(at + i);
   return scratch.subarray(0, n);
 }

@@ -1,29 +1,17 @@
 /**
- * Which keys hold hashes with field deadlines (HEXPIRE), per db, so the
- * active expire cycle can reclaim expired fields of hashes nobody reads.
- * A key is registered when one of its fields gets a deadline, and dropped
- * once it no longer holds such a hash (deleted, overwritten, renamed: a
- * renamed hash is registered again by the next hash command touching it).
+ * Hashes with field deadlines (HEXPIRE): the active expire cycle reclaims
+ * expired fields of hashes nobody reads, going through the keys each db
+ * lists in Db.fieldDeadlines (a key is listed when one of its fields gets a
+ * deadline or such a hash is stored under it, and dropped here once it no
+ * longer holds one).
  */
-import type { Db } from "../db/db.ts";
+import type { Db } from "./db.ts";
 import type { Engine } from "../server/engine.ts";
-import { HashValue } from "./hash.ts";
-
-const registry = new WeakMap<Db, Set<string>>();
+import { HashValue } from "../types/hash.ts";
 
 /** Keys looked at per db per cron tick: bounded work, like Redis's per-loop sample. */
 const KEYS_PER_CYCLE = 64;
 
-export function watchFieldDeadlines(db: Db, key: string): void {
-  let keys = registry.get(db);
-  if (!keys) registry.set(db, (keys = new Set()));
-  keys.add(key);
-}
-
-/** Whether db may hold a hash with field deadlines (such a hash needs Redis 7.4's RDB version). */
-export function hasFieldDeadlines(db: Db): boolean {
-  return (registry.get(db)?.size ?? 0) !== 0;
-}
 
 /**
  * Deletes a hash's expired fields, and the key itself when that empties it.
@@ -44,8 +32,8 @@ export function purgeHash(engine: Engine, db: Db, key: string, h: HashValue): Ha
 /** One step of the active cycle: visits up to KEYS_PER_CYCLE registered keys in each db, oldest first. */
 export function reclaimExpiredFields(engine: Engine): void {
   for (const db of engine.dbs) {
-    const keys = registry.get(db);
-    if (!keys || keys.size === 0) continue;
+    const keys = db.fieldDeadlines;
+    if (keys.size === 0) continue;
     let n = Math.min(KEYS_PER_CYCLE, keys.size);
     for (const key of keys) {
       if (n-- === 0) break;
