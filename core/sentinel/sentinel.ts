@@ -10,7 +10,7 @@ import type { Dialer } from "../io.ts";
 import type { Engine } from "../server/engine.ts";
 import { ReplyError, type RespValue } from "../resp/decoder.ts";
 import { Link, text } from "./link.ts";
-import { type FailoverState, formatAddr, Instance, type Kind } from "./instance.ts";
+import { FAILOVER_STATES, type FailoverState, formatAddr, Instance, type Kind } from "./instance.ts";
 import { rewriteSentinelConfig } from "./config.ts";
 
 export const HELLO_CHANNEL = "__sentinel__:hello";
@@ -892,15 +892,7 @@ export class Sentinel {
 }
 
 function stateIndex(s: FailoverState): number {
-  return [
-    "none",
-    "wait_start",
-    "select_slave",
-    "send_slaveof_noone",
-    "wait_promotion",
-    "reconf_slaves",
-    "update_config",
-  ].indexOf(s);
+  return FAILOVER_STATES.indexOf(s);
 }
 
 export function isIp(s: string): boolean {
