@@ -39,16 +39,17 @@ export class AofLoader {
     const e = this.engine;
     const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incrs];
     const started = performance.now();
-    for (const f of files) this.progress.totalBytes += Math.max(0, e.fs.size(`${dir}/${f.name}`));
+    // Each file's size, read once: INFO's loading_total_bytes, the progress, and what "empty" means.
+    const sizes = files.map((f) => e.fs.size(`${dir}/${f.name}`));
+    for (const size of sizes) this.progress.totalBytes += Math.max(0, size);
     for (let i = 0; i < files.length; i++) {
       const f = files[i];
       const last = i === files.length - 1;
       const t0 = performance.now();
-      const path = `${dir}/${f.name}`;
-      if (e.fs.size(path) < 0) throw new AofLoadError(`The AOF file ${f.name} doesn't exist`);
-      const status = await this.loadFile(path, f.name, last, f.name === filename);
+      if (sizes[i] < 0) throw new AofLoadError(`The AOF file ${f.name} doesn't exist`);
+      const status = await this.loadFile(`${dir}/${f.name}`, sizes[i], f.name, last, f.name === filename);
       if (status === "truncated" && !last) throw new AofLoadError("Fatal error: the truncated file is not the last file");
-      this.filesDone += Math.max(0, e.fs.size(path));
+      this.filesDone += sizes[i];
       if (status !== "empty") {
         const kind = f.type === "b" ? "base" : "incr";
         e.log("notice", `DB loaded from ${kind} file ${f.name}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
@@ -57,11 +58,11 @@ export class AofLoader {
     if (files.length > 0) e.log("notice", `DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
   }
 
-  /** One file: an RDB preamble if it starts with REDIS, then commands. */
-  async loadFile(path: string, name: string, last: boolean, oldStyle: boolean): Promise<FileLoad> {
+  /** One file of `size` bytes: an RDB preamble if it starts with REDIS, then commands. */
+  private async loadFile(path: string, size: number, name: string, last: boolean, oldStyle: boolean): Promise<FileLoad> {
     const e = this.engine;
     // By its size, as Redis does: a device file (/dev/full, /dev/zero) would never end.
-    if (e.fs.size(path) === 0) return "empty";
+    if (size === 0) return "empty";
     const bytes = e.fs.readBytes(path);
     let pos = 0;
     if (str(bytes.subarray(0, 5)) === "REDIS") {
