@@ -63,6 +63,12 @@ async function synced(primary: RawConnection, ...replicas: RawConnection[]): Pro
   });
 }
 
+/** Closes the connections, then stops the servers in the order given. */
+async function shutdown(conns: RawConnection[], servers: ServerHandle[]): Promise<void> {
+  for (const c of conns) c.close();
+  for (const s of servers) await s.stop();
+}
+
 async function stats(c: RawConnection): Promise<{ full: number; ok: number; err: number }> {
   const s = await info(c, "stats");
   return { full: Number(s.get("sync_full")), ok: Number(s.get("sync_partial_ok")), err: Number(s.get("sync_partial_err")) };
@@ -221,12 +227,7 @@ for (const rt of RUNTIMES) {
         assert.ok(keyCount(want) > 400);
         same(await readDataset(rc), want, await readDataset(oc));
       } finally {
-        pc.close();
-        rc.close();
-        oc.close();
-        await r.stop();
-        await o.stop();
-        await p.stop();
+        await shutdown([pc, rc, oc], [r, o, p]);
       }
     });
 
@@ -268,14 +269,7 @@ for (const rt of RUNTIMES) {
         assert.equal(cAfter.ok, cBefore.ok + 1);
         same(await readDataset(cc), await readDataset(rc));
       } finally {
-        pc.close();
-        rc.close();
-        oc.close();
-        cc.close();
-        await o.stop();
-        await chained.stop();
-        await r.stop();
-        await p.stop();
+        await shutdown([pc, rc, oc, cc], [o, chained, r, p]);
       }
     });
 
@@ -303,12 +297,7 @@ for (const rt of RUNTIMES) {
         for (const f of ["master_replid", "master_replid2", "second_repl_offset", "master_repl_offset"]) assert.equal(ri.get(f), oi.get(f), f);
         same(await readDataset(rc), await readDataset(oc));
       } finally {
-        pc.close();
-        rc.close();
-        oc.close();
-        await r.stop();
-        await o.stop();
-        await p.stop();
+        await shutdown([pc, rc, oc], [r, o, p]);
       }
     });
 
@@ -333,10 +322,7 @@ for (const rt of RUNTIMES) {
         assert.match(text(await pc.call("SET", "x", "1")), /^-READONLY /);
         same(await readDataset(pc), await readDataset(oc));
       } finally {
-        pc.close();
-        oc.close();
-        await o.stop();
-        await p.stop();
+        await shutdown([pc, oc], [o, p]);
       }
     });
 
@@ -400,10 +386,7 @@ for (const rt of RUNTIMES) {
         await until("AUTH refused", async () => /Unable to AUTH to MASTER: -WRONGPASS/.test(r.output()));
         assert.equal((await info(rc, "replication")).get("master_link_status"), "down");
       } finally {
-        pc.close();
-        rc.close();
-        await r.stop();
-        await p.stop();
+        await shutdown([pc, rc], [r, p]);
       }
     });
 
@@ -424,12 +407,7 @@ for (const rt of RUNTIMES) {
         assert.deepEqual(await stats(pc), { full: 2, ok: 2, err: 0 });
         assert.equal(text(await rc.call("GET", "after")), "$1\r\n1\r\n");
       } finally {
-        pc.close();
-        rc.close();
-        oc.close();
-        await r.stop();
-        await o.stop();
-        await p.stop();
+        await shutdown([pc, rc, oc], [r, o, p]);
       }
     });
 
@@ -585,12 +563,7 @@ for (const rt of RUNTIMES) {
         assert.equal((await info(rc, "replication")).get("role"), "master");
         await both("CONFIG", "GET", "replicaof");
       } finally {
-        pc.close();
-        rc.close();
-        oc.close();
-        await r.stop();
-        await o.stop();
-        await p.stop();
+        await shutdown([pc, rc, oc], [r, o, p]);
       }
     });
   });
@@ -626,11 +599,7 @@ describe("Respite to Respite: a Bun primary with Deno and Node replicas", () => 
         assert.equal(text(await c.call("DEBUG", "DIGEST")), digest);
       }
     } finally {
-      for (const c of [pc, dc, nc, cc]) c.close();
-      await chained.stop();
-      await node.stop();
-      await deno.stop();
-      await p.stop();
+      await shutdown([pc, dc, nc, cc], [chained, node, deno, p]);
     }
   });
 });
