@@ -113,6 +113,15 @@ after(() => {
   for (const c of clients) c.disconnect();
 });
 
+/** Subscribes to a Sentinel's event channels; the events arrive in the returned list as "channel message". */
+async function sentinelEvents(port: number, ...channels: string[]): Promise<string[]> {
+  const seen: string[] = [];
+  const events = client(port);
+  events.on("message", (ch: string, msg: string) => seen.push(`${ch} ${msg}`));
+  await events.subscribe(...channels);
+  return seen;
+}
+
 // The runtimes' groups run side by side: each waits mostly on Sentinel's timers (INFO every 10 s, 8 s before a
 // returning primary is reconfigured), and the file must finish within the runner's per-file timeout.
 describe("Sentinel", { concurrency: true }, () => {
@@ -259,10 +268,7 @@ describe("Sentinel", { concurrency: true }, () => {
           assert.match(String((cache[1] as unknown[][])[0][1]), /role:master/);
 
           // MONITOR / SET / REMOVE of a second master, with their events.
-          const events = client(sPorts[0]);
-          const seen: string[] = [];
-          events.on("message", (ch: string, msg: string) => seen.push(`${ch} ${msg}`));
-          await events.subscribe(
+          const seen = await sentinelEvents(sPorts[0],
             "+monitor",
             "-monitor",
             "+set",
@@ -527,10 +533,7 @@ describe("Sentinel", { concurrency: true }, () => {
 
           // Alone with quorum 1, the Respite Sentinel takes a killed primary through ODOWN and fails it over itself.
           assert.equal(await s.call("SENTINEL", "SET", NAME, "quorum", "1"), "OK");
-          const events = client(sPort);
-          const seen: string[] = [];
-          events.on("message", (ch: string, msg: string) => seen.push(`${ch} ${msg}`));
-          await events.subscribe(
+          const seen = await sentinelEvents(sPort,
             "+sdown",
             "+odown",
             "+try-failover",
