@@ -7,18 +7,26 @@
  * turned into a replica when it returns, the event channels and the
  * rewritten config file (a restarted Sentinel remembers the group).
  */
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import Redis from "ioredis";
 import { freePort, launch, respiteCommand, RUNTIMES, type ServerHandle, tmpDir } from "../lib/servers.ts";
+import {
+  agreedPrimary,
+  client,
+  closeAtEnd,
+  fields,
+  infoField,
+  NAME,
+  sentinelConf,
+  sentinelEvents,
+  startRedisSentinel,
+  startRespiteSentinel,
+} from "../lib/sentinel.ts";
 import { sleep, until } from "../lib/targets.ts";
-
-const NAME = "mymaster";
-const DOWN_AFTER = 1000;
-const FAILOVER_TIMEOUT = 12000;
 
 interface Node {
   port: number;
@@ -48,40 +56,6 @@ function startRedisNode(port: number, dir: string, replicaOf?: number): Promise<
   return launch("redis-server", [conf, ...args], port, undefined, dir);
 }
 
-function sentinelConf(dir: string, port: number, masterPort: number): string {
-  const file = path.join(dir, "sentinel.conf");
-  fs.writeFileSync(
-    file,
-    [
-      `port ${port}`,
-      `bind 127.0.0.1`,
-      `dir ${dir}`,
-      `sentinel monitor ${NAME} 127.0.0.1 ${masterPort} 2`,
-      `sentinel down-after-milliseconds ${NAME} ${DOWN_AFTER}`,
-      `sentinel failover-timeout ${NAME} ${FAILOVER_TIMEOUT}`,
-      "",
-    ].join("\n"),
-  );
-  return file;
-}
-
-function startRespiteSentinel(runtime: (typeof RUNTIMES)[number], conf: string, port: number): Promise<ServerHandle> {
-  const [cmd, base] = respiteCommand(runtime);
-  return launch(cmd, [...base, conf, "--sentinel"], port);
-}
-
-function startRedisSentinel(conf: string, port: number): Promise<ServerHandle> {
-  return launch("redis-sentinel", [conf], port, undefined, path.dirname(conf));
-}
-
-/** A flat [k, v, k, v] reply as a Map. */
-function fields(reply: unknown): Map<string, string> {
-  const a = reply as string[];
-  const m = new Map<string, string>();
-  for (let i = 0; i < a.length; i += 2) m.set(a[i], a[i + 1]);
-  return m;
-}
-
 async function errorOf(p: Promise<unknown>): Promise<string> {
   try {
     await p;
@@ -89,37 +63,6 @@ async function errorOf(p: Promise<unknown>): Promise<string> {
     return (e as Error).message;
   }
   return "(no error)";
-}
-
-function infoField(text: string, key: string): string | undefined {
-  for (const line of text.split("\r\n")) if (line.startsWith(key + ":")) return line.slice(key.length + 1);
-  return undefined;
-}
-
-const clients: Redis[] = [];
-function client(port: number): Redis {
-  const c = new Redis({
-    port,
-    host: "127.0.0.1",
-    lazyConnect: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => 200,
-  });
-  c.on("error", () => {});
-  clients.push(c);
-  return c;
-}
-after(() => {
-  for (const c of clients) c.disconnect();
-});
-
-/** Subscribes to a Sentinel's event channels; the events arrive in the returned list as "channel message". */
-async function sentinelEvents(port: number, ...channels: string[]): Promise<string[]> {
-  const seen: string[] = [];
-  const events = client(port);
-  events.on("message", (ch: string, msg: string) => seen.push(`${ch} ${msg}`));
-  await events.subscribe(...channels);
-  return seen;
 }
 
 // The runtimes' groups run side by side: each waits mostly on Sentinel's timers (INFO every 10 s, 8 s before a
@@ -268,7 +211,8 @@ describe("Sentinel", { concurrency: true }, () => {
           assert.match(String((cache[1] as unknown[][])[0][1]), /role:master/);
 
           // MONITOR / SET / REMOVE of a second master, with their events.
-          const seen = await sentinelEvents(sPorts[0],
+          const seen = await sentinelEvents(
+            sPorts[0],
             "+monitor",
             "-monitor",
             "+set",
@@ -301,54 +245,12 @@ describe("Sentinel", { concurrency: true }, () => {
           );
 
           const logs = () => sentinels.map((h) => h.output().slice(-2500)).join("\n----\n");
-          /**
-           * Waits until the Sentinels agree on one master among `ports` and the servers match: it is a primary, every
-           * other port its replica with the link up. Returns its port.
-           */
-          const agreed = async (ports: number[]): Promise<number> => {
-            let master = 0;
-            await until(
-              async () => {
-                const addrs = new Set<string>();
-                for (const s of all) {
-                  addrs.add(((await s.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", NAME)) as string[])[1]);
-                }
-                if (addrs.size !== 1) return false;
-                master = Number([...addrs][0]);
-                if (!ports.includes(master)) return false;
-                if (infoField(await nodeClient.get(master)!.info("replication"), "role") !== "master") return false;
-                for (const p of ports.filter((x) => x !== master)) {
-                  const text = await nodeClient.get(p)!.info("replication").catch(() => "");
-                  if (
-                    infoField(text, "master_port") !== String(master) || infoField(text, "master_link_status") !== "up"
-                  ) return false;
-                }
-                // ... and every Sentinel sees it so: the other ports as healthy replicas that reported their new role.
-                for (const s of all) {
-                  const replicas = ((await s.call("SENTINEL", "REPLICAS", NAME)) as unknown[]).map(fields)
-                    .filter((f) => ports.includes(Number(f.get("port"))));
-                  if (replicas.length !== ports.length - 1) return false;
-                  if (
-                    !replicas.every((f) => f.get("flags") === "slave" && f.get("role-reported") === "slave")
-                  ) return false;
-                }
-                return true;
-              },
-              () => `the group agrees on a master among ${ports}\n${logs()}`,
-              90_000,
-              250,
-            );
-            return master;
-          };
+          const agreed = (ports: number[]) => agreedPrimary(all, nodeClient, ports, logs);
 
           // A Sentinel-aware client that knows only the Respite Sentinel finds the primary through it.
-          const app = new Redis({
-            sentinels: [{ host: "127.0.0.1", port: sPorts[0] }],
-            name: NAME,
-            maxRetriesPerRequest: 50,
-          });
-          app.on("error", () => {});
-          clients.push(app);
+          const app = closeAtEnd(
+            new Redis({ sentinels: [{ host: "127.0.0.1", port: sPorts[0] }], name: NAME, maxRetriesPerRequest: 50 }),
+          );
           assert.equal(await app.set("before", "1"), "OK");
           assert.equal(await nodeClient.get(nodes[0].port)!.get("before"), "1");
 
@@ -533,7 +435,8 @@ describe("Sentinel", { concurrency: true }, () => {
 
           // Alone with quorum 1, the Respite Sentinel takes a killed primary through ODOWN and fails it over itself.
           assert.equal(await s.call("SENTINEL", "SET", NAME, "quorum", "1"), "OK");
-          const seen = await sentinelEvents(sPort,
+          const seen = await sentinelEvents(
+            sPort,
             "+sdown",
             "+odown",
             "+try-failover",
@@ -553,9 +456,7 @@ describe("Sentinel", { concurrency: true }, () => {
           ]);
           assert.ok(seen.includes(`+odown master ${NAME} 127.0.0.1 ${pPort} #quorum 1/1`), seen.join("\n"));
           assert.ok(seen.includes(`+switch-master ${NAME} 127.0.0.1 ${pPort} 127.0.0.1 ${rPort}`), seen.join("\n"));
-          const promoted = new Redis({ port: rPort, host: "127.0.0.1", password: "s3cret" });
-          promoted.on("error", () => {});
-          clients.push(promoted);
+          const promoted = closeAtEnd(new Redis({ port: rPort, host: "127.0.0.1", password: "s3cret" }));
           assert.equal(infoField(await promoted.info("replication"), "role"), "master");
 
           // A statement Sentinel does not know stops startup, with redis-sentinel's message.
