@@ -12,7 +12,7 @@ import { startServer } from "./server.ts";
 import { SENTINEL_PORT } from "../core/sentinel/mode.ts";
 import { Sentinel } from "../core/sentinel/sentinel.ts";
 import { applySentinelDirective } from "../core/sentinel/config.ts";
-import { fileSystem, runtimeVersion } from "./host.ts";
+import { fileSystem, hostInfo, runtimeVersion } from "./host.ts";
 
 const HELP = `Usage: respite [/path/to/redis.conf] [options] [-]
        respite - (read config from stdin)
@@ -92,7 +92,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   try {
     // Each `sentinel` line is checked as it is read (so an error names its line), on a Sentinel that never runs.
-    const probe = new Sentinel(null as never, null as never);
+    const probe = new Sentinel(null as never, null as never, hostInfo("none", config.configFile));
     const onSentinel = sentinelLines && ((words: string[]) => {
       applySentinelDirective(probe, words);
       sentinelLines.push(words);

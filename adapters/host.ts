@@ -4,10 +4,11 @@
  * Sockets stay per runtime (bun.ts, deno.ts, node.ts).
  */
 import * as fs from "node:fs";
+import { spawn } from "node:child_process";
 import * as path from "node:path";
 import * as os from "node:os";
 import process from "node:process";
-import type { FileSystem, HostInfo } from "../core/io.ts";
+import type { ChildProcessHandle, FileSystem, HostInfo } from "../core/io.ts";
 import { nodeFiles } from "./files-node.ts";
 import { denoAfterIo, denoFiles } from "./files-deno.ts";
 
@@ -49,6 +50,37 @@ export function hostInfo(io: string, configFile: string): HostInfo {
     exit: (code) => process.exit(code),
     freeReplacedBuffers: detectRuntime() === "deno",
     afterIo: detectRuntime() === "deno" ? denoAfterIo() : setImmediate,
+    canExecute: (p) => {
+      try {
+        fs.accessSync(p, fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    spawn: spawnProgram,
+  };
+}
+
+function spawnProgram(file: string, args: string[]): ChildProcessHandle {
+  const child = spawn(file, args, { stdio: "ignore" });
+  let ended: [number, boolean] | null = null;
+  let done: ((code: number, bySignal: boolean) => void) | null = null;
+  const end = (code: number, bySignal: boolean) => {
+    if (ended) return;
+    ended = [code, bySignal];
+    done?.(code, bySignal);
+  };
+  // A program that cannot be started ends as Redis's forked child does when execve fails: exit code 2, no retry.
+  child.once("error", () => end(2, false));
+  child.once("exit", (code, signal) => end(code ?? 0, signal !== null));
+  return {
+    pid: child.pid ?? 0,
+    kill: () => child.kill("SIGKILL"),
+    onExit: (fn) => {
+      done = fn;
+      if (ended) fn(...ended);
+    },
   };
 }
 

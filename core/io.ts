@@ -115,6 +115,19 @@ export interface HostInfo {
    * waited milliseconds), so its adapter resumes through an async op.
    */
   afterIo(fn: () => void): void;
+  /** Whether this process may execute path (access(2) with X_OK): Sentinel checks its scripts with it. */
+  canExecute(path: string): boolean;
+  /** Runs a program with arguments, its output discarded (Sentinel's notification and reconfig scripts). */
+  spawn(path: string, args: string[]): ChildProcessHandle;
+}
+
+/** A program started by HostInfo.spawn. */
+export interface ChildProcessHandle {
+  readonly pid: number;
+  /** SIGKILL. */
+  kill(): void;
+  /** Called once when it ends: its exit code, or the signal that ended it. */
+  onExit(done: (code: number, bySignal: boolean) => void): void;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

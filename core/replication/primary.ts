@@ -282,6 +282,7 @@ export class Primary implements PropagationReader {
     if (c.out.pos > 0) return c.error("ERR SYNC and PSYNC are invalid with pending output");
     this.flush();
     const link = new ReplicaLink(c, e.now);
+    e.clientMemory.becameReplica(c);
     c.isReplica = true;
     const conf = this.pendingConf.get(c);
     if (conf) {
@@ -516,7 +517,7 @@ export class Primary implements PropagationReader {
 
   /** WAIT numreplicas timeout: replies now, or blocks c until enough replicas ACK or the deadline. */
   wait(c: Client, want: number, deadline: number): void {
-    const offset = this.offset;
+    const offset = c.woff;
     const have = this.acked(offset);
     const e = this.engine;
     if (have >= want || c.inExec || c.multi !== null || !e.blocking.canBlock(c)) return c.out.int(have);

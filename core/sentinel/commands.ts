@@ -98,6 +98,27 @@ function replyInstance(c: Client, _s: Sentinel, ri: Instance): void {
   }
 }
 
+/** SENTINEL PENDING-SCRIPTS: each queued job with its argv, whether it runs, and its timing. */
+function pendingScripts(c: Client): void {
+  const { jobs } = sentinelOf(c).scripts;
+  const now = Date.now();
+  c.out.array(jobs.length);
+  for (const job of jobs) {
+    c.out.map(5);
+    c.out.bulkStr("argv");
+    c.out.array(job.argv.length);
+    for (const a of job.argv) c.out.bulkStr(a);
+    c.out.bulkStr("flags");
+    c.out.bulkStr(job.running ? "running" : "scheduled");
+    c.out.bulkStr("pid");
+    c.out.bulkStr(String(job.child?.pid ?? 0));
+    c.out.bulkStr(job.running ? "run-time" : "run-delay");
+    c.out.bulkStr(String(job.running ? now - job.startTime : Math.max(0, job.startTime ? job.startTime - now : 0)));
+    c.out.bulkStr("retry-num");
+    c.out.bulkStr(String(job.retryNum));
+  }
+}
+
 function sentinelOf(c: Client): Sentinel {
   return c.engine.sentinel as Sentinel;
 }
@@ -124,7 +145,7 @@ function setOptions(c: Client, s: Sentinel, m: Instance, argv: Uint8Array[]): vo
   const applied: string[] = [];
   const finish = (error: string | null) => {
     if (applied.length) s.flushConfig();
-    for (const a of applied) s.event("notice", "+set", m, `%@ ${a}`);
+    for (const a of applied) s.event("warning", "+set", m, `%@ ${a}`);
     if (error === null) c.out.ok();
     else c.error(error);
   };
@@ -137,7 +158,7 @@ function setOptions(c: Client, s: Sentinel, m: Instance, argv: Uint8Array[]): vo
       if (from === "" || to === "") return finish(`ERR Invalid argument '' for SENTINEL SET '${opt}'`);
       m.renamed.delete(from.toLowerCase());
       if (from.toLowerCase() !== to.toLowerCase()) m.renamed.set(from.toLowerCase(), to);
-      applied.push(`${opt} ${from} ${to}`);
+      applied.push(`${arg(argv, j - 2)} ${from} ${to}`);
       continue;
     }
     if (more < 1) return finish(`ERR Unknown option or number of arguments for SENTINEL SET '${opt}'`);
@@ -182,13 +203,21 @@ function setOptions(c: Client, s: Sentinel, m: Instance, argv: Uint8Array[]): vo
             "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration",
           );
         }
+        if (val !== "" && !s.host.canExecute(val)) {
+          return finish(
+            opt === "notification-script"
+              ? "ERR Notification script seems non existing or non executable"
+              : "ERR Client reconfiguration script seems non existing or non executable",
+          );
+        }
         if (opt === "notification-script") m.notificationScript = val;
         else m.clientReconfigScript = val;
         break;
       default:
         return finish(`ERR Unknown option or number of arguments for SENTINEL SET '${opt}'`);
     }
-    applied.push(`${opt} ${val}`);
+    // The event names the option as the client spelled it, and hides a password.
+    applied.push(`${arg(argv, j - 1)} ${opt === "auth-pass" ? "******" : val}`);
   }
   finish(null);
 }
@@ -480,7 +509,7 @@ export const sentinelCommandDefs: CommandDef[] = [
           }
         }
       }),
-      sub("pending-scripts", 2, "Get information about pending scripts", (c) => c.out.array(0)),
+      sub("pending-scripts", 2, "Get information about pending scripts", pendingScripts),
       sub("simulate-failure", -3, "Simulate failover scenarios", (c, argv) => {
         for (const a of argv.slice(2).map((x) => str(x).toLowerCase())) {
           if (a === "help") {
@@ -542,8 +571,8 @@ export function sentinelInfo(c: Client, argv: Uint8Array[]): void {
       `sentinel_masters:${s.masters.size}`,
       `sentinel_tilt:${s.tilt ? 1 : 0}`,
       `sentinel_tilt_since_seconds:${s.tilt ? Math.floor((Date.now() - s.tiltStart) / 1000) : -1}`,
-      "sentinel_running_scripts:0",
-      "sentinel_scripts_queue_length:0",
+      `sentinel_running_scripts:${s.scripts.running}`,
+      `sentinel_scripts_queue_length:${s.scripts.jobs.length}`,
       "sentinel_simulate_failure_flags:0",
     ];
     let i = 0;

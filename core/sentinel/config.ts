@@ -52,14 +52,24 @@ export function applySentinelDirective(s: Sentinel, w: string[]): void {
       want(3);
       master(w[1]).parallelSyncs = toInt(w[2]);
       return;
-    case "notification-script":
+    case "notification-script": {
       want(3);
-      master(w[1]).notificationScript = w[2];
+      const m = master(w[1]);
+      if (!s.host.canExecute(w[2])) {
+        throw new SentinelError("Notification script seems non existing or non executable.");
+      }
+      m.notificationScript = w[2];
       return;
-    case "client-reconfig-script":
+    }
+    case "client-reconfig-script": {
       want(3);
-      master(w[1]).clientReconfigScript = w[2];
+      const m = master(w[1]);
+      if (!s.host.canExecute(w[2])) {
+        throw new SentinelError("Client reconfiguration script seems non existing or non executable.");
+      }
+      m.clientReconfigScript = w[2];
       return;
+    }
     case "auth-pass":
       want(3);
       master(w[1]).authPass = w[2];

@@ -6,12 +6,13 @@
  * Sentinel can share a group. Runs on its own timer beside the engine;
  * nothing in the engine's command path waits on it.
  */
-import type { Dialer } from "../io.ts";
+import type { Dialer, HostInfo } from "../io.ts";
 import type { Engine } from "../server/engine.ts";
 import { ReplyError, type RespValue } from "../resp/decoder.ts";
 import { Link, text } from "./link.ts";
 import { FAILOVER_STATES, type FailoverState, formatAddr, Instance, type Kind } from "./instance.ts";
 import { rewriteSentinelConfig } from "./config.ts";
+import { ScriptQueue } from "./scripts.ts";
 
 export const HELLO_CHANNEL = "__sentinel__:hello";
 const INFO_PERIOD = 10_000;
@@ -46,7 +47,12 @@ export class Sentinel {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
 
-  constructor(readonly engine: Engine, private readonly dialer: Dialer) {}
+  readonly scripts: ScriptQueue;
+
+  /** host is the engine's, given apart for the Sentinel that only checks config lines (it has no engine). */
+  constructor(readonly engine: Engine, private readonly dialer: Dialer, readonly host: HostInfo = engine.host) {
+    this.scripts = new ScriptQueue(host, () => this.now, (type, msg) => this.event("warning", type, null, msg));
+  }
 
   get now(): number {
     return Date.now();
@@ -210,6 +216,14 @@ export class Sentinel {
     }
     this.engine.log(level, `${type} ${msg}`);
     if (level !== "debug") this.engine.pubsub.publish(type, msg);
+    const master = ri?.kind === "master" ? ri : ri?.master;
+    if (level === "warning" && master?.notificationScript) this.scripts.schedule(master.notificationScript, type, msg);
+  }
+
+  /** client-reconfig-script <master-name> <leader|observer> start <from-ip> <from-port> <to-ip> <to-port>. */
+  private reconfigScript(m: Instance, role: "leader" | "observer", from: [string, number], to: [string, number]): void {
+    if (!m.clientReconfigScript) return;
+    this.scripts.schedule(m.clientReconfigScript, m.name, role, "start", from[0], String(from[1]), to[0], String(to[1]));
   }
 
   flushConfig(): void {
@@ -234,6 +248,7 @@ export class Sentinel {
 
   private tick(): void {
     this.checkTilt();
+    this.scripts.tick();
     let switching: Instance | null = null;
     for (const m of [...this.masters.values()]) {
       if (this.masters.get(m.name) !== m) continue;
@@ -430,6 +445,7 @@ export class Sentinel {
         this.event("warning", "+config-update-from", si, "%@");
         this.event("warning", "+switch-master", m, `${m.name} ${oip} ${oport} ${mip} ${mport}`);
         this.resetMasterAndChangeAddress(m, mip, mport);
+        this.reconfigScript(m, "observer", [oip, oport], [mip, mport]);
       }
     }
     si.lastHelloTime = this.now;
@@ -519,6 +535,7 @@ export class Sentinel {
         this.flushConfig();
         this.event("warning", "+promoted-slave", ri, "%@");
         this.event("warning", "+failover-state-reconf-slaves", m, "%@");
+        this.reconfigScript(m, "leader", [m.ip, m.port], [ri.ip, ri.port]);
         this.forceHelloUpdate(m);
       } else {
         const wait = PUBLISH_PERIOD * 4;

@@ -100,12 +100,14 @@ function extras(c: Client, watches: Watches): number {
 }
 
 export class ClientMemory {
-  /** Sum of every client's tot-mem as last counted (INFO mem_clients_normal; there are no replica clients). */
+  /** Sum of the tot-mem of normal and pub/sub clients as last counted (INFO mem_clients_normal). */
   normal = 0;
+  /** The same for replicas attached to this server (INFO mem_clients_slaves), never evicted. */
+  replicas = 0;
   /**
    * The normal and pubsub classes' limits, null when a class has none. As
-   * in Redis, MONITOR clients are of the normal class; there are no replica
-   * clients (the slave class) yet.
+   * in Redis, MONITOR clients are of the normal class; replicas' limit is
+   * applied by the replication stream (core/replication/primary.ts).
    */
   private normalLimit: BufferLimit | null = null;
   private pubsubLimit: BufferLimit | null = null;
@@ -146,14 +148,22 @@ export class ClientMemory {
 
   /** A client left: its bytes leave the total. */
   removed(c: Client): void {
-    this.normal -= c.memCounted;
+    if (c.isReplica) this.replicas -= c.memCounted;
+    else this.normal -= c.memCounted;
     c.memCounted = 0;
   }
 
   private recount(c: Client): void {
     const m = this.totalOf(c);
-    this.normal += m - c.memCounted;
+    if (c.isReplica) this.replicas += m - c.memCounted;
+    else this.normal += m - c.memCounted;
     c.memCounted = m;
+  }
+
+  /** c became a replica (SYNC/PSYNC): its bytes move to the replicas' total, for good. */
+  becameReplica(c: Client): void {
+    this.normal -= c.memCounted;
+    this.replicas += c.memCounted;
   }
 
   /** c's tot-mem between batches (nothing running); the common case (nothing held, queued or subscribed) reads a few fields. */

@@ -62,6 +62,8 @@ export class Client {
   monitor = false;
   /** The primary's client on a replica (core/replication/replica.ts): flag M, type master. */
   isMaster = false;
+  /** master_repl_offset right after this client's last write: what WAIT waits for. */
+  woff = 0;
   /** A replica attached to this server with SYNC/PSYNC (core/replication/primary.ts): flag S, type slave. */
   isReplica = false;
   /** Channels, patterns and shard channels subscribed to; null when in no pub/sub mode (Redis's CLIENT_PUBSUB). */

@@ -201,6 +201,10 @@ export class Engine implements KeyspaceObserver {
       exit: () => {},
       freeReplacedBuffers: false,
       afterIo: later,
+      canExecute: () => false,
+      spawn: () => {
+        throw new Error("this host cannot run programs");
+      },
       ...opts.host,
     };
     freeReplacedArenas(this.host.freeReplacedBuffers);
@@ -298,11 +302,11 @@ export class Engine implements KeyspaceObserver {
 
   /**
    * Bytes all clients hold as Redis counts them (query and output buffers,
-   * arguments, queued commands): INFO mem_clients_normal, and part of
-   * used_memory. Kept as a running sum, so reading it costs nothing.
+   * arguments, queued commands), replicas included: part of used_memory.
+   * Kept as running sums, so reading it costs nothing.
    */
   get clientsMemory(): number {
-    return this.clientMemory.normal;
+    return this.clientMemory.normal + this.clientMemory.replicas;
   }
 
   /** Closes a client from the server side (CLIENT KILL, limits); abort drops its unsent output, as Redis frees a client. */
@@ -605,7 +609,12 @@ export class Engine implements KeyspaceObserver {
   private called(c: Client, cmd: Command, argv: Uint8Array[], t0: number, errorsBefore: number, dirty: number): void {
     const propagation = this.propagation;
     propagation.depth--;
-    if (propagation.on) propagation.called(c.db.id, cmd.name, argv, dirty !== this.dirty);
+    if (propagation.on) {
+      const wrote = dirty !== this.dirty;
+      propagation.called(c.db.id, cmd.name, argv, wrote);
+      // WAIT waits for the stream up to this client's last write (Redis's c->woff), not everyone's.
+      if (wrote) c.woff = this.primary.offset;
+    }
     if (c.afterCall !== null) c.afterCall(cmd, argv);
     this.callEnd = performance.now();
     const usec = (this.callEnd - t0) * 1000;

@@ -372,6 +372,16 @@ for (const t of targets(false)) {
       assert.equal(decode(await rpc.call("WAIT", 1, 0)), 1);
       await acked(pc, 1);
       await acked(rpc, 1);
+      // The replica's client is counted apart from the normal ones, in INFO and MEMORY STATS (redis-server 7.0.15 shows
+      // 0: it counts only clients it may evict; test/DIFFERENCES.md).
+      {
+        const conn = pc;
+        const mem = await info(conn, "memory");
+        assert.ok(Number(mem.get("mem_clients_slaves")) > 0, `mem_clients_slaves ${mem.get("mem_clients_slaves")}`);
+        const stats = decode(await conn.call("MEMORY", "STATS")) as unknown[];
+        const at = stats.findIndex((x) => x instanceof Uint8Array && Buffer.from(x).toString() === "clients.slaves");
+        assert.ok((stats[at + 1] as number) > 0);
+      }
 
       const ours = await info(pc, "replication");
       const theirs = await info(rpc, "replication");
@@ -398,6 +408,20 @@ for (const t of targets(false)) {
       assert.equal(entry[0][0], theirEntry[0][0]);
       assert.equal(entry[0][1], String(r.port));
       assert.equal(entry[0][2], String(role[1]));
+      // WAIT waits for the client's own last write: with the replicas stopped, a client that wrote gets 0 at its
+      // timeout, one that never wrote gets 1 at once, on both primaries.
+      for (const s of [r, rr]) s.process.kill("SIGSTOP");
+      try {
+        for (const [writer, port] of [[pc, p.port], [rpc, rp.port]] as const) {
+          assert.equal((await writer.call("SET", "w", "1")).toString(), "+OK\r\n");
+          const idle = await RawConnection.connect(port);
+          assert.equal(decode(await idle.call("WAIT", 1, 100)), 1);
+          assert.equal(decode(await writer.call("WAIT", 1, 100)), 0);
+          idle.close();
+        }
+      } finally {
+        for (const s of [r, rr]) s.process.kill("SIGCONT");
+      }
       // The replica gone: connected_slaves back to 0, writes refused again once it is no longer good.
       await r.stop();
       await until(async () => (await info(pc, "replication")).get("connected_slaves") === "0", () => "replica gone", 15_000);

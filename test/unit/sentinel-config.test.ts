@@ -8,12 +8,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Sentinel } from "../../core/sentinel/sentinel.ts";
 import { applySentinelDirective, rewriteSentinelConfig } from "../../core/sentinel/config.ts";
+import { hostInfo } from "../../adapters/host.ts";
 
 const ID = "a".repeat(40);
 const OTHER = "b".repeat(40);
 
 function load(lines: string[]): Sentinel {
-  const s = new Sentinel(null as never, null as never);
+  const s = new Sentinel(null as never, null as never, hostInfo("none", ""));
   for (const l of lines) applySentinelDirective(s, l.split(" ").slice(1));
   return s;
 }
