@@ -138,10 +138,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   // Handlers go in before listening: a client may connect (and a supervisor
   // may signal) as soon as the socket exists.
   if (opts.ownProcess) {
-    onSignals((sig) => {
-      engine.log("warning", `Received ${sig} scheduling shutdown...`);
-      engine.shutdown(0);
-    });
+    onSignals((sig) => engine.shutdownOnSignal(sig));
     // A load that fails stops the process, as redis-server exits on a damaged file.
     engine.onFatal = (msg) => {
       for (const line of msg.split("\n")) engine.log("warning", line);

@@ -17,12 +17,14 @@ function shutdown(c: Client, argv: Uint8Array[]): void {
     flags.add(f);
   }
   if ((flags.has("abort") && flags.size > 1) || (flags.has("save") && flags.has("nosave"))) return c.error(ERR.syntax);
-  // Shutdown completes synchronously, so there is never one in progress to abort.
-  if (flags.has("abort")) return c.error("ERR No shutdown in progress.");
+  if (flags.has("abort")) return c.engine.abortShutdown() ? c.out.ok() : c.error("ERR No shutdown in progress.");
+  if (!flags.has("now") && !c.engine.blocking.canBlock(c)) {
+    return c.error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
+  }
   // While a script runs past busy-reply-threshold only SHUTDOWN NOSAVE stops the server, as in Redis.
   if (c.engine.busyError !== null && !flags.has("nosave")) return c.error(c.engine.busyError);
-  const done = c.engine.shutdown(0, { save: flags.has("save"), nosave: flags.has("nosave"), force: flags.has("force") });
-  if (!done) c.error("ERR Errors trying to SHUTDOWN. Check logs.");
+  const shutdownFlags = { save: flags.has("save"), nosave: flags.has("nosave"), force: flags.has("force"), now: flags.has("now") };
+  if (c.engine.shutdown(0, shutdownFlags, c) === "failed") c.error("ERR Errors trying to SHUTDOWN. Check logs.");
 }
 
 export const serverCommands: CommandDef[] = [

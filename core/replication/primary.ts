@@ -506,6 +506,38 @@ export class Primary implements PropagationReader {
     return this.minToWrite > 0 && this.minMaxLag > 0 && this.goodReplicas < this.minToWrite;
   }
 
+  // ---- shutdown ----
+
+  /** Every replica acknowledged the whole stream (Redis's isReadyToShutdown); true without replicas. */
+  replicasInSync(): boolean {
+    const offset = this.offset;
+    return this.links.every((l) => l.ackOffset === offset);
+  }
+
+  /** REPLCONF GETACK * to every replica at the end of this turn. */
+  requestAcks(): void {
+    this.getAckPending = true;
+    this.scheduleFlush();
+  }
+
+  /** At the end of a shutdown: a line per replica that lags, and how many are in sync. */
+  logLagging(): void {
+    if (this.links.length === 0) return;
+    const e = this.engine;
+    const offset = this.offset;
+    let lagging = 0;
+    for (const l of this.links) {
+      if (l.ackOffset === offset) continue;
+      lagging++;
+      const lag = l.state === "online" ? Math.floor((e.now - l.ackTime) / 1000) : 0;
+      e.log(
+        "warning",
+        `Lagging replica ${l.ip}:${l.port} reported offset ${offset - l.ackOffset} behind master, lag=${lag}, state=${l.state}.`,
+      );
+    }
+    e.log("notice", `${this.links.length - lagging} of ${this.links.length} replicas are in sync when shutting down.`);
+  }
+
   // ---- WAIT ----
 
   /** Replicas that acknowledged at least offset. */
@@ -528,8 +560,7 @@ export class Primary implements PropagationReader {
       cl.out.int(this.acked(w ? w.offset : offset));
     });
     // Ask for ACKs now rather than waiting for the next second's.
-    this.getAckPending = true;
-    this.scheduleFlush();
+    this.requestAcks();
   }
 
   private serveWaiting(): void {

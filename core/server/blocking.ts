@@ -98,11 +98,11 @@ export class Blocking {
   block(c: Client, keys: string[], deadline: number, serve: (key: string) => boolean, onTimeout = replyNullArray): void {
     const state: BlockState = { db: c.db, keys: [...new Set(keys)], serve, onTimeout, deadline, timer: null, call: null };
     let byKey = this.waiting.get(c.db);
-    if (!byKey) this.waiting.set(c.db, (byKey = new Map()));
+    if (!byKey && state.keys.length > 0) this.waiting.set(c.db, (byKey = new Map()));
     for (const key of state.keys) {
-      let clients = byKey.get(key);
+      let clients = byKey!.get(key);
       if (!clients) {
-        byKey.set(key, (clients = new Set()));
+        byKey!.set(key, (clients = new Set()));
         this.keysWithWaiters++;
       }
       clients.add(c);
@@ -173,16 +173,19 @@ export class Blocking {
   private unblock(c: Client): void {
     const state = c.blocked!;
     if (state.timer !== null) clearTimeout(state.timer);
-    const byKey = this.waiting.get(state.db)!;
-    for (const key of state.keys) {
-      const clients = byKey.get(key)!;
-      clients.delete(c);
-      if (clients.size === 0) {
-        byKey.delete(key);
-        this.keysWithWaiters--;
+    // Clients blocked on no key (WAIT, SHUTDOWN) are in no table.
+    const byKey = this.waiting.get(state.db);
+    if (byKey !== undefined) {
+      for (const key of state.keys) {
+        const clients = byKey.get(key)!;
+        clients.delete(c);
+        if (clients.size === 0) {
+          byKey.delete(key);
+          this.keysWithWaiters--;
+        }
       }
+      if (byKey.size === 0) this.waiting.delete(state.db);
     }
-    if (byKey.size === 0) this.waiting.delete(state.db);
     c.blocked = null;
     this.blockedCount--;
   }

@@ -90,6 +90,16 @@ export interface ShutdownFlags {
   save: boolean;
   nosave: boolean;
   force: boolean;
+  /** Do not wait for lagging replicas (SHUTDOWN NOW). */
+  now?: boolean;
+}
+
+/** A shutdown waiting for lagging replicas until its deadline (shutdown-timeout), with the clients it keeps waiting. */
+interface PendingShutdown {
+  deadline: number;
+  code: number;
+  flags: ShutdownFlags;
+  waiting: Client[];
 }
 
 export interface ConnectionHandlers {
@@ -780,6 +790,7 @@ export class Engine implements KeyspaceObserver {
     this.aof.cron();
     this.replica.cron();
     this.primary.cron();
+    if (this.pendingShutdown !== null) this.shutdownCron();
     this.stats.sample(this.now);
     this.tracking.limitTable(null);
     this.closeIdleClients();
@@ -800,15 +811,79 @@ export class Engine implements KeyspaceObserver {
     }
   }
 
+  /** Set while a shutdown waits for its replicas (see shutdown()). */
+  private pendingShutdown: PendingShutdown | null = null;
+
   /**
-   * SHUTDOWN and signals: the final save (when save points exist, or asked
-   * for), then every client closed and the cron stopped. False, with the
+   * SHUTDOWN and signals. Unless NOW is given or shutdown-timeout is 0,
+   * while a replica has not acknowledged the whole stream, writes are held
+   * and the shutdown waits for them up to shutdown-timeout seconds (the
+   * cron finishes it), with c, if given, blocked on it: "waiting". Else
+   * the final save (when save points exist, or asked for), then every
+   * client closed and the cron stopped: "done", or "failed", with the
    * process kept running, when the save failed and force was not given.
    */
-  shutdown(code = 0, flags: ShutdownFlags = { save: false, nosave: false, force: false }): boolean {
+  shutdown(code = 0, flags: ShutdownFlags = { save: false, nosave: false, force: false }, c: Client | null = null) {
+    if (this.pendingShutdown !== null) {
+      if (c !== null) this.waitForShutdown(c);
+      return "waiting";
+    }
     this.log("warning", "User requested shutdown...");
+    if (!flags.now && this.config.num("shutdown-timeout") !== 0 && !this.primary.replicasInSync()) {
+      if (this.pause.mode === null) this.primary.requestAcks();
+      this.pause.holdWritesForShutdown(true);
+      this.pendingShutdown = { deadline: this.now + this.config.num("shutdown-timeout") * 1000, code, flags, waiting: [] };
+      if (c !== null) this.waitForShutdown(c);
+      this.log("notice", "Waiting for replicas before shutting down.");
+      return "waiting";
+    }
+    return this.finishShutdown(code, flags) ? "done" : "failed";
+  }
+
+  /** SIGINT / SIGTERM: a shutdown with shutdown-on-sigint's / shutdown-on-sigterm's flags; a second SIGINT insists. */
+  shutdownOnSignal(signal: "SIGINT" | "SIGTERM"): void {
+    if (this.pendingShutdown !== null && signal === "SIGINT") {
+      this.log("warning", "You insist... exiting now.");
+      return this.host.exit(1);
+    }
+    this.log("warning", `Received ${signal} scheduling shutdown...`);
+    const words = this.config.get(signal === "SIGINT" ? "shutdown-on-sigint" : "shutdown-on-sigterm").split(" ");
+    const has = (w: string) => words.includes(w);
+    this.shutdown(0, { save: has("save"), nosave: has("nosave"), force: has("force"), now: has("now") });
+  }
+
+  /** SHUTDOWN ABORT: false when no shutdown is in progress. */
+  abortShutdown(): boolean {
+    if (this.pendingShutdown === null) return false;
+    this.cancelShutdown();
+    this.log("notice", "Shutdown manually aborted.");
+    return true;
+  }
+
+  private waitForShutdown(c: Client): void {
+    this.pendingShutdown!.waiting.push(c);
+    this.blocking.block(c, [], 0, () => false, (cl) => cl.error("ERR Errors trying to SHUTDOWN. Check logs."));
+  }
+
+  /** Each cron tick of a waiting shutdown: finish it once the replicas caught up or the deadline passed. */
+  private shutdownCron(): void {
+    const p = this.pendingShutdown!;
+    if (this.now < p.deadline && !this.primary.replicasInSync()) return;
+    this.finishShutdown(p.code, p.flags);
+  }
+
+  private cancelShutdown(): void {
+    const p = this.pendingShutdown!;
+    this.pendingShutdown = null;
+    for (const c of p.waiting) if (c.blocked !== null) this.blocking.unblockByRequest(c, false);
+    this.pause.holdWritesForShutdown(false);
+  }
+
+  private finishShutdown(code: number, flags: ShutdownFlags): boolean {
+    this.primary.logLagging();
     if (!this.persistence.finalSave(flags) && !flags.force) {
       this.log("warning", "Errors trying to shut down the server. Check the logs for more information.");
+      if (this.pendingShutdown !== null) this.cancelShutdown();
       return false;
     }
     this.aof.shutdown();

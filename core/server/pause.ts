@@ -5,7 +5,9 @@
  * (Client.postponed) and its later pipelined input stays in its parser,
  * as a blocked client's does; when the pause ends, by its deadline or
  * CLIENT UNPAUSE, clients run again in the order they were held.
- * Monitoring clients, like Redis's replicas, are never held.
+ * Monitoring clients, like Redis's replicas, are never held. A shutdown
+ * waiting for replicas holds writes too, apart from any CLIENT PAUSE (Redis's
+ * pause purposes): the stricter of the two is in force.
  */
 import type { Client } from "./client.ts";
 import type { Engine } from "./engine.ts";
@@ -24,7 +26,11 @@ function writes(cmd: Command): boolean {
 export class ClientPause {
   /** The pause in force, or null: the engine checks only this on each command. */
   mode: PauseMode | null = null;
-  /** When the pause ends (ms). */
+  /** CLIENT PAUSE's mode, until its deadline. */
+  private clientMode: PauseMode | null = null;
+  /** A shutdown waits for replicas: writes are held until it ends. */
+  private shutdown = false;
+  /** When CLIENT PAUSE ends (ms). */
   private end = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Held clients, in the order they were held. */
@@ -39,25 +45,41 @@ export class ClientPause {
 
   /** CLIENT PAUSE: the mode given replaces the current one; the deadline only moves later. */
   pause(ms: number, mode: PauseMode): void {
-    this.mode = mode;
+    this.clientMode = mode;
     this.end = Math.max(this.end, this.engine.now + ms);
+    this.update();
     this.arm();
   }
 
   /** CLIENT UNPAUSE, or the deadline passed: held clients run once the current command is done. */
   unpause(): void {
-    this.mode = null;
+    this.clientMode = null;
     this.end = 0;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.held.length > 0) queueMicrotask(() => this.release());
+    this.update();
   }
 
-  /** Whether a command from c must wait; a pause past its deadline ends here. */
+  /** A shutdown started waiting for its replicas (on), or was cancelled (off). */
+  holdWritesForShutdown(on: boolean): void {
+    this.shutdown = on;
+    this.update();
+  }
+
+  /** The mode in force from both sources; held clients are let go to be held again if still covered. */
+  private update(): void {
+    const before = this.mode;
+    this.mode = this.clientMode === "all" ? "all" : this.clientMode !== null || this.shutdown ? "write" : null;
+    if (this.held.length > 0 && (this.mode === null || (before === "all" && this.mode === "write"))) {
+      queueMicrotask(() => this.release());
+    }
+  }
+
+  /** Whether a command from c must wait; a CLIENT PAUSE past its deadline ends here. */
   holds(c: Client, cmd: Command): boolean {
-    if (this.engine.now >= this.end) {
+    if (this.clientMode !== null && this.engine.now >= this.end) {
       this.unpause();
-      return false;
+      if (this.mode === null) return false;
     }
     if (c.monitor) return false;
     if (this.mode === "all") return true;
@@ -85,7 +107,7 @@ export class ClientPause {
       this.timer = null;
       this.engine.now = this.engine.clock.now();
       if (this.engine.now < this.end) this.arm();
-      else this.unpause();
+      else if (this.clientMode !== null) this.unpause();
     }, delay);
   }
 

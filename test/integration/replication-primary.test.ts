@@ -15,6 +15,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { RawConnection } from "../lib/raw.ts";
+import { encodeCommand } from "../../core/resp/decoder.ts";
 import { decode } from "../lib/keyspace.ts";
 import { type ServerHandle, startRedis } from "../lib/servers.ts";
 import { assertSameDataset, expectNoErrors, keyCount, readDataset, writeDataset } from "../lib/rdb-dataset.ts";
@@ -428,6 +429,68 @@ for (const t of targets(false)) {
       assert.equal((await pc.call("SET", "y", "1")).toString(), "-NOREPLICAS Not enough good replicas to write.\r\n");
       for (const c of [pc, rc, rpc, rrc]) c.close();
       for (const s of [rr, rp, p]) await s.stop();
+    }));
+
+    it("SHUTDOWN waits for lagging replicas up to shutdown-timeout, holding writes; ABORT; NOW; as redis-server", logged(async () => {
+      /** One primary's story with a stopped replica; what clients saw and what it logged, comparable across servers. */
+      const story = async (p: ServerHandle) => {
+        const seen: string[] = [];
+        const pc = await RawConnection.connect(p.port);
+        const r = await replicaOf(p.port);
+        await linked(await RawConnection.connect(r.port), r, p);
+        await acked(pc, 1);
+        r.process.kill("SIGSTOP");
+        try {
+          assert.equal((await pc.call("SET", "k", "1")).toString(), "+OK\r\n");
+          // SHUTDOWN waits: another SHUTDOWN joins it, writes are held, reads are served.
+          const first = await RawConnection.connect(p.port);
+          first.write(encodeCommand(["SHUTDOWN"]));
+          const second = await RawConnection.connect(p.port);
+          await until(() => p.output().includes("Waiting for replicas before shutting down."), () => p.output(), 5_000);
+          second.write(encodeCommand(["SHUTDOWN", "NOSAVE"]));
+          const writer = await RawConnection.connect(p.port);
+          writer.write(encodeCommand(["SET", "k", "2"]));
+          seen.push((await pc.call("GET", "k")).toString());
+          seen.push(`held write still waits: ${await writer.readReplies(1, 300).then(() => false, () => true)}`);
+          // ABORT: the waiting SHUTDOWNs get their error, the held write runs.
+          seen.push((await pc.call("SHUTDOWN", "ABORT")).toString());
+          seen.push((await first.readReplies(1))[0].toString(), (await second.readReplies(1))[0].toString());
+          seen.push((await writer.readReplies(1))[0].toString());
+          seen.push((await pc.call("SHUTDOWN", "ABORT")).toString());
+          assert.match(p.output(), /Shutdown manually aborted\./);
+          // The deadline passes with the replica still stopped: the server exits, naming the lagging replica.
+          await expectNoErrors(pc, [["CONFIG", "SET", "shutdown-timeout", "1"]]);
+          pc.write(encodeCommand(["SHUTDOWN", "NOSAVE"]));
+          await pc.untilClosed(10_000);
+          await until(() => p.process.exitCode !== null, () => "exited", 10_000);
+          const out = p.output();
+          seen.push(...["Lagging replica 127.0.0.1:\\d+ reported offset \\d+ behind master, lag=\\d+, state=online\\.", "0 of 1 replicas are in sync when shutting down\\."]
+            .map((re) => `${re}: ${new RegExp(re).test(out)}`));
+          for (const c of [first, second, writer]) c.close();
+        } finally {
+          r.process.kill("SIGCONT");
+        }
+        return seen;
+      };
+      const mine = await story(await primary(t, ["--save", ""]));
+      const theirs = await story(await primary("redis", ["--save", ""]));
+      assert.deepEqual(mine, theirs);
+      assert.ok(mine.every((line) => !line.endsWith(": false")), mine.join("\n"));
+
+      // SHUTDOWN NOW does not wait.
+      const p = await primary(t, ["--save", ""]);
+      const pc = await RawConnection.connect(p.port);
+      const r = await replicaOf(p.port);
+      await linked(await RawConnection.connect(r.port), r, p);
+      r.process.kill("SIGSTOP");
+      try {
+        await pc.call("SET", "k", "1");
+        pc.write(encodeCommand(["SHUTDOWN", "NOW"]));
+        await pc.untilClosed(5_000);
+        assert.doesNotMatch(p.output(), /Waiting for replicas/);
+      } finally {
+        r.process.kill("SIGCONT");
+      }
     }));
 
     it("a replica that stops reading is dropped at client-output-buffer-limit replica; a silent one at repl-timeout", logged(async () => {
