@@ -83,23 +83,31 @@ function readRequest(res: UwsResponse, req: UwsRequest, host: string, aborted: A
   const path = req.getUrl();
   const pairs: Array<[string, string]> = [];
   req.forEach((k, v) => void pairs.push([k, v]));
-  const build = (body?: BodyInit) => {
+  const build = (body?: ReadableStream<Uint8Array>) => {
     const headers = new Headers(pairs);
     const url = `http://${headers.get("host") ?? host}${path}${query ? "?" + query : ""}`;
-    return new Request(url, { method, headers, body, signal: aborted });
+    // A streamed body needs duplex "half" in Node's fetch; the core reads it up to its own limit.
+    return new Request(url, { method, headers, body, signal: aborted, duplex: "half" } as RequestInit);
   };
   if (method === "GET" || method === "HEAD" || method === "OPTIONS") return new Promise((resolve) => resolve(build()));
   return new Promise((resolve, reject) => {
-    const chunks: Uint8Array[] = [];
-    res.onData((chunk, isLast) => {
-      chunks.push(new Uint8Array(chunk.slice(0)));
-      if (!isLast) return;
-      try {
-        resolve(build(Buffer.concat(chunks)));
-      } catch (e) {
-        reject(e);
-      }
+    // The body streams through as it arrives; once the reader gives up (a body too large), the rest is dropped.
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => void (controller = c),
+      cancel: () => void (cancelled = true),
     });
+    res.onData((chunk, isLast) => {
+      if (cancelled) return;
+      controller.enqueue(new Uint8Array(chunk.slice(0)));
+      if (isLast) controller.close();
+    });
+    try {
+      resolve(build(body));
+    } catch (e) {
+      reject(e);
+    }
   });
 }
 

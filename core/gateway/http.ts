@@ -13,6 +13,7 @@ import { DecodedSession, type Transport } from "./session.ts";
 import { serveSse } from "./sse.ts";
 import { CLIENT_JS } from "./client/serve.ts";
 import { DEMO_HTML } from "./client/demo.ts";
+import { concat } from "../util/bytes.ts";
 
 export type GatewayEnv = { Bindings: { remoteAddress: string } };
 type Ctx = Context<GatewayEnv>;
@@ -154,13 +155,38 @@ function decodeText(b: Uint8Array): string {
   return new TextDecoder().decode(b);
 }
 
+/** A request body past gateway-max-frame, which bounds WebSocket frames too. */
+class BodyTooLarge extends Error {}
+
+/** The request body, refused past gateway-max-frame: at once from Content-Length, else as it streams in. */
+async function readBody(gw: Gateway, c: Ctx): Promise<Uint8Array> {
+  const max = gw.engine.config.num("gateway-max-frame");
+  if (Number(c.req.header("content-length") ?? 0) > max) throw new BodyTooLarge();
+  const stream = c.req.raw.body;
+  if (stream === null) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return concat(parts);
+    size += value.length;
+    if (size > max) {
+      await reader.cancel();
+      throw new BodyTooLarge();
+    }
+    parts.push(value);
+  }
+}
+
 /** POST / and /multi: a JSON command or an array of them. */
 async function jsonCommands(gw: Gateway, c: Ctx, transaction: boolean): Promise<Response> {
   const access = requestAccess(gw, c);
   if (access === null) return jsonBody(c, { error: "unknown token" }, 401);
+  const text = decodeText(await readBody(gw, c));
   let body: unknown;
   try {
-    body = JSON.parse(await c.req.text());
+    body = JSON.parse(text);
   } catch {
     return jsonBody(c, { error: "ERR invalid JSON" }, 400);
   }
@@ -191,6 +217,7 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   // A body that stops arriving (the browser left) or cannot be read fails its request alone: a 400, logged at
   // verbose like Redis's protocol errors, not a stack trace per request from Hono's default handler.
   app.onError((e, c) => {
+    if (e instanceof BodyTooLarge) return jsonBody(c, { error: "ERR request body larger than gateway-max-frame" }, 413);
     gw.engine.log("verbose", `Gateway: bad request from ${c.env?.remoteAddress ?? "?"}: ${e.message}`);
     return jsonBody(c, { error: "ERR bad request" }, 400);
   });
@@ -220,7 +247,7 @@ export function buildApp(gw: Gateway): Hono<GatewayEnv> {
   app.post("/", (c) => jsonCommands(gw, c, false));
   app.post("/multi", (c) => jsonCommands(gw, c, true));
   app.get("/*", (c) => urlCommand(gw, c, null));
-  app.put("/*", async (c) => urlCommand(gw, c, new Uint8Array(await c.req.arrayBuffer())));
+  app.put("/*", async (c) => urlCommand(gw, c, await readBody(gw, c)));
   return app;
 }
 

@@ -97,6 +97,30 @@ for (const rt of RUNTIMES) {
       assert.deepEqual(await getJson(`${g.base}/GET/name%2etxt`), [200, { GET: "dotted" }]);
     });
 
+    it("a request body past gateway-max-frame gets 413, with Content-Length or streamed, and the gateway goes on", async () => {
+      assert.equal((await resp.call("CONFIG", "SET", "gateway-max-frame", "1024")).toString(), "+OK\r\n");
+      try {
+        const big = "x".repeat(4096);
+        assert.equal((await fetch(`${g.base}/SET/big`, { method: "PUT", body: big })).status, 413);
+        const chunks = new ReadableStream({
+          start(c) {
+            for (let i = 0; i < 64; i++) c.enqueue(new TextEncoder().encode(big));
+            c.close();
+          },
+        });
+        const streamed = await fetch(`${g.base}/SET/big`, { method: "PUT", body: chunks, duplex: "half" } as RequestInit);
+        assert.equal(streamed.status, 413);
+        assert.deepEqual(await getJson(`${g.base}/`, { method: "POST", body: JSON.stringify(["SET", "big", big]) }), [
+          413,
+          { error: "ERR request body larger than gateway-max-frame" },
+        ]);
+        assert.equal((await resp.call("EXISTS", "big")).toString(), ":0\r\n");
+        assert.deepEqual(await getJson(`${g.base}/SET/big`, { method: "PUT", body: "small" }), [200, { SET: "OK" }]);
+      } finally {
+        await resp.call("CONFIG", "SET", "gateway-max-frame", "1048576");
+      }
+    });
+
     it("PUT sends the body as the last argument, binary-safe; non-UTF-8 values come back base64", async () => {
       const body = Buffer.from([0, 1, 0xfe, 0xff, 47, 10]);
       assert.equal((await fetch(`${g.base}/SET/bin`, { method: "PUT", body })).status, 200);
