@@ -7,11 +7,15 @@
  * is checked against, tracks what the process really holds).
  *
  *   node --import tsx bench/memory.ts [--runtimes bun,deno,node] [--keys 1000000]
- *        [--collections] [--collection-keys 100000] [--only hashes,zsets] [--no-build]
+ *        [--collections] [--collection-keys 100000] [--datatypes] [--stream-entries 1000000]
+ *        [--hlls 10000] [--only hashes,zsets] [--no-build]
  *
  * Workloads: `strings` SET key:NNNNNNN -> a 10-byte value; with
  * --collections also `hashes` (HSET of 10 small fields per key) and
- * `zsets` (ZADD of 10 members per key); --only picks some of them.
+ * `zsets` (ZADD of 10 members per key); with --datatypes `stream` (one
+ * stream of --stream-entries XADD * entries of three small fields) and
+ * `hlls` (--hlls HyperLogLogs of 1,000 elements each, one PFADD each);
+ * --only picks some of them.
  */
 import {
   buildNode,
@@ -32,6 +36,9 @@ const opts = parseOptions(process.argv.slice(2), {
   keys: "1000000",
   collections: false,
   "collection-keys": "100000",
+  datatypes: false,
+  "stream-entries": "1000000",
+  hlls: "10000",
   only: "",
   "no-build": false,
 });
@@ -69,6 +76,22 @@ if (opts.collections) {
       name: "zsets",
       keys: n,
       command: (i) => resp("ZADD", `zset:${pad7(i)}`, ...ten.flatMap((m) => [String(m + i), `member${m}`])),
+    },
+  );
+}
+
+if (opts.datatypes) {
+  const thousand = [...Array(1000).keys()].map((e) => `element:${e}`);
+  WORKLOADS.push(
+    {
+      name: "stream",
+      keys: Number(opts["stream-entries"]),
+      command: (i) => resp("XADD", "stream", "*", "f1", String(i), "f2", "value-2", "f3", "value-3"),
+    },
+    {
+      name: "hlls",
+      keys: Number(opts.hlls),
+      command: (i) => resp("PFADD", `hll:${pad7(i)}`, ...thousand.map((e) => `${e}:${i}`)),
     },
   );
 }

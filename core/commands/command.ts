@@ -199,7 +199,8 @@ function keysOfSpec(spec: KeySpecDef, argv: Uint8Array[]): number[] | null {
   if (spec.begin === "unknown") return [];
   if (typeof spec.begin === "number") first = spec.begin;
   else {
-    const { keyword, startfrom } = spec.begin;
+    const { startfrom } = spec.begin;
+    const keyword = spec.begin.keyword.toLowerCase();
     const from = startfrom >= 0 ? startfrom : argc + startfrom;
     const dir = startfrom >= 0 ? 1 : -1;
     let at = -1;

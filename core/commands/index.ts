@@ -35,6 +35,11 @@ import { scriptingCommands } from "./scripting.ts";
 import { functionCommands } from "./functions.ts";
 import { replicationCommands } from "./replication.ts";
 import { replicaofCommands } from "./replicaof.ts";
+import { streamGroupCommands } from "./stream-groups.ts";
+import { streamCommands } from "./streams.ts";
+import { geoCommands } from "./geo.ts";
+import { hyperloglogCommands } from "./hyperloglog.ts";
+import { bitmapCommands } from "./bitmaps.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -72,4 +77,9 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...memoryCommands,
   ...scriptingCommands,
   ...functionCommands,
+  ...streamCommands,
+  ...streamGroupCommands,
+  ...bitmapCommands,
+  ...hyperloglogCommands,
+  ...geoCommands,
 ];

@@ -29,18 +29,28 @@ function allocate(len: number): Uint8Array {
   return out;
 }
 
-function append(v: StringValue, tail: Uint8Array): Uint8Array {
-  if (v instanceof Uint8Array && growable.has(v) && v.byteOffset + v.length + tail.length <= v.buffer.byteLength) {
-    const out = new Uint8Array(v.buffer, v.byteOffset, v.length + tail.length);
-    out.set(tail, v.length);
+/**
+ * v as bytes extended to len (at least its length) with zeros, as sds's
+ * sdsgrowzero: in place into spare capacity when v is the newest view of a
+ * buffer built here (bytes past it were never written), else a copy with
+ * room to grow. SETBIT and BITFIELD grow bitmaps through this too.
+ */
+export function extend(v: StringValue, len: number): Uint8Array {
+  if (v instanceof Uint8Array && growable.has(v) && v.byteOffset + len <= v.buffer.byteLength) {
+    const out = new Uint8Array(v.buffer, v.byteOffset, len);
     growable.delete(v);
     growable.add(out);
     return out;
   }
   const head = asBytes(v);
-  const out = allocate(head.length + tail.length);
+  const out = allocate(Math.max(len, head.length));
   out.set(head);
-  out.set(tail, head.length);
+  return out;
+}
+
+function append(v: StringValue, tail: Uint8Array): Uint8Array {
+  const out = extend(v, byteLength(v) + tail.length);
+  out.set(tail, out.length - tail.length);
   return out;
 }
 

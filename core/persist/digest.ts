@@ -17,6 +17,7 @@ import type { ListValue } from "../types/list.ts";
 import type { HashValue } from "../types/hash.ts";
 import type { SetValue } from "../types/set.ts";
 import type { ZSet } from "../types/zset.ts";
+import type { Stream } from "../types/stream.ts";
 import { formatDouble } from "../util/number.ts";
 import { hex, sha1 } from "../scripting/sha1.ts";
 
@@ -63,6 +64,12 @@ function valueInto(d: Digest, v: Value, expires: boolean): void {
   else if (v.type === "set") for (const m of (v as SetValue).members()) xor(d, m);
   else if (v.type === "zset") (v as ZSet).forEach((m, score) => xorPair(d, m, formatDouble(score)));
   else if (v.type === "hash") (v as HashValue).forEach((f, val) => xorPair(d, f, text(val)));
+  else if (v.type === "stream") {
+    (v as Stream).forEach((id, fields) => {
+      mix(d, `${id.ms}.${id.seq}`);
+      for (const x of fields) mix(d, x);
+    });
+  }
   if (expires) xor(d, "!!expire!!");
 }
 

@@ -215,7 +215,11 @@ export class ReplyWriter {
 
   /** A double: bulk string in RESP2, `,` in RESP3; formatted like Redis 7.0 (%.17g). */
   double(d: number): void {
-    const s = formatDouble(d);
+    this.doubleText(formatDouble(d));
+  }
+
+  /** A double already formatted (GEOPOS's "%.17Lf" digits): bulk string in RESP2, `,` in RESP3. */
+  doubleText(s: string): void {
     if (this.resp === 2) return this.bulkStr(s);
     this.ensure(1);
     this.buf[this.pos++] = 44; // ','

@@ -122,6 +122,12 @@ export class Blocking {
     this.ready.push([db, key]);
   }
 
+  /** FLUSHDB/FLUSHALL/SWAPDB replace db's contents: every key waited on there is ready (Redis's scanDatabaseForReadyKeys/DeletedStreams). */
+  signalDb(db: Db): void {
+    const byKey = this.waiting.get(db);
+    if (byKey) for (const key of byKey.keys()) this.signal(db, key);
+  }
+
   /**
    * Offers every ready key to its waiters, oldest first; serving may make
    * more keys ready (BLMOVE). Not while a script is suspended: its command

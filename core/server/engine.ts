@@ -714,6 +714,8 @@ export class Engine implements KeyspaceObserver {
     if (this.propagation.on) this.propagation.also(db.id, [this.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
     this.notify(db, "expired", key, "x");
     if (this.watches.size !== 0) this.watches.touch(db, key);
+    // An XREADGROUP waiting on the key answers -UNBLOCKED (Redis's signalDeletedKeyAsReady).
+    if (this.blocking.keysWithWaiters !== 0) this.blocking.signal(db, key);
     if (this.tracking.watching) this.tracking.expired(key);
   }
 
@@ -726,14 +728,16 @@ export class Engine implements KeyspaceObserver {
     this.stats.evictedKeys++;
     if (key === null) return;
     if (this.watches.size !== 0) this.watches.touch(db, key);
+    if (this.blocking.keysWithWaiters !== 0) this.blocking.signal(db, key);
     if (this.tracking.watching) this.tracking.keyWritten(key);
     this.notify(db, "evicted", key, "e");
     if (this.propagation.on) this.propagation.also(db.id, [lazy ? "UNLINK" : "DEL", key]);
   }
 
-  /** Whether evicted() needs the key's name: WATCH, tracking, keyspace events or propagation are on. */
+  /** Whether evicted() needs the key's name: WATCH, tracking, keyspace events, propagation or blocked clients are on. */
   get evictionWatched(): boolean {
-    return this.watches.size !== 0 || this.tracking.watching || this.pubsub.events.enabled || this.propagation.on;
+    return this.watches.size !== 0 || this.tracking.watching || this.pubsub.events.enabled || this.propagation.on ||
+      this.blocking.keysWithWaiters !== 0;
   }
 
   get clientsPaused(): boolean {
@@ -752,6 +756,7 @@ export class Engine implements KeyspaceObserver {
   /** Call before FLUSHDB/FLUSHALL/SWAPDB change db: watched keys that existed count as modified. */
   dbReplaced(db: Db, other?: Db): void {
     if (this.watches.size !== 0) this.watches.touchDb(db, other);
+    if (this.blocking.keysWithWaiters !== 0) this.blocking.signalDb(db);
     // A flush (no other db) sends tracking clients a null invalidation; SWAPDB does not, as in Redis.
     if (other === undefined) this.tracking.flushed();
   }
@@ -785,7 +790,10 @@ export class Engine implements KeyspaceObserver {
     // A suspended script still owns the keyspace: nothing may expire under it.
     if (this.loading !== null) return;
     // A replica's keys expire when its primary's DEL arrives, never here (Redis 7).
-    if (this.activeExpire && this.pause.mode === null && this.busyError === null && this.replica.host === null) activeExpireCycle(this);
+    if (this.activeExpire && this.pause.mode === null && this.busyError === null && this.replica.host === null) {
+      activeExpireCycle(this);
+      this.blocking.serveReady();
+    }
     this.persistence.cron();
     this.aof.cron();
     this.replica.cron();

@@ -128,6 +128,15 @@ export class SkipList {
     return rank;
   }
 
+  /** The first node whose score is >= score (NaN-free scores), or null: a score-range walk's start. */
+  firstFrom(score: number): SkipNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      for (let n = x.next[i]; n !== null && n.score < score; n = x.next[i]) x = n;
+    }
+    return x.next[0];
+  }
+
   /** 0-based rank of a pair known to be present. */
   rankOf(score: number, member: string): number {
     return this.countWhile((s, m) => s < score || (s === score && m < member));

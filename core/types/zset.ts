@@ -258,6 +258,28 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
     }
   }
 
+  /**
+   * Visits the entries with min <= score < max in ascending order until
+   * visit returns true (the geo commands' walk over a geohash cell). Like
+   * countWhile's test, visit must not touch other collections.
+   */
+  scoreRange(min: number, max: number, visit: (member: string, score: number) => boolean): void {
+    const rep = this.rep;
+    if (typeof rep !== "string") {
+      for (let n = rep.list.firstFrom(min); n !== null && n.score < max; n = n.next[0]) if (visit(n.member, n.score)) return;
+      return;
+    }
+    const buf = this.open();
+    for (let pos = BODY; pos < pack.end; pos = ent.end) {
+      locate(buf, pos);
+      if (ent.score < min) continue;
+      if (ent.score >= max) return;
+      const end = ent.end;
+      if (visit(pack.string(ent.memberStart, ent.memberEnd), ent.score)) return;
+      ent.end = end;
+    }
+  }
+
   /** Every entry in ascending order. */
   forEach(visit: Visit): void {
     this.range(0, this.size, false, visit);

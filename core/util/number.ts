@@ -3,6 +3,7 @@
  * integers (no '+', no leading zeros, no spaces, int64 range), strtod for
  * doubles, and printf's %.17g for double replies.
  */
+import { str } from "./bytes.ts";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -93,4 +94,24 @@ function trimZeros(s: string): string {
   while (s.charCodeAt(end - 1) === 48) end--;
   if (s.charCodeAt(end - 1) === 46) end--;
   return s.slice(0, end);
+}
+
+/** A string of up to 20 chars that is a canonical int64 (string2ll), as a number or a bigint beyond ±2^53; else null. */
+export function canonicalInt(v: string | Uint8Array, at = 0, n = v.length): number | bigint | null {
+  const end = at + n;
+  const neg = (typeof v === "string" ? v.charCodeAt(at) : v[at]) === 45;
+  let i = neg ? at + 1 : at;
+  if (i === end) return null;
+  const first = typeof v === "string" ? v.charCodeAt(i) : v[i];
+  if (first === 48) return n === 1 ? 0 : null;
+  let x = 0;
+  for (; i < end; i++) {
+    const d = (typeof v === "string" ? v.charCodeAt(i) : v[i]) - 48;
+    if (d < 0 || d > 9) return null;
+    x = x * 10 + d;
+  }
+  if (n - (neg ? 1 : 0) < 16) return neg ? -x : x;
+  const big = BigInt(typeof v === "string" ? v.slice(at, end) : str(v.subarray(at, end)));
+  if (big < -(2n ** 63n) || big > 2n ** 63n - 1n) return null;
+  return big;
 }

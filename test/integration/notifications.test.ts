@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RUNTIMES, startRespite, type ServerHandle, sharedRedis } from "../lib/servers.ts";
 import { RawConnection } from "../lib/raw.ts";
-import { type Cmd, DiffPair, rng, show } from "../lib/diff.ts";
+import { type Cmd, DiffPair, pushesUntil, rng, show } from "../lib/diff.ts";
 import { lines } from "../lib/keyspace.ts";
 
 const BARRIER = "notifications:barrier";
@@ -19,16 +19,6 @@ const BARRIER = "notifications:barrier";
 /** blocked_clients from INFO clients. */
 async function blockedClients(conn: RawConnection): Promise<number> {
   return Number(/blocked_clients:(\d+)/.exec((await conn.call("INFO", "clients")).toString())![1]);
-}
-
-/** Pushes received until the barrier message, which the commanding connection publishes last. */
-async function pushesUntilBarrier(sub: RawConnection): Promise<string[]> {
-  const out: string[] = [];
-  for (;;) {
-    const [push] = await sub.readReplies(1);
-    if (push.includes(BARRIER)) return out;
-    out.push(show(push));
-  }
 }
 
 const redis = sharedRedis();
@@ -66,7 +56,7 @@ for (const rt of RUNTIMES) {
       const all = [...cmds, ["PUBLISH", BARRIER, "end"]];
       if (replies === "same") await cmd.sameAll(all);
       else await Promise.all([cmd.redis.pipeline(all), cmd.respite.pipeline(all)]);
-      const [a, b] = await Promise.all([pushesUntilBarrier(sub.redis), pushesUntilBarrier(sub.respite)]);
+      const [a, b] = await Promise.all([pushesUntil(sub.redis, BARRIER), pushesUntil(sub.respite, BARRIER)]);
       assert.deepEqual(b, a, `events under '${flags}'`);
     }
 
@@ -85,7 +75,7 @@ for (const rt of RUNTIMES) {
     async function respiteEvents(cmds: Cmd[]): Promise<string[]> {
       await cmd.respite.call("CONFIG", "SET", "notify-keyspace-events", "EAn");
       await cmd.respite.pipeline([...cmds, ["PUBLISH", BARRIER, "end"]]);
-      const pushes = await pushesUntilBarrier(sub.respite);
+      const pushes = await pushesUntil(sub.respite, BARRIER);
       return pushes.map((p) => {
         const parts = JSON.parse(p).split("\r\n");
         return `${parts[6].replace("__keyevent@0__:", "")} ${parts[8]}`;

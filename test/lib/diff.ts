@@ -66,6 +66,16 @@ export function show(b: Buffer): string {
   return JSON.stringify(b.toString("latin1"));
 }
 
+/** What a subscriber received, shown, until a push naming barrier (a channel the commanding connection publishes to last). */
+export async function pushesUntil(sub: RawConnection, barrier: string): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const [push] = await sub.readReplies(1);
+    if (push.includes(barrier)) return out;
+    out.push(show(push));
+  }
+}
+
 /** A small deterministic PRNG so randomized sequences can be replayed from their seed. */
 export function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -11,6 +11,8 @@ import { ListValue } from "../../types/list.ts";
 import { HashValue } from "../../types/hash.ts";
 import { SetValue } from "../../types/set.ts";
 import { ZSet } from "../../types/zset.ts";
+import { Stream } from "../../types/stream.ts";
+import { streamRewrite } from "./stream-rewrite.ts";
 import { AofBuffer } from "./resp.ts";
 import type { PropArg } from "../propagate.ts";
 import { type KeyRef, refText } from "../../db/shard.ts";
@@ -63,7 +65,8 @@ export class AofEncoder implements SnapshotEncoder {
           if (at !== undefined) out.command(["HPEXPIREAT", key, String(at), "FIELDS", "1", f]);
         });
       }
-    } else throw new Error(`AOF rewrite: cannot write a ${value.type}`);
+    } else if (value instanceof Stream) streamRewrite(key, value, (argv) => out.command(argv));
+    else throw new Error(`AOF rewrite: cannot write a ${value.type}`);
     if (expireAt !== -1) out.command(["PEXPIREAT", key, String(expireAt)]);
   }
 

@@ -12,6 +12,8 @@ import { ListValue } from "../../types/list.ts";
 import { HashValue } from "../../types/hash.ts";
 import { SetValue } from "../../types/set.ts";
 import { ZSet } from "../../types/zset.ts";
+import { Stream } from "../../types/stream.ts";
+import { writeStream } from "./stream.ts";
 import { formatDouble } from "../../util/number.ts";
 import { ByteWriter } from "./writer.ts";
 import { ListpackWriter } from "./listpack.ts";
@@ -33,6 +35,7 @@ export function objectType(v: Value): number {
   }
   if (v instanceof SetValue) return v.encoding() === "intset" ? TYPE.SET_INTSET : TYPE.SET;
   if (v instanceof ZSet) return v.isListpack() ? TYPE.ZSET_LISTPACK : TYPE.ZSET_2;
+  if (v instanceof Stream) return TYPE.STREAM_LISTPACKS_2;
   throw new Error(`RDB: cannot encode a ${v.type}`);
 }
 
@@ -44,6 +47,7 @@ export function writeObject(w: ByteWriter, v: Value, compress: boolean): void {
   if (v instanceof HashValue) return writeHash(w, v, compress);
   if (v instanceof SetValue) return writeSet(w, v, compress);
   if (v instanceof ZSet) return writeZset(w, v, compress);
+  if (v instanceof Stream) return writeStream(w, v, compress);
   throw new Error(`RDB: cannot encode a ${v.type}`);
 }
 

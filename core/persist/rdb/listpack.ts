@@ -8,6 +8,10 @@
  */
 import { ByteWriter } from "./writer.ts";
 import { str } from "../../util/bytes.ts";
+import { canonicalInt } from "../../util/number.ts";
+import { writeBacklen } from "../../types/redis-listpack.ts";
+
+export { canonicalInt };
 
 const HEADER = 6;
 const EOF = 0xff;
@@ -86,27 +90,7 @@ export class ListpackWriter {
   private backlen(l: number): void {
     const w = this.w;
     w.reserve(5);
-    const buf = w.buf;
-    if (l <= 127) buf[w.pos++] = l;
-    else if (l < 16383) {
-      buf[w.pos++] = l >> 7;
-      buf[w.pos++] = (l & 127) | 128;
-    } else if (l < 2097151) {
-      buf[w.pos++] = l >> 14;
-      buf[w.pos++] = ((l >> 7) & 127) | 128;
-      buf[w.pos++] = (l & 127) | 128;
-    } else if (l < 268435455) {
-      buf[w.pos++] = l >> 21;
-      buf[w.pos++] = ((l >> 14) & 127) | 128;
-      buf[w.pos++] = ((l >> 7) & 127) | 128;
-      buf[w.pos++] = (l & 127) | 128;
-    } else {
-      buf[w.pos++] = Math.floor(l / 2 ** 28);
-      buf[w.pos++] = ((l >> 21) & 127) | 128;
-      buf[w.pos++] = ((l >> 14) & 127) | 128;
-      buf[w.pos++] = ((l >> 7) & 127) | 128;
-      buf[w.pos++] = (l & 127) | 128;
-    }
+    w.pos = writeBacklen(w.buf, w.pos, l);
     this.count++;
   }
 
@@ -125,26 +109,6 @@ export class ListpackWriter {
     buf[5] = count >> 8;
     return buf.subarray(0, total);
   }
-}
-
-/** A string of up to 20 chars that is a canonical int64 (string2ll), as a number or a bigint beyond ±2^53; else null. */
-export function canonicalInt(v: string | Uint8Array, at = 0, n = v.length): number | bigint | null {
-  const end = at + n;
-  const neg = (typeof v === "string" ? v.charCodeAt(at) : v[at]) === 45;
-  let i = neg ? at + 1 : at;
-  if (i === end) return null;
-  const first = typeof v === "string" ? v.charCodeAt(i) : v[i];
-  if (first === 48) return n === 1 ? 0 : null;
-  let x = 0;
-  for (; i < end; i++) {
-    const d = (typeof v === "string" ? v.charCodeAt(i) : v[i]) - 48;
-    if (d < 0 || d > 9) return null;
-    x = x * 10 + d;
-  }
-  if (n - (neg ? 1 : 0) < 16) return neg ? -x : x;
-  const big = BigInt(typeof v === "string" ? v.slice(at, end) : str(v.subarray(at, end)));
-  if (big < -(2n ** 63n) || big > 2n ** 63n - 1n) return null;
-  return big;
 }
 
 const u32 = (b: Uint8Array, p: number) => (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;

@@ -16,6 +16,7 @@ import { str } from "../../util/bytes.ts";
 import { parseDouble } from "../../util/number.ts";
 import type { Config } from "../../config/config.ts";
 import { lzfDecompress } from "./lzf.ts";
+import { readStream } from "./stream.ts";
 import { listpackEntries } from "./listpack.ts";
 import { intsetMembers, ziplistEntries, zipmapEntries } from "./legacy.ts";
 import {
@@ -327,7 +328,7 @@ export class RdbReader {
       }
       default:
         if (type === TYPE.STREAM_LISTPACKS || type === TYPE.STREAM_LISTPACKS_2 || type === TYPE.STREAM_LISTPACKS_3) {
-          return this.fail(LINE.unknownType, `Unknown RDB encoding type ${type} (streams are not supported by Respite yet)`);
+          return readStream(this, type);
         }
         return this.fail(LINE.unknownType, `Unknown RDB encoding type ${type}`);
     }

@@ -1,0 +1,289 @@
+/**
+ * Redis's sparse HyperLogLog: after the 16-byte header, run-length opcodes
+ * ZERO (00xxxxxx: 1-64 zero registers), XZERO (01xxxxxx yyyyyyyy: 1-16384
+ * zero registers) and VAL (1vvvvvxx: 1-4 registers of value 1-32). Updates
+ * split and merge opcodes exactly as hyperloglog.c's hllSparseSet does, in
+ * the same order, so the bytes after any sequence of adds are redis-server's;
+ * corrupted input takes the same paths (and gives the same results) too.
+ */
+import { denseSetRegister, emptyDense, HLL_HDR_SIZE, HLL_REGISTERS, invalidateCache } from "./hll-dense.ts";
+
+const VAL_MAX_VALUE = 32;
+const VAL_MAX_LEN = 4;
+const ZERO_MAX_LEN = 64;
+
+/** hllSparseSet's answers besides 0 (unchanged), 1 (updated) and -1 (corrupted). */
+export const PROMOTE = 2;
+
+const isZero = (op: number) => (op & 0xc0) === 0;
+const isXzero = (op: number) => (op & 0xc0) === 0x40;
+const isVal = (op: number) => (op & 0x80) !== 0;
+const zeroLen = (op: number) => (op & 0x3f) + 1;
+const valValue = (op: number) => ((op >> 2) & 0x1f) + 1;
+const valLen = (op: number) => (op & 3) + 1;
+const valOp = (value: number, len: number) => (((value - 1) << 2) | (len - 1) | 0x80) & 0xff;
+
+/**
+ * The byte just past a value's end: Redis's sds terminator slot, which a
+ * split of a truncated XZERO at the end overwrites (hllSparseSet writes its
+ * sequence past the new length). Values keep that byte in their buffer
+ * (SparseHll.bytes()); every other byte string has none there, or a 0.
+ */
+function pastEnd(b: Uint8Array): number {
+  const at = b.byteOffset + b.length;
+  return at < b.buffer.byteLength ? new Uint8Array(b.buffer, at, 1)[0] : 0;
+}
+
+/** XZERO's length; its second byte may lie past the end (a corrupted tail), read as Redis reads it. */
+function xzeroLen(b: Uint8Array, p: number, end: number): number {
+  return (((b[p] & 0x3f) << 8) | (p + 1 < end || p + 1 < b.length ? b[p + 1] : pastEnd(b))) + 1;
+}
+
+/** Writes a ZERO or XZERO (by length) at n of b; returns the next position. */
+function putZeros(b: Uint8Array, n: number, len: number): number {
+  if (len > ZERO_MAX_LEN) {
+    b[n] = ((len - 1) >> 8) | 0x40;
+    b[n + 1] = (len - 1) & 0xff;
+    return n + 2;
+  }
+  b[n] = len - 1;
+  return n + 1;
+}
+
+/** The sparse form of an empty HLL: header "HYLL", sparse, stale cache 0, then XZERO:16384. */
+const EMPTY = Uint8Array.of(72, 89, 76, 76, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff);
+
+export function emptySparse(): Uint8Array {
+  return EMPTY.slice();
+}
+
+/**
+ * A sparse HLL being changed by one command: a private copy with room to
+ * grow (Redis grows the sds in place), handed back by bytes() at the end.
+ */
+export class SparseHll {
+  buf: Uint8Array;
+  len: number;
+  /** buf is this object's own copy (else it is the stored value, not to be written). */
+  private owned = false;
+
+  /** room: the growth the caller expects (3 bytes at most per register set), so one copy usually serves the whole command. */
+  constructor(src: Uint8Array, private readonly room = 0) {
+    this.buf = src;
+    this.len = src.length;
+  }
+
+  /** An empty HLL, for a key being created. */
+  static empty(room = 0): SparseHll {
+    return new SparseHll(EMPTY, room);
+  }
+
+  /** Makes buf a private copy with room for n more bytes past len. */
+  private reserve(n: number): void {
+    if (this.owned && this.len + n <= this.buf.length) return;
+    const want = this.len + Math.max(n, this.owned ? this.buf.length - this.len : this.room + 8);
+    const grown = new Uint8Array(Math.max(want, this.owned ? this.buf.length * 2 : 0));
+    // The byte past the end goes too: it is the sds terminator hllSparseSet may read.
+    grown.set(this.buf);
+    if (!this.owned) grown[this.len] = pastEnd(this.buf);
+    this.buf = grown;
+    this.owned = true;
+  }
+
+  /**
+   * The value to store: the original when nothing changed, a view when the
+   * spare room is small, else an exact copy (keeping a non-zero byte past
+   * the end in its buffer, see pastEnd()).
+   */
+  bytes(): Uint8Array {
+    if (!this.owned) return this.buf === EMPTY ? EMPTY.slice() : this.buf;
+    const b = this.buf;
+    const len = this.len;
+    if (b.length - len <= 16) return new Uint8Array(b.buffer, b.byteOffset, len);
+    return b[len] === 0 ? b.slice(0, len) : new Uint8Array(b.slice(0, len + 1).buffer, 0, len);
+  }
+
+  /**
+   * Raises register index to count (hllSparseSet): 1 when changed, 0 when
+   * not, -1 for a corrupted representation, PROMOTE when the value does not
+   * fit the sparse form or the result would pass maxBytes (the caller turns
+   * the HLL dense and sets the register there).
+   */
+  set(index: number, count: number, maxBytes: number): number {
+    if (count > VAL_MAX_VALUE) return PROMOTE;
+    let b = this.buf;
+    const sparse = HLL_HDR_SIZE;
+    let end = this.len;
+    let p = sparse;
+    let first = 0;
+    let prev = -1;
+    let span = 0;
+    // Step 1: the opcode covering index.
+    while (p < end) {
+      const op = b[p];
+      let oplen = 1;
+      if (isZero(op)) span = zeroLen(op);
+      else if (isVal(op)) span = valLen(op);
+      else {
+        span = xzeroLen(b, p, end);
+        oplen = 2;
+      }
+      if (index <= first + span - 1) break;
+      prev = p;
+      p += oplen;
+      first += span;
+    }
+    if (span === 0 || p >= end) return -1;
+    const op = b[p];
+    let next = isXzero(op) ? p + 2 : p + 1;
+    if (next >= end) next = -1;
+    const zero = isZero(op);
+    const xzero = isXzero(op);
+    const runlen = zero ? zeroLen(op) : xzero ? xzeroLen(b, p, end) : valLen(op);
+    if (!zero && !xzero && valValue(op) >= count) return 0;
+    // A change: onto a private copy with room for XZERO -> XZERO VAL XZERO (and a corrupted tail's 4 bytes past the end).
+    this.reserve(5);
+    b = this.buf;
+
+    // Step 2: the trivial in-place updates, then the general split.
+    // A VAL or ZERO of one register becomes a VAL in place.
+    if (!xzero && runlen === 1) b[p] = valOp(count, 1);
+    else {
+      // The opcode splits into [before] VAL [after]: ZERO/XZERO runs for a zero run, VALs of its value for a VAL.
+      const last = first + span - 1;
+      const before = index - first;
+      const after = last - index;
+      const zeros = zero || xzero;
+      const n = 1 + (before === 0 ? 0 : zeros && before > ZERO_MAX_LEN ? 2 : 1) +
+        (after === 0 ? 0 : zeros && after > ZERO_MAX_LEN ? 2 : 1);
+      // Step 3: the new sequence replaces the opcode.
+      const delta = n - (xzero ? 2 : 1);
+      if (delta > 0 && this.len + delta > maxBytes) return PROMOTE;
+      if (delta !== 0 && next >= 0) b.copyWithin(next + delta, next, end);
+      this.len += delta;
+      b[this.len] = 0; // sdsIncrLen's terminator, which a corrupted tail's sequence may then overwrite
+      let w = p;
+      if (zeros) {
+        if (before !== 0) w = putZeros(b, w, before);
+        b[w++] = valOp(count, 1);
+        if (after !== 0) putZeros(b, w, after);
+      } else {
+        const curval = valValue(op);
+        if (before !== 0) b[w++] = valOp(curval, before);
+        b[w++] = valOp(count, 1);
+        if (after !== 0) b[w] = valOp(curval, after);
+      }
+      end += delta;
+    }
+
+    // Step 4: merge adjacent VALs of the same value, scanning up to 5 opcodes from prev.
+    p = prev >= 0 ? prev : sparse;
+    let scan = 5;
+    while (p < end && scan-- > 0) {
+      const o = b[p];
+      if (isXzero(o)) {
+        p += 2;
+        continue;
+      }
+      if (isZero(o)) {
+        p++;
+        continue;
+      }
+      if (p + 1 < end && isVal(b[p + 1])) {
+        const v1 = valValue(o);
+        if (v1 === valValue(b[p + 1])) {
+          const len = valLen(o) + valLen(b[p + 1]);
+          if (len <= VAL_MAX_LEN) {
+            b[p + 1] = valOp(v1, len);
+            // memmove(p, p+1, end-p) also pulls in the byte past the end; it falls outside again.
+            b.copyWithin(p, p + 1, end + 1);
+            this.len--;
+            end--;
+            b[end] = 0;
+            continue;
+          }
+        }
+      }
+      p++;
+    }
+    invalidateCache(b);
+    return 1;
+  }
+}
+
+/** Opcode kinds as walk() reports them. */
+const ZERO = 0;
+const XZERO = 1;
+const VAL = 2;
+
+/**
+ * Walks the opcodes after the header up to end, calling visit(kind, value,
+ * first register, run length) for each until it returns false; returns
+ * how many registers the visited runs covered (valid HLLs: 16384).
+ */
+function walk(
+  b: Uint8Array,
+  end: number,
+  visit: (kind: number, value: number, first: number, run: number) => boolean,
+): number {
+  let idx = 0;
+  let p = HLL_HDR_SIZE;
+  while (p < end) {
+    const op = b[p];
+    const kind = isZero(op) ? ZERO : isXzero(op) ? XZERO : VAL;
+    const run = kind === ZERO ? zeroLen(op) : kind === XZERO ? xzeroLen(b, p, end) : valLen(op);
+    if (!visit(kind, kind === VAL ? valValue(op) : 0, idx, run)) break;
+    idx += run;
+    p += kind === XZERO ? 2 : 1;
+  }
+  return idx;
+}
+
+/**
+ * Calls set(register, value) for every register a VAL covers, stopping at
+ * a VAL that would run past the last register (as hllSparseToDense and
+ * hllMerge do); true when the runs cover exactly 16384 registers.
+ */
+function eachValue(b: Uint8Array, end: number, set: (i: number, v: number) => void): boolean {
+  return walk(b, end, (kind, v, first, run) => {
+    if (kind !== VAL) return true;
+    if (first + run > HLL_REGISTERS) return false;
+    for (let i = first; i < first + run; i++) set(i, v);
+    return true;
+  }) === HLL_REGISTERS;
+}
+
+/**
+ * The dense form of sparse bytes (hllSparseToDense), header copied with
+ * the encoding switched; null when the opcodes do not cover exactly 16384
+ * registers.
+ */
+export function sparseToDense(b: Uint8Array, len: number = b.length): Uint8Array | null {
+  const dense = emptyDense(b);
+  return eachValue(b, len, (i, v) => denseSetRegister(dense, i, v)) ? dense : null;
+}
+
+/** Raises max[i] to each register (hllMerge's sparse branch); false when corrupted. */
+export function sparseMergeInto(b: Uint8Array, max: Uint8Array): boolean {
+  return eachValue(b, b.length, (i, v) => {
+    if (v > max[i]) max[i] = v;
+  });
+}
+
+/** Adds each register value to histo (hllSparseRegHisto); false when the opcodes do not cover 16384 registers. */
+export function sparseHisto(b: Uint8Array, histo: Int32Array): boolean {
+  return walk(b, b.length, (_kind, v, _first, run) => {
+    histo[v] += run;
+    return true;
+  }) === HLL_REGISTERS;
+}
+
+/** PFDEBUG DECODE's text: "z:<n>", "Z:<n>" and "v:<value>,<n>" separated by spaces. */
+export function decodeSparse(b: Uint8Array): string {
+  const parts: string[] = [];
+  walk(b, b.length, (kind, v, _first, run) => {
+    parts.push(kind === ZERO ? `z:${run}` : kind === XZERO ? `Z:${run}` : `v:${v},${run}`);
+    return true;
+  });
+  return parts.join(" ");
+}

@@ -1,0 +1,352 @@
+/**
+ * One stream node: a listpack in Redis's exact byte format holding a master
+ * entry and a run of delta-encoded entries, as t_stream.c lays them out:
+ *
+ *   master: count, deleted, num-fields, field-1..field-N, 0
+ *   entry:  flags, ms-diff, seq-diff, [num-fields, f1, v1, ...] | v1..vN, lp-count
+ *
+ * (SAMEFIELDS entries store only values; DELETED entries stay as
+ * tombstones until the node empties.) Keeping Redis's bytes makes memory
+ * per entry Redis-like and lets RDB write and load nodes as they are.
+ *
+ * Elements are read and written in place with Redis's listpack element
+ * encoding (redis-listpack.ts).
+ */
+import {
+  type Bytes,
+  elementEquals,
+  elementInt,
+  elementSize,
+  elementStr,
+  emitElement,
+  type EntrySink,
+  nextElement,
+  writeElement,
+} from "./redis-listpack.ts";
+import { addU64, subU64, type U64, u64 } from "./stream-id.ts";
+
+export type { Bytes, EntrySink };
+export { elementInt, nextElement };
+
+export const FLAG_DELETED = 1;
+export const FLAG_SAMEFIELDS = 2;
+
+const HEADER = 6;
+const EOF = 0xff;
+/** Redis's STREAM_LISTPACK_MAX_PRE_ALLOCATE. */
+const PREALLOC = 4096;
+
+/** A delta as stored: the uint64 difference read as int64, as lpAppendInteger((int64_t)diff). */
+function deltaInt(d: U64): number | bigint {
+  return typeof d === "number" ? d : BigInt.asIntN(64, d);
+}
+
+/** A stored delta back to a uint64 part. */
+export function deltaU64(v: number | bigint): U64 {
+  if (typeof v === "number" && v >= 0) return v;
+  return u64(BigInt.asUintN(64, BigInt(v)));
+}
+
+export class StreamNode {
+  /** The master ID, the node's key in the stream's ordered index. */
+  ms: U64;
+  seq: U64;
+  /** A Redis listpack in lp[0, bytes); lp may have spare room after it. */
+  lp: Uint8Array;
+  bytes: number;
+  /** Mirrors of the master entry's count and deleted (live entries and tombstones). */
+  live = 0;
+  deleted = 0;
+
+  constructor(ms: U64, seq: U64, lp: Uint8Array, bytes: number) {
+    this.ms = ms;
+    this.seq = seq;
+    this.lp = lp;
+    this.bytes = bytes;
+  }
+
+  /** A new node whose master entry takes its fields from the first entry (fields at even indexes of fv). */
+  static create(ms: U64, seq: U64, fv: Bytes[], maxBytes: number): StreamNode {
+    const cap = maxBytes > 0 && maxBytes < PREALLOC ? maxBytes : PREALLOC;
+    const node = new StreamNode(ms, seq, new Uint8Array(cap), HEADER + 1);
+    node.lp[HEADER] = EOF;
+    const nf = fv.length >> 1;
+    node.push(0); // count, set below
+    node.push(0);
+    node.push(nf);
+    for (let i = 0; i < fv.length; i += 2) node.push(fv[i]);
+    node.push(0);
+    return node;
+  }
+
+  /** Node from a listpack loaded as is (RDB); count and deleted read from its master entry. */
+  static fromListpack(ms: U64, seq: U64, lp: Uint8Array): StreamNode {
+    const node = new StreamNode(ms, seq, lp, lp.length);
+    node.live = Number(elementInt(lp, HEADER));
+    node.deleted = Number(elementInt(lp, nextElement(lp, HEADER)));
+    return node;
+  }
+
+  /** The listpack's exact bytes (a view). */
+  listpack(): Uint8Array {
+    return this.lp.subarray(0, this.bytes);
+  }
+
+  clone(): StreamNode {
+    const n = new StreamNode(this.ms, this.seq, this.lp.slice(0, this.bytes), this.bytes);
+    n.live = this.live;
+    n.deleted = this.deleted;
+    return n;
+  }
+
+  /** Drops spare capacity (lpShrinkToFit when a node fills up). */
+  shrink(): void {
+    if (this.lp.length > this.bytes) this.lp = this.lp.slice(0, this.bytes);
+  }
+
+  private reserve(extra: number): void {
+    const need = this.bytes + extra;
+    if (need <= this.lp.length) return;
+    const grown = new Uint8Array(Math.max(need, Math.min(this.lp.length * 2, need + 4096)));
+    grown.set(this.lp.subarray(0, this.bytes));
+    this.lp = grown;
+  }
+
+  private setHeader(addElements: number): void {
+    const lp = this.lp;
+    const total = this.bytes;
+    lp[0] = total & 0xff;
+    lp[1] = (total >>> 8) & 0xff;
+    lp[2] = (total >>> 16) & 0xff;
+    lp[3] = (total >>> 24) & 0xff;
+    const num = lp[4] | (lp[5] << 8);
+    if (addElements !== 0 && num !== 65535) {
+      const n = num + addElements < 65535 ? num + addElements : 65535;
+      lp[4] = n & 0xff;
+      lp[5] = n >> 8;
+    }
+  }
+
+  /** Appends one element at the end. */
+  push(v: Bytes | number | bigint): void {
+    this.put(v);
+    this.setHeader(1);
+  }
+
+  /** push() without the header update (append() updates it once per entry). */
+  private put(v: Bytes | number | bigint): void {
+    // Room for the largest encoding of v: a 5-byte length or 9-byte integer, and a 5-byte backlen.
+    this.reserve((typeof v === "number" || typeof v === "bigint" ? 0 : v.length) + 16);
+    const end = writeElement(this.lp, this.bytes - 1, v);
+    this.lp[end] = EOF;
+    this.bytes = end + 1;
+  }
+
+  /** Replaces the integer element at p (lpReplaceInteger), shifting the tail when its size changes. */
+  replaceInt(p: number, v: number): void {
+    const old = nextElement(this.lp, p) - p;
+    const size = elementSize(v);
+    if (size !== old) {
+      this.reserve(size - old);
+      this.lp.copyWithin(p + size, p + old, this.bytes);
+      this.bytes += size - old;
+    }
+    writeElement(this.lp, p, v);
+    this.setHeader(0);
+  }
+
+  /** Position of the master entry's num-fields element. */
+  masterFieldsPos(): number {
+    return nextElement(this.lp, nextElement(this.lp, HEADER));
+  }
+
+  /** Position of the first entry (after the master entry's zero terminator). */
+  firstEntryPos(): number {
+    const lp = this.lp;
+    let p = this.masterFieldsPos();
+    const nf = Number(elementInt(lp, p));
+    p = nextElement(lp, p);
+    for (let i = 0; i < nf; i++) p = nextElement(lp, p);
+    return nextElement(lp, p);
+  }
+
+  /** True when the entry's fields equal the master fields (so it can be SAMEFIELDS). */
+  sameFields(fv: Bytes[]): boolean {
+    const lp = this.lp;
+    let p = this.masterFieldsPos();
+    const nf = Number(elementInt(lp, p));
+    if (nf * 2 !== fv.length) return false;
+    p = nextElement(lp, p);
+    for (let i = 0; i < fv.length; i += 2) {
+      if (!elementEquals(lp, p, fv[i])) return false;
+      p = nextElement(lp, p);
+    }
+    return true;
+  }
+
+  /** Bytes a new entry would add, for the node-size check (Redis uses the raw field and value lengths). */
+  static rawSize(fv: Bytes[]): number {
+    let n = 0;
+    for (let i = 0; i < fv.length; i++) n += fv[i].length;
+    return n;
+  }
+
+  /** Appends an entry (the master count is bumped by the caller via addLive). */
+  append(ms: U64, seq: U64, fv: Bytes[]): void {
+    const same = this.live + this.deleted > 0 ? this.sameFields(fv) : true;
+    const nf = fv.length >> 1;
+    this.put(same ? FLAG_SAMEFIELDS : 0);
+    this.put(deltaInt(subU64(ms, this.ms)));
+    this.put(deltaInt(subU64(seq, this.seq)));
+    if (same) {
+      for (let i = 1; i < fv.length; i += 2) this.put(fv[i]);
+      this.put(nf + 3);
+      this.setHeader(nf + 4);
+    } else {
+      this.put(nf);
+      for (let i = 0; i < fv.length; i++) this.put(fv[i]);
+      this.put(nf * 2 + 4);
+      this.setHeader(2 * nf + 5);
+    }
+    this.setLive(this.live + 1);
+  }
+
+  setLive(n: number): void {
+    this.live = n;
+    this.replaceInt(HEADER, n);
+  }
+
+  setDeleted(n: number): void {
+    this.deleted = n;
+    this.replaceInt(nextElement(this.lp, HEADER), n);
+  }
+
+  /**
+   * Walks the entries in order. fn gets the entry's flags position, flags,
+   * ID parts and the position of its first field element; it returns false
+   * to stop. Tombstones are included (check flags).
+   */
+  walk(fn: (pos: number, flags: number, ms: U64, seq: U64) => boolean | void): void {
+    const lp = this.lp;
+    const mpos = this.masterFieldsPos();
+    const mf = Number(elementInt(lp, mpos));
+    let p = this.firstEntryPos();
+    const end = this.bytes - 1;
+    while (p < end) {
+      const flags = elementInt(lp, p) as number;
+      let q = nextElement(lp, p);
+      const ms = addU64(this.ms, deltaU64(elementInt(lp, q)));
+      q = nextElement(lp, q);
+      const seq = addU64(this.seq, deltaU64(elementInt(lp, q)));
+      if (fn(p, flags, ms, seq) === false) return;
+      q = nextElement(lp, q);
+      let skip: number;
+      if (flags & FLAG_SAMEFIELDS) skip = mf;
+      else {
+        skip = Number(elementInt(lp, q)) * 2;
+        q = nextElement(lp, q);
+      }
+      for (let i = 0; i < skip; i++) q = nextElement(lp, q);
+      p = nextElement(lp, q); // lp-count
+    }
+  }
+
+  /** The flat field/value list of the entry whose flags are at pos. */
+  fields(pos: number): string[] {
+    const lp = this.lp;
+    const flags = elementInt(lp, pos) as number;
+    let q = nextElement(lp, nextElement(lp, nextElement(lp, pos)));
+    const out: string[] = [];
+    if (flags & FLAG_SAMEFIELDS) {
+      let m = this.masterFieldsPos();
+      const nf = Number(elementInt(lp, m));
+      m = nextElement(lp, m);
+      for (let i = 0; i < nf; i++) {
+        out.push(elementStr(lp, m), elementStr(lp, q));
+        m = nextElement(lp, m);
+        q = nextElement(lp, q);
+      }
+    } else {
+      const nf = Number(elementInt(lp, q)) * 2;
+      q = nextElement(lp, q);
+      for (let i = 0; i < nf; i++) {
+        out.push(elementStr(lp, q));
+        q = nextElement(lp, q);
+      }
+    }
+    return out;
+  }
+
+  /** Sets the DELETED flag of the entry at pos (a same-size rewrite; counters untouched). */
+  markFlag(pos: number): void {
+    writeElement(this.lp, pos, (elementInt(this.lp, pos) as number) | FLAG_DELETED);
+  }
+
+  /** Writes the field/value array of the entry whose flags are at pos (what fields() returns, without the strings). */
+  emit(pos: number, out: EntrySink, names: Uint8Array[] | null = null): void {
+    const lp = this.lp;
+    const flags = elementInt(lp, pos) as number;
+    let q = nextElement(lp, nextElement(lp, nextElement(lp, pos)));
+    if (flags & FLAG_SAMEFIELDS) {
+      if (names !== null) {
+        out.array(names.length * 2);
+        for (let i = 0; i < names.length; i++) {
+          out.raw(names[i]);
+          emitElement(lp, q, out);
+          q = nextElement(lp, q);
+        }
+        return;
+      }
+      let m = this.masterFieldsPos();
+      const nf = Number(elementInt(lp, m));
+      m = nextElement(lp, m);
+      out.array(nf * 2);
+      for (let i = 0; i < nf; i++) {
+        emitElement(lp, m, out);
+        emitElement(lp, q, out);
+        m = nextElement(lp, m);
+        q = nextElement(lp, q);
+      }
+      return;
+    }
+    const n = Number(elementInt(lp, q)) * 2;
+    q = nextElement(lp, q);
+    out.array(n);
+    for (let i = 0; i < n; i++) {
+      emitElement(lp, q, out);
+      q = nextElement(lp, q);
+    }
+  }
+
+  /**
+   * The master field names as encoded bulk strings (`$1\r\na\r\n`), for a
+   * reply that repeats them in every SAMEFIELDS entry of this node: emit()
+   * then copies them instead of encoding each again.
+   */
+  masterBulks(): Uint8Array[] {
+    const lp = this.lp;
+    let m = this.masterFieldsPos();
+    const nf = Number(elementInt(lp, m));
+    m = nextElement(lp, m);
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < nf; i++) {
+      const name = elementStr(lp, m);
+      const head = `$${name.length}\r\n`;
+      const b = new Uint8Array(head.length + name.length + 2);
+      for (let k = 0; k < head.length; k++) b[k] = head.charCodeAt(k);
+      for (let k = 0; k < name.length; k++) b[head.length + k] = name.charCodeAt(k);
+      b[b.length - 2] = 13;
+      b[b.length - 1] = 10;
+      out.push(b);
+      m = nextElement(lp, m);
+    }
+    return out;
+  }
+
+  /** Marks the entry at pos deleted (same-size flag rewrite) and updates the master counters. */
+  markDeleted(pos: number): void {
+    this.markFlag(pos);
+    this.setLive(this.live - 1);
+    this.setDeleted(this.deleted + 1);
+  }
+}
