@@ -19,6 +19,7 @@ import {
   agreedPrimary,
   client,
   closeAtEnd,
+  discovered,
   DOWN_AFTER,
   NAME,
   sentinelConf,
@@ -128,18 +129,7 @@ test("1 primary + 2 replicas + 3 Sentinels: kill -9 under ioredis and redis-py w
     const logs = () =>
       [...sentinels, ...nodes.map((n) => n.server!)].map((h) => h.output().slice(-2000)).join("\n----\n");
     const agreed = (ports: number[]) => agreedPrimary(sClients, nodeClient, ports, logs);
-    await until(
-      async () => {
-        for (const s of sClients) {
-          if (((await s.call("SENTINEL", "REPLICAS", NAME)) as unknown[]).length !== 2) return false;
-          if (((await s.call("SENTINEL", "SENTINELS", NAME)) as unknown[]).length !== 2) return false;
-        }
-        return true;
-      },
-      () => `every Sentinel knows 2 replicas and 2 other Sentinels\n${logs()}`,
-      30_000,
-      200,
-    );
+    await discovered(sClients, 2, 2, logs);
     const seen = await sentinelEvents(sPorts[0], "+switch-master");
 
     /** kill -9 the primary at `port`; returns the new primary's port once a Sentinel announces it, within the bound. */

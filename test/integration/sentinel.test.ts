@@ -18,6 +18,7 @@ import {
   agreedPrimary,
   client,
   closeAtEnd,
+  discovered,
   fields,
   infoField,
   NAME,
@@ -98,18 +99,7 @@ describe("Sentinel", { concurrency: true }, () => {
           // Discovery: replicas through INFO, the other Sentinels through __sentinel__:hello, both ways.
           const myid = (await r.call("SENTINEL", "MYID")) as string;
           assert.match(myid, /^[0-9a-f]{40}$/);
-          await until(
-            async () => {
-              for (const s of all) {
-                if (((await s.call("SENTINEL", "REPLICAS", NAME)) as unknown[]).length !== 2) return false;
-                if (((await s.call("SENTINEL", "SENTINELS", NAME)) as unknown[]).length !== 2) return false;
-              }
-              return true;
-            },
-            () => "every Sentinel knows 2 replicas and 2 other Sentinels",
-            30_000,
-            200,
-          );
+          await discovered(all, 2, 2);
           for (const s of redisS) {
             const known = ((await s.call("SENTINEL", "SENTINELS", NAME)) as unknown[]).map(fields);
             const me = known.find((f) => f.get("runid") === myid);

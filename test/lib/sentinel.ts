@@ -123,3 +123,19 @@ export async function agreedPrimary(
   );
   return master;
 }
+
+/** Waits until every Sentinel knows `replicas` replicas and `others` other Sentinels of the group. */
+export async function discovered(sentinels: Redis[], replicas: number, others: number, logs = () => ""): Promise<void> {
+  await until(
+    async () => {
+      for (const s of sentinels) {
+        if (((await s.call("SENTINEL", "REPLICAS", NAME)) as unknown[]).length !== replicas) return false;
+        if (((await s.call("SENTINEL", "SENTINELS", NAME)) as unknown[]).length !== others) return false;
+      }
+      return true;
+    },
+    () => `every Sentinel knows ${replicas} replicas and ${others} other Sentinels\n${logs()}`,
+    30_000,
+    200,
+  );
+}
