@@ -131,7 +131,7 @@ export async function loadRdbAtStartup(engine: Engine): Promise<void> {
     const load = new EngineLoad(engine, engine.fs.readBytes(path));
     while (!load.step(STEP_BYTES)) {
       state.loadedBytes = load.pos;
-      await yieldToIo(engine);
+      await yieldToIo();
     }
     if (load.hasLibraries) {
       await loadLua();

@@ -456,7 +456,7 @@ export class Replica {
       load = new EngineLoad(e, bytes, { keepExpired: true });
       while (!load.step(STEP_BYTES)) {
         state.loadedBytes = load.pos;
-        await yieldToIo(e);
+        await yieldToIo();
         if (gen !== this.generation) return;
       }
       if (load.hasLibraries) {

@@ -181,7 +181,7 @@ export class AofLoader {
   /** Shows the progress (pos in the current file), then lets clients in. */
   private async yieldAt(pos: number): Promise<void> {
     this.progress.loadedBytes = this.filesDone + pos;
-    await yieldToIo(this.engine);
+    await yieldToIo();
   }
 
   private lookup(argv: Uint8Array[], name: string): Command {
