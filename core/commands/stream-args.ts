@@ -45,7 +45,8 @@ export function parseUll(s: string): U64 | null {
   const n = s.length;
   if (n === 0) return null;
   const c0 = s.charCodeAt(0);
-  if (c0 >= 49 && c0 <= 57 && n < 16) {
+  // Up to 15 digits, leading zeros included (strtoull takes them; redis-benchmark's __rand_int__ has them): exact.
+  if (c0 >= 48 && c0 <= 57 && n < 16) {
     let x = 0;
     for (let i = 0; i < n; i++) {
       const d = s.charCodeAt(i) - 48;
