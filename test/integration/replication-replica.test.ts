@@ -24,6 +24,7 @@ import { decodeAt } from "../../core/resp/decoder.ts";
 import { RawConnection } from "../lib/raw.ts";
 import { type Cmd, rng } from "../lib/diff.ts";
 import { assertSameDataset, type Dataset, keyCount, readDataset, writeDataset } from "../lib/rdb-dataset.ts";
+import { info, until } from "../lib/targets.ts";
 
 const text = (b: Buffer) => b.toString("latin1");
 
@@ -31,36 +32,16 @@ async function conn(s: ServerHandle): Promise<RawConnection> {
   return RawConnection.connect(s.port);
 }
 
-/** INFO section as a map. */
-async function info(c: RawConnection, section: string): Promise<Map<string, string>> {
-  const body = text(await c.call("INFO", section));
-  const out = new Map<string, string>();
-  for (const line of body.split("\r\n")) {
-    const i = line.indexOf(":");
-    if (i > 0 && !line.startsWith("$")) out.set(line.slice(0, i), line.slice(i + 1));
-  }
-  return out;
-}
-
-async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Waits until every replica's link is up and has applied the primary's whole stream. */
 async function synced(primary: RawConnection, ...replicas: RawConnection[]): Promise<void> {
-  await until("replicas in sync", async () => {
+  await until(async () => {
     const want = (await info(primary, "replication")).get("master_repl_offset");
     for (const r of replicas) {
       const i = await info(r, "replication");
       if (i.get("master_link_status") !== "up" || i.get("slave_repl_offset") !== want) return false;
     }
     return true;
-  });
+  }, () => "replicas in sync", 60_000, 50);
 }
 
 /** Closes the connections, then stops the servers in the order given. */
@@ -383,7 +364,7 @@ for (const rt of RUNTIMES) {
         // A wrong password: the handshake stops at AUTH and the link stays down.
         await rc.call("CONFIG", "SET", "masterauth", "wrong");
         await rc.call("CLIENT", "KILL", "TYPE", "master");
-        await until("AUTH refused", async () => /Unable to AUTH to MASTER: -WRONGPASS/.test(r.output()));
+        await until(async () => /Unable to AUTH to MASTER: -WRONGPASS/.test(r.output()), () => "AUTH refused", 60_000, 50);
         assert.equal((await info(rc, "replication")).get("master_link_status"), "down");
       } finally {
         await shutdown([pc, rc], [r, p]);
@@ -434,7 +415,7 @@ for (const rt of RUNTIMES) {
       const r = await startRespite(rt, ["--replicaof", `127.0.0.1 ${fake.port}`]);
       const rc = await conn(r);
       try {
-        await until("the stream applied", async () => text(await rc.call("GET", "stream")) === "$2\r\nok\r\n");
+        await until(async () => text(await rc.call("GET", "stream")) === "$2\r\nok\r\n", () => "the stream applied", 60_000, 50);
         assert.equal(text(await rc.call("GET", "old")), "$4\r\nsync\r\n");
         assert.deepEqual(seen.slice(0, 5), ["PING", `REPLCONF listening-port ${r.port}`, "REPLCONF capa eof capa psync2", "PSYNC ? -1", "SYNC"]);
         assert.match(r.output(), /Retrying with SYNC/);
@@ -459,7 +440,7 @@ for (const rt of RUNTIMES) {
       const rc = await conn(r);
       const oc = await conn(o);
       try {
-        for (const c of [rc, oc]) await until("the transfer under way", async () => (await info(c, "replication")).get("master_sync_read_bytes") === "100");
+        for (const c of [rc, oc]) await until(async () => (await info(c, "replication")).get("master_sync_read_bytes") === "100", () => "the transfer under way", 60_000, 50);
         const [ri, oi] = [await info(rc, "replication"), await info(oc, "replication")];
         assert.deepEqual([...ri.keys()], [...oi.keys()]);
         for (const f of ["master_link_status", "master_sync_in_progress", "master_sync_total_bytes", "master_sync_read_bytes", "master_sync_left_bytes", "master_sync_perc"]) {
@@ -544,9 +525,9 @@ for (const rt of RUNTIMES) {
         await both("CONFIG", "SET", "replica-serve-stale-data", "no");
         pc.close();
         await p.stop();
-        await until("links down", async () =>
-          (await info(rc, "replication")).get("master_link_status") === "down" && (await info(oc, "replication")).get("master_link_status") === "down");
-        await until("a refused reconnection logged", async () => /Error condition on socket for SYNC: Connection refused/.test(r.output()));
+        await until(async () =>
+          (await info(rc, "replication")).get("master_link_status") === "down" && (await info(oc, "replication")).get("master_link_status") === "down", () => "links down", 60_000, 50);
+        await until(async () => /Error condition on socket for SYNC: Connection refused/.test(r.output()), () => "a refused reconnection logged", 60_000, 50);
         const [rDown, oDown] = [await info(rc, "replication"), await info(oc, "replication")];
         assert.deepEqual([...rDown.keys()], [...oDown.keys()]);
         assert.equal(rDown.get("master_link_status"), "down");
@@ -589,8 +570,8 @@ describe("Respite to Respite: a Bun primary with Deno and Node replicas", () => 
       await send(pc, writeStream(5, 500, "rs"));
       await synced(pc, dc, nc);
       assert.deepEqual(await stats(pc), { full: 2, ok: 2, err: 0 });
-      await until("the chained replica in sync", async () =>
-        (await info(cc, "replication")).get("slave_repl_offset") === (await info(nc, "replication")).get("slave_repl_offset"));
+      await until(async () =>
+        (await info(cc, "replication")).get("slave_repl_offset") === (await info(nc, "replication")).get("slave_repl_offset"), () => "the chained replica in sync", 60_000, 50);
       const want = await readDataset(pc);
       assert.ok(keyCount(want) > 400);
       const digest = text(await pc.call("DEBUG", "DIGEST"));

@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import Redis from "ioredis";
-import { freePort, launch, respiteCommand, RUNTIMES, type ServerHandle, tmpDir } from "../lib/servers.ts";
+import { freePort, launch, respiteCommand, RUNTIMES, type ServerHandle, startRespite, tmpDir } from "../lib/servers.ts";
 import {
   agreedPrimary,
   client,
@@ -470,21 +470,8 @@ describe("Sentinel", { concurrency: true }, () => {
       test("redis-sentinel and the Respite Sentinel monitor a Respite primary: INFO, its hello channel, SDOWN/ODOWN, announce-ip/port", async () => {
         const started: ServerHandle[] = [];
         try {
-          const pPort = await freePort();
-          const [cmd, base] = respiteCommand(runtime);
-          const primary = await launch(cmd, [
-            ...base,
-            "--port",
-            String(pPort),
-            "--bind",
-            "127.0.0.1",
-            "--gateway",
-            "no",
-            "--save",
-            "",
-            "--dir",
-            tmpDir(),
-          ], pPort);
+          const primary = await startRespite(runtime, ["--save", ""]);
+          const pPort = primary.port;
           started.push(primary);
           const sPorts = [await freePort(), await freePort()];
           const confs = sPorts.map((p) => sentinelConf(tmpDir(), p, pPort));
