@@ -253,7 +253,7 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
       for (let i = start; count > 0 && i >= 0 && i < members.length; i += step, count--) visit(members[i], scores[i]);
       return;
     }
-    for (let n = rep.list.at(start); n !== null && count > 0; n = rev ? n.backward : n.next[0], count--) {
+    for (let n = rep.list.at(start); n !== null && count > 0; n = rev ? n.backward : n.n0, count--) {
       visit(n.member, n.score);
     }
   }
@@ -266,7 +266,7 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
   scoreRange(min: number, max: number, visit: (member: string, score: number) => boolean): void {
     const rep = this.rep;
     if (typeof rep !== "string") {
-      for (let n = rep.list.firstFrom(min); n !== null && n.score < max; n = n.next[0]) if (visit(n.member, n.score)) return;
+      for (let n = rep.list.firstFrom(min); n !== null && n.score < max; n = n.n0) if (visit(n.member, n.score)) return;
       return;
     }
     const buf = this.open();
@@ -306,7 +306,7 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
     if (typeof rep === "string") z.rep = this.packed();
     else {
       const big = new Big();
-      for (let n = rep.list.first; n !== null; n = n.next[0]) big.add(n.member, n.score);
+      for (let n = rep.list.first; n !== null; n = n.n0) big.add(n.member, n.score);
       z.rep = big;
     }
     return z;
@@ -321,7 +321,7 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
     const n = samples > 0 && samples < size ? samples : size;
     let members = 0;
     let node = rep.list.first;
-    for (let i = 0; i < n && node !== null; i++, node = node.next[0]) members += 96 + node.member.length + 16 * node.next.length;
+    for (let i = 0; i < n && node !== null; i++, node = node.n0) members += 96 + node.member.length + 16 * node.level;
     return 64 + (n === size ? members : Math.floor((members / n) * size));
   }
 

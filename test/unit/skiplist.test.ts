@@ -48,7 +48,7 @@ describe("skiplist", () => {
       const { list, naive } = build(seed, 3000);
       assert.equal(list.length, naive.length);
       const forward: Entry[] = [];
-      for (let n = list.first; n !== null; n = n.next[0]) forward.push([n.score, n.member]);
+      for (let n = list.first; n !== null; n = n.n0) forward.push([n.score, n.member]);
       assert.deepEqual(forward, naive);
       const backward: Entry[] = [];
       for (let n = list.tail; n !== null; n = n.backward) backward.push([n.score, n.member]);
