@@ -2,7 +2,7 @@
  * The core's file interface on Deno's own APIs (Deno.openSync, syncData),
  * so a write or fsync does not go through Deno's Node compatibility layer.
  */
-import type { FileSystem, WritableFile } from "../core/io.ts";
+import type { FileSystem, OpenMode, WritableFile } from "../core/io.ts";
 
 interface DenoFile {
   writeSync(p: Uint8Array): number;
@@ -55,7 +55,7 @@ function latin1Bytes(text: string): Uint8Array {
   return out;
 }
 
-function openWritable(p: string, mode: "truncate" | "append"): WritableFile {
+function openWritable(p: string, mode: OpenMode): WritableFile {
   const file = Deno.openSync(p, { write: true, create: true, truncate: mode === "truncate", append: mode === "append", mode: 0o644 });
   return {
     write(bytes) {

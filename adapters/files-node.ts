@@ -7,10 +7,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import process from "node:process";
-import type { FileSystem, WritableFile } from "../core/io.ts";
+import type { FileSystem, OpenMode, WritableFile } from "../core/io.ts";
 
-function openWritable(p: string, mode: "truncate" | "append"): WritableFile {
-  const fd = fs.openSync(p, mode === "truncate" ? "w" : "a", 0o644);
+const FLAGS = { truncate: "w", append: "a", overwrite: fs.constants.O_WRONLY | fs.constants.O_CREAT };
+
+function openWritable(p: string, mode: OpenMode): WritableFile {
+  const fd = fs.openSync(p, FLAGS[mode], 0o644);
   return {
     write(bytes) {
       let done = 0;

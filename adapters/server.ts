@@ -11,6 +11,8 @@ import { chmod, fileSystem, hostInfo, onSignals, removeStaleSocket } from "./hos
 import * as nodeFs from "node:fs";
 import process from "node:process";
 import { loadDataAtStartup } from "../core/persist/startup.ts";
+import { startClusterMode, verifyClusterConfigWithData } from "../core/server/cluster-mode.ts";
+import { ClusterBus } from "../core/cluster/bus.ts";
 import { installSentinel } from "../core/sentinel/mode.ts";
 import { applySentinelDirective } from "../core/sentinel/config.ts";
 
@@ -124,6 +126,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     closed = true;
     for (const l of [...tcp.values(), ...listeners]) l.close();
     engine.stop();
+    engine.clusterBus?.stop();
     sentinel?.stop();
     for (const c of [...engine.clients.values()]) engine.kill(c);
     if (unixPath) {
@@ -146,10 +149,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
       engine.host.exit(1);
     };
   }
+  // Cluster mode: nodes.conf read (or the new node's written) before any client can connect, as Redis's clusterInit.
+  if (engine.cluster !== null && !startClusterMode(engine)) return { engine, close };
   const accept = engine.attach.bind(engine);
   const port = config.num("port");
   let bound = { port, bind: config.get("bind") };
   tcp = await listenTcp(engine, backend, port, bound.bind, accept, tcp);
+  if (engine.cluster !== null) listeners.push(...(await startClusterBus(engine, backend, bound.bind)).values());
   // CONFIG SET port/bind moves the listeners: the new addresses are opened (keeping those that stay)
   // before the old ones close, so a failure leaves everything as it was; connected clients stay.
   const rebind = (get: (name: string) => string): string | null => {
@@ -186,12 +192,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const gateway = await startGateway(engine);
     if (gateway) listeners.push(gateway);
   }
-  engine.log("notice", `Running mode=${sentinel ? "sentinel" : "standalone"}, port=${port}.`);
+  engine.log("notice", `Running mode=${sentinel ? "sentinel" : engine.cluster !== null ? "cluster" : "standalone"}, port=${port}.`);
   engine.start();
   if (sentinel) sentinel.start();
   else {
     engine.log("warning", "Server initialized");
     await loadDataAtStartup(engine);
+    if (engine.cluster !== null) verifyClusterConfigWithData(engine);
   }
   // `replicaof` in the config: follow the primary, continuing from the loaded RDB's replication id and offset.
   engine.replica.startFromConfig(engine.persistence.loadedAux);
@@ -200,12 +207,22 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   return { engine, close };
 }
 
+/** Cluster mode: the bus listening on cluster-port (else port + 10000) at every bind address, and its cron running. */
+async function startClusterBus(engine: Engine, backend: Backend, bind: string): Promise<TcpListeners> {
+  const bus = new ClusterBus(engine);
+  engine.clusterBus = bus;
+  const cport = engine.config.num("cluster-port") || engine.config.num("port") + 10000;
+  const listening = await listenTcp(engine, backend, cport, bind, (conn) => bus.accept(conn), new Map());
+  bus.start();
+  return listening;
+}
+
 /** What redis-server prints as its logo, with the same facts: version, mode, port and PID. */
-function banner(engine: { host: { pid: number } }, port: number): string {
+function banner(engine: { host: { pid: number }; cluster: unknown }, port: number): string {
   return [
     "",
     `    Respite ${RESPITE_VERSION} (Redis ${VERSION} compatible) 64 bit`,
-    "    Running in standalone mode",
+    `    Running in ${engine.cluster !== null ? "cluster" : "standalone"} mode`,
     `    Port: ${port}`,
     `    PID: ${engine.host.pid}`,
     "",

@@ -91,6 +91,14 @@ export async function freeBenchPort(): Promise<number> {
   throw new Error(`no free port in ${PORT_FIRST}-${PORT_LAST}`);
 }
 
+/** A free bench port whose cluster bus port (+10000) is free too, not one of `taken` (nodes started but not yet listening). */
+export async function freeClusterBenchPort(taken: Set<number>): Promise<number> {
+  for (let p = PORT_FIRST; p <= PORT_LAST; p++) {
+    if (!taken.has(p) && (await canListen(p)) && (await canListen(p + 10000))) return p;
+  }
+  throw new Error(`no free port pair in ${PORT_FIRST}-${PORT_LAST} (+10000)`);
+}
+
 /** Builds dist/respite.mjs, which is what the node target runs. */
 export function buildNode(): void {
   const r = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });

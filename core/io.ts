@@ -60,6 +60,8 @@ export interface WritableFile {
   close(): void;
 }
 
+export type OpenMode = "truncate" | "append" | "overwrite";
+
 /** File access the engine needs: redis.conf, CONFIG REWRITE, RDB and AOF files. Paths may be relative to the working dir. */
 export interface FileSystem {
   readText(path: string): string;
@@ -68,8 +70,12 @@ export interface FileSystem {
   resolve(base: string, path: string): string;
   /** The whole file; throws when it cannot be read. */
   readBytes(path: string): Uint8Array;
-  /** Opens (creating it, mode 0644) for writing: "truncate" starts empty, "append" keeps what is there. */
-  open(path: string, mode: "truncate" | "append"): WritableFile;
+  /**
+   * Opens (creating it, mode 0644) for writing: "truncate" starts empty,
+   * "append" writes after what is there, "overwrite" writes from the start
+   * over what is there (nodes.conf, saved in place as Redis 7.0 does).
+   */
+  open(path: string, mode: OpenMode): WritableFile;
   /** Atomic replace of to by from (rename(2)). */
   rename(from: string, to: string): void;
   /** Deletes a file; no error when it is not there. */

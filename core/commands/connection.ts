@@ -87,6 +87,7 @@ export const connectionCommands: CommandDef[] = [
     run(c, argv) {
       const n = intArg(c, argv[1]);
       if (n === null) return;
+      if (c.engine.cluster !== null && n !== 0) return c.error("ERR SELECT is not allowed in cluster mode");
       if (n < 0 || n >= c.engine.dbs.length) return c.error(ERR.dbIndex);
       c.db = c.engine.dbs[n];
       c.out.ok();
@@ -189,7 +190,7 @@ export const connectionCommands: CommandDef[] = [
       out.bulkStr("id");
       out.int(c.id);
       out.bulkStr("mode");
-      out.bulkStr("standalone");
+      out.bulkStr(c.engine.cluster !== null ? "cluster" : "standalone");
       out.bulkStr("role");
       out.bulkStr("master");
       out.bulkStr("modules");

@@ -86,6 +86,7 @@ export const databaseCommands: CommandDef[] = [
     summary: "Swaps two Redis databases",
     complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
     run(c, argv) {
+      if (c.engine.cluster !== null) return c.error("ERR SWAPDB is not allowed in cluster mode");
       const a = int32Arg(c, argv[1], "ERR invalid first DB index");
       if (a === null) return;
       const b = int32Arg(c, argv[2], "ERR invalid second DB index");
@@ -112,6 +113,7 @@ export const databaseCommands: CommandDef[] = [
     since: "1.0.0",
     summary: "Move a key to another database",
     run(c, argv) {
+      if (c.engine.cluster !== null) return c.error("ERR MOVE is not allowed in cluster mode");
       const id = int32Arg(c, argv[2]);
       if (id === null) return;
       if (!validDb(c, id)) return c.error(ERR.dbIndex);

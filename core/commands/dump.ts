@@ -13,6 +13,9 @@ import { putKey } from "./keys.ts";
 import { dumpValue, restoreValue } from "../persist/rdb/index.ts";
 import type { Value } from "../types/value.ts";
 
+export const RESTORE_COMPLEXITY =
+  "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).";
+
 const BUSYKEY = "BUSYKEY Target key name already exists.";
 
 /** sanitize-dump-payload: "yes" always checks every entry, "clients" for all but a primary's stream, as Redis. */
@@ -27,7 +30,8 @@ const dump: Handler = (c, argv) => {
   c.out.bulk(dumpValue(v, { compression: c.engine.config.get("rdbcompression") === "yes" }));
 };
 
-const restore: Handler = (c, argv) => {
+/** RESTORE, also RESTORE-ASKING's (core/commands/migrate.ts). */
+export const restore: Handler = (c, argv) => {
   let replace = false, absttl = false, idle = -1, freq = -1;
   for (let j = 4; j < argv.length; j++) {
     const more = j + 1 < argv.length;
@@ -108,8 +112,7 @@ export const dumpCommands: CommandDef[] = [
     group: "generic",
     since: "2.6.0",
     summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
-    complexity:
-      "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+    complexity: RESTORE_COMPLEXITY,
     run: restore,
   },
 ];

@@ -6,6 +6,7 @@ import { transactionCommands } from "./transactions.ts";
 import { serverCommands } from "./server.ts";
 import { debugCommands } from "./debug.ts";
 import { dumpCommands } from "./dump.ts";
+import { migrateCommands } from "./migrate.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { aofCommands } from "./aof.ts";
 import { configCommands } from "./config.ts";
@@ -40,6 +41,7 @@ import { streamCommands } from "./streams.ts";
 import { geoCommands } from "./geo.ts";
 import { hyperloglogCommands } from "./hyperloglog.ts";
 import { bitmapCommands } from "./bitmaps.ts";
+import { clusterCommands } from "./cluster.ts";
 
 export const ALL_COMMANDS: CommandDef[] = [
   ...connectionCommands,
@@ -48,6 +50,7 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...serverCommands,
   ...debugCommands,
   ...dumpCommands,
+  ...migrateCommands,
   ...persistenceCommands,
   ...aofCommands,
   ...configCommands,
@@ -82,4 +85,5 @@ export const ALL_COMMANDS: CommandDef[] = [
   ...bitmapCommands,
   ...hyperloglogCommands,
   ...geoCommands,
+  ...clusterCommands,
 ];

@@ -188,6 +188,7 @@ const copy: Handler = (c, argv) => {
       dst = engine.dbs[id];
     } else return c.error(ERR.syntax);
   }
+  if (engine.cluster !== null && (c.db.id !== 0 || dst.id !== 0)) return c.error("ERR Copying to another database is not allowed in cluster mode");
   const from = str(argv[1]);
   const to = str(argv[2]);
   if (dst === c.db && from === to) return c.error(SAME_OBJECT);

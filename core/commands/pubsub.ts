@@ -143,6 +143,8 @@ export const pubsubCommands: CommandDef[] = [
       "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
     run(c, argv) {
       c.out.int(c.engine.pubsub.publish(argv[1], argv[2]));
+      // In a cluster every node's subscribers get it, through the bus.
+      c.engine.clusterBus?.publish(argv[1], argv[2]);
     },
   },
   {
@@ -179,6 +181,7 @@ export const pubsubCommands: CommandDef[] = [
     complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",
     run(c, argv) {
       c.out.int(c.engine.pubsub.spublish(argv[1], argv[2]));
+      c.engine.clusterBus?.publishShard(argv[1], argv[2]);
     },
   },
   {

@@ -11,6 +11,8 @@ import { clientInfoLine } from "./client.ts";
 function replicaof(c: Client, argv: Uint8Array[]): void {
   const e = c.engine;
   const r = e.replica;
+  // A cluster node follows the primary CLUSTER REPLICATE names (core/cluster/failover.ts).
+  if (e.cluster !== null) return c.error("ERR REPLICAOF not allowed in cluster mode.");
   if (is(argv[1], "no") && is(argv[2], "one")) {
     if (r.host !== null) {
       r.unfollow();

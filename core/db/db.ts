@@ -10,6 +10,7 @@ import { ShardedMap, type Tracking, type Walk } from "./sharded-map.ts";
 import type { ValueCodec } from "./shard.ts";
 import type { AccessClock } from "./access.ts";
 import { deadlineBytes, keyBytes } from "./usage.ts";
+import type { SlotKeys } from "./slot-keys.ts";
 
 /** What the db tells the engine about, so stats, notifications and WATCH stay in one place. */
 export interface KeyspaceObserver {
@@ -84,6 +85,8 @@ export class Db {
   fieldDeadlines = new Set<string>();
   /** The snapshot walking data and expires, if one is: told before every key is read or changed. */
   cow: SnapshotWalker | null = null;
+  /** In cluster mode, the keys by slot (see slot-keys.ts); null otherwise. */
+  slotKeys: SlotKeys | null = null;
 
   constructor(readonly id: number, private observer: KeyspaceObserver) {
     this.tracking = { clock: observer.access, size: (key, v) => keyBytes(key, v) };
@@ -140,7 +143,10 @@ export class Db {
       if (at !== undefined && at <= this.observer.now && this.observer.replicaExpiry === 0) this.expire(key);
       else if (at !== undefined && !keepTtl) this.expires.delete(key);
     }
-    if (this.data.set(key, value)) this.observer.added(this, key);
+    if (this.data.set(key, value)) {
+      if (this.slotKeys !== null) this.slotKeys.added(key);
+      this.observer.added(this, key);
+    }
     if (value instanceof HashValue && value.hasDeadlines()) this.fieldDeadlines.add(key);
   }
 
@@ -148,6 +154,7 @@ export class Db {
   load(key: string, value: Value, expireAt: number, idleSeconds = -1, freq = -1): boolean {
     if (this.data.has(key)) return false;
     this.data.set(key, value);
+    if (this.slotKeys !== null) this.slotKeys.added(key);
     if (value instanceof HashValue && value.hasDeadlines()) this.fieldDeadlines.add(key);
     if (expireAt >= 0) this.expires.set(key, expireAt);
     this.setAccess(key, idleSeconds, freq);
@@ -164,6 +171,7 @@ export class Db {
     if (this.cow !== null) this.cow.preserve(key);
     if (!this.data.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
+    if (this.slotKeys !== null) this.slotKeys.removed(key);
     return true;
   }
 
@@ -173,7 +181,7 @@ export class Db {
    * walking, deadlines to drop); it is returned then, else null.
    */
   deleteAt(p: number, wantKey: boolean): string | null {
-    if (!wantKey && this.cow === null && this.expires.size === 0) {
+    if (!wantKey && this.cow === null && this.expires.size === 0 && this.slotKeys === null) {
       this.data.deleteAt(p);
       return null;
     }
@@ -199,6 +207,7 @@ export class Db {
   clear(): void {
     this.expireWalk = null;
     this.fieldDeadlines.clear();
+    this.slotKeys?.clear();
     if (this.cow === null) {
       this.data.clear();
       this.expires.clear();
@@ -216,6 +225,7 @@ export class Db {
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.cow, other.cow] = [other.cow, this.cow];
     [this.fieldDeadlines, other.fieldDeadlines] = [other.fieldDeadlines, this.fieldDeadlines];
+    [this.slotKeys, other.slotKeys] = [other.slotKeys, this.slotKeys];
     this.expireWalk = other.expireWalk = null;
   }
 
@@ -223,6 +233,7 @@ export class Db {
     if (this.cow !== null) this.cow.preserve(key);
     this.data.delete(key);
     this.expires.delete(key);
+    if (this.slotKeys !== null) this.slotKeys.removed(key);
     this.observer.expired(this, key);
   }
 

@@ -10,6 +10,7 @@ import type { Engine } from "../server/engine.ts";
 import type { Client } from "../server/client.ts";
 import { globMatch } from "../util/glob.ts";
 import { NativeFanOut } from "./fanout.ts";
+import { ClusterForwarder } from "./cluster-forward.ts";
 import { History, parseHistoryRules } from "./history.ts";
 import { buildApp, type GatewayEnv } from "./http.ts";
 import { CLOSE, decideUpgrade, type LiveSocket, openSocket, type UpgradeDecision, type UpgradeRequest, type WsHandlers, type WsSocket } from "./ws.ts";
@@ -37,12 +38,15 @@ export class Gateway {
   readonly sessions = new Map<Client, { expectId(key: string, seq: number): void }>();
   readonly sockets = new Set<LiveSocket>();
   readonly fanout = new NativeFanOut(this);
+  /** In cluster mode: forwards browsers' commands on other nodes' slots (cluster-forward.ts); else null. */
+  readonly cluster: ClusterForwarder | null;
   /** SSE streams' heartbeats. */
   readonly heartbeats = new Set<() => void>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastPing = 0;
 
   constructor(readonly engine: Engine) {
+    this.cluster = engine.cluster !== null && engine.dialer !== null ? new ClusterForwarder(engine) : null;
     engine.config.watch("gateway-history", (v) => {
       try {
         this.history.rules = parseHistoryRules(v);
@@ -96,11 +100,13 @@ export class Gateway {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     for (const s of [...this.sockets]) s.close(CLOSE.normal, "server shutting down");
+    this.cluster?.close();
   }
 
   private tick(): void {
     const now = this.engine.clock.now();
     this.history.expire(now);
+    this.cluster?.tick();
     const idle = this.engine.config.num("gateway-idle-timeout") * 1000;
     const pingEvery = this.engine.config.num("gateway-ping-interval") * 1000;
     const ping = pingEvery > 0 && now - this.lastPing >= pingEvery;

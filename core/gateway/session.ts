@@ -33,9 +33,12 @@ export interface Transport {
  * refuses it (maxclients).
  */
 export function connectClient(gw: Gateway, t: Transport, write: (bytes: Uint8Array) => void, access: Access): Client | null {
+  // In a cluster, replies of forwarded commands keep their place in the output (cluster-order.ts).
+  const order = gw.cluster?.order(write) ?? null;
   const conn: Connection = {
-    write,
-    pendingBytes: () => t.pendingBytes(),
+    write: order === null ? write : (bytes) => order.write(bytes),
+    // Bytes held behind a forwarded command's reply count as unsent (output buffer limits see them).
+    pendingBytes: order === null ? () => t.pendingBytes() : () => t.pendingBytes() + order.held,
     close: () => t.close(),
     remoteAddress: t.remoteAddress,
     localAddress: t.localAddress,
@@ -44,6 +47,7 @@ export function connectClient(gw: Gateway, t: Transport, write: (bytes: Uint8Arr
   const c = gw.engine.connect(conn);
   if (c === null) return null;
   c.resp = 3;
+  if (order !== null) gw.cluster!.attach(c, order);
   const state = { access };
   // A browser with any access is past requirepass; with none it must AUTH as over RESP.
   if (access !== "none") c.setAuthenticated("default");

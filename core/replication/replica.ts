@@ -107,6 +107,12 @@ export class Replica {
     return this.phase === "connected";
   }
 
+  /** Redis's replicationGetSlaveOffset: the primary's offset applied here (the link's or the cached one), 0 when none. */
+  get appliedOffset(): number {
+    if (this.host === null) return 0;
+    return Math.max(0, this.stream?.offset ?? this.cached?.offset ?? 0);
+  }
+
   /** 0 not a replica; 1 a replica (expired keys read as missing, never deleted here); 2 applying the primary's stream. */
   get expiryMode(): 0 | 1 | 2 {
     return this.host === null ? 0 : this.stream?.applying ? 2 : 1;

@@ -14,6 +14,7 @@
  * with its queue then: core/server/suspended.ts). Scripts of clients
  * without a connection (the AOF loader) are never suspended.
  */
+import { scriptClusterError } from "../server/cluster-mode.ts";
 import { lauxlib, lua, luaBytes, type LuaState } from "./lua.ts";
 import { LuaVm } from "./vm.ts";
 import { errorValueText, pushErrorTable, pushReply } from "./convert.ts";
@@ -242,6 +243,10 @@ export class Scripting {
         return fail("-READONLY You can't write against a read only replica.");
       }
       run.wrote = true;
+    }
+    if (this.engine.cluster !== null) {
+      const refused = scriptClusterError(this.engine, run.caller, cmd, argv);
+      if (refused !== null) return fail(refused);
     }
     const c = this.client;
     c.db = run.db;

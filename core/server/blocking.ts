@@ -171,6 +171,22 @@ export class Blocking {
     return true;
   }
 
+  /**
+   * The owner of a wait on no key (MIGRATE, once its target answered) ends
+   * it: reply writes the answer, and the call counts as failed only when
+   * that is an error. False when c is not blocked.
+   */
+  release(c: Client, reply: (c: Client) => void): boolean {
+    const state = c.blocked;
+    if (state === null) return false;
+    const errorsBefore = this.engine.stats.errorReplies;
+    reply(c);
+    this.unblock(c);
+    this.ended(c, state, 0, this.engine.stats.errorReplies !== errorsBefore);
+    this.resumeLater(c);
+    return true;
+  }
+
   /** A blocked client went away: forget it without replying. */
   disconnected(c: Client): void {
     if (c.blocked !== null) this.unblock(c);

@@ -56,7 +56,11 @@ export class Client {
   inBusyScript = false;
   /** What the client waits for while a blocking command holds it (see blocking.ts), else null. */
   blocked: BlockState | null = null;
-  /** A command held by CLIENT PAUSE (see pause.ts), run when the pause ends; input after it waits in the parser. */
+  /**
+   * A command held by CLIENT PAUSE (see pause.ts), run when the pause ends, or
+   * by the gateway in a cluster (see forward); input after it waits in the
+   * parser.
+   */
   postponed: Uint8Array[] | null = null;
   /** In MONITOR mode: gets a line for every command run. */
   monitor = false;
@@ -66,12 +70,27 @@ export class Client {
   woff = 0;
   /** A replica attached to this server with SYNC/PSYNC (core/replication/primary.ts): flag S, type slave. */
   isReplica = false;
+  /** Cluster mode: ASKING was sent (Redis's CLIENT_ASKING), its value for the command running (a script's calls read it), and READONLY. */
+  asking = false;
+  askingNow = false;
+  clusterReadonly = false;
   /** Channels, patterns and shard channels subscribed to; null when in no pub/sub mode (Redis's CLIENT_PUBSUB). */
   pubsub: Subscriptions | null = null;
   /** CLIENT TRACKING mode, or null while tracking is off (see tracking.ts). */
   tracking: TrackingMode | null = null;
   /** An access check run where Redis checks ACL (the gateway's rules for browsers): a NOPERM error text, or null to run. */
   gate: ((cmd: Command, argv: Uint8Array[]) => string | null) | null = null;
+  /**
+   * A gateway client in cluster mode (core/gateway/cluster-forward.ts): offered
+   * each redirect (MOVED, ASK, TRYAGAIN, CLUSTERDOWN..., its error text) before
+   * it is sent, and each keyless command (redirect null: DBSIZE or SCAN may
+   * be answered for the whole cluster). "handled": the gateway answers (it forwarded the command, whose
+   * reply takes its place in the output, or it holds the client in postponed:
+   * a blocking command, or one to run again once the cluster is up); "local":
+   * the command runs or is queued here all the same (MULTI queues, shard
+   * subscriptions the gateway relays); null: the error is sent.
+   */
+  forward: ((cmd: Command, argv: Uint8Array[], redirect: string | null) => "handled" | "local" | null) | null = null;
   /** Told of each command once it ran, before anything else is written (the gateway's replay after SUBSCRIBE ... SINCE). */
   afterCall: ((cmd: Command, argv: Uint8Array[]) => void) | null = null;
   /** Bytes in and out, for CLIENT LIST tot-net-in/out. */

@@ -42,6 +42,11 @@ import { later } from "../util/later.ts";
 import { ReplicationState } from "../replication/state.ts";
 import { Primary } from "../replication/primary.ts";
 import { Replica } from "../replication/replica.ts";
+import type { ClusterState } from "../cluster/state.ts";
+import type { ClusterBus } from "../cluster/bus.ts";
+import { clusterAdmit, clusterCron, createClusterState } from "./cluster-mode.ts";
+import { MigrateSockets } from "../cluster/migrate-sockets.ts";
+import { SlotKeys } from "../db/slot-keys.ts";
 
 export { RESPITE_VERSION, VERSION } from "../version.ts";
 
@@ -162,6 +167,17 @@ export class Engine implements KeyspaceObserver {
   readonly replica: Replica;
   /** Outbound connections, from the adapter; null when the host has none. */
   readonly dialer: Dialer | null;
+  /** MIGRATE's cached connections to target instances (core/cluster/migrate-sockets.ts). */
+  readonly migrateSockets = new MigrateSockets(() => this.dialer, () => this.clock.now());
+  /**
+   * The cluster as this node sees it (core/cluster/state.ts); null when
+   * cluster-enabled is no. Replaced once at startup by the state read from
+   * nodes.conf (core/server/cluster-mode.ts startClusterMode): read it
+   * through the engine, don't keep it.
+   */
+  cluster: ClusterState | null = null;
+  /** The cluster bus (core/cluster/bus.ts), started by the host once listening; null when cluster mode is off. */
+  clusterBus: ClusterBus | null = null;
   /** While the dataset loads at startup: commands without the loading flag get -LOADING. */
   loading: LoadingState | null = null;
   private nextClientId = 1;
@@ -227,6 +243,7 @@ export class Engine implements KeyspaceObserver {
     this.primary = new Primary(this, this.replication);
     this.replica = new Replica(this);
     this.dialer = opts.dialer ?? null;
+    if (this.config.bool("cluster-enabled")) this.cluster = createClusterState(this);
     this.runId = randomHex(40);
     this.commands.add(ALL_COMMANDS);
     this.slowlog = new Slowlog(this.config);
@@ -236,6 +253,7 @@ export class Engine implements KeyspaceObserver {
     this.clientMemory = new ClientMemory(this);
     const databases = this.config.num("databases");
     for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
+    if (this.cluster !== null) for (const db of this.dbs) db.slotKeys = new SlotKeys();
     this.evictor = new Evictor(this);
     this.config.watch("proto-max-bulk-len", (v) => (this.parserLimits.maxBulkLen = Number(v)));
     this.config.watch("client-query-buffer-limit", (v) => (this.parserLimits.queryBufferLimit = Number(v)));
@@ -542,6 +560,16 @@ export class Engine implements KeyspaceObserver {
         return this.reject(c, refused);
       }
     }
+    if (this.cluster !== null) {
+      const refused = clusterAdmit(this, c, cmd, argv);
+      if (refused === false) return null;
+      if (refused !== null) {
+        cmd.rejectedCalls++;
+        // A refused EXEC discards the transaction; a refused queued command dooms it (reject).
+        if (cmd.name === "exec") endTransaction(c);
+        return this.reject(c, refused);
+      }
+    }
     if (this.evictor.limit !== 0 && this.evictor.refuses(c, cmd, argv)) {
       cmd.rejectedCalls++;
       if (cmd.name !== "exec") return this.reject(c, OOM_ERROR);
@@ -781,6 +809,7 @@ export class Engine implements KeyspaceObserver {
     this.cronTimer = null;
     this.replica.stop();
     this.evictor.stop();
+    this.migrateSockets.closeAll();
   }
 
   private cron(): void {
@@ -798,6 +827,7 @@ export class Engine implements KeyspaceObserver {
     this.aof.cron();
     this.replica.cron();
     this.primary.cron();
+    if (this.cluster !== null) clusterCron(this);
     if (this.pendingShutdown !== null) this.shutdownCron();
     this.stats.sample(this.now);
     this.tracking.limitTable(null);

@@ -53,7 +53,7 @@ const server: Section = (e) => {
     ["redis_git_sha1", "00000000"],
     ["redis_git_dirty", 0],
     ["redis_build_id", state(e).buildId],
-    ["redis_mode", "standalone"],
+    ["redis_mode", e.cluster !== null ? "cluster" : "standalone"],
     ["respite_version", RESPITE_VERSION],
     ["respite_runtime", e.host.runtime],
     ["respite_io", e.host.io],
@@ -81,7 +81,7 @@ const server: Section = (e) => {
 
 const clients: Section = (e) => [
   ["connected_clients", e.clients.size],
-  ["cluster_connections", 0],
+  ["cluster_connections", e.clusterBus?.connectionsCount() ?? 0],
   ["maxclients", e.config.get("maxclients")],
   ["client_recent_max_input_buffer", e.clientMemory.recentMaxInput],
   ["client_recent_max_output_buffer", e.clientMemory.recentMaxOutput],
@@ -183,8 +183,9 @@ const stats: Section = (e) => {
     ["pubsub_channels", e.pubsub.registries.channels.size],
     ["pubsub_patterns", e.pubsub.registries.patterns.size],
     ["pubsubshard_channels", e.pubsub.registries.shard.size],
-    ...zeros("latest_fork_usec", "total_forks",
-      "migrate_cached_sockets", "slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses",
+    ...zeros("latest_fork_usec", "total_forks"),
+    ["migrate_cached_sockets", e.migrateSockets.size],
+    ...zeros("slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses",
       "active_defrag_key_hits", "active_defrag_key_misses", "total_active_defrag_time", "current_active_defrag_time"),
     ["tracking_total_keys", e.tracking.totalKeys],
     ["tracking_total_items", e.tracking.totalItems],
@@ -263,7 +264,7 @@ const SECTIONS: [name: string, title: string, build: Section, inDefault: boolean
   ["commandstats", "Commandstats", commandstats, false],
   ["errorstats", "Errorstats", errorstats, true],
   ["latencystats", "Latencystats", latencystats, false],
-  ["cluster", "Cluster", () => [["cluster_enabled", 0]], true],
+  ["cluster", "Cluster", (e) => [["cluster_enabled", e.cluster !== null ? 1 : 0]], true],
   ["keyspace", "Keyspace", keyspace, true],
 ];
 

@@ -6,8 +6,9 @@
  * as a blocked client's does; when the pause ends, by its deadline or
  * CLIENT UNPAUSE, clients run again in the order they were held.
  * Monitoring clients, like Redis's replicas, are never held. A shutdown
- * waiting for replicas holds writes too, apart from any CLIENT PAUSE (Redis's
- * pause purposes): the stricter of the two is in force.
+ * waiting for replicas holds writes too, and so does a cluster primary
+ * during a manual failover (core/cluster/failover.ts), apart from any
+ * CLIENT PAUSE (Redis's pause purposes): the strictest is in force.
  */
 import type { Client } from "./client.ts";
 import type { Engine } from "./engine.ts";
@@ -30,6 +31,10 @@ export class ClientPause {
   private clientMode: PauseMode | null = null;
   /** A shutdown waits for replicas: writes are held until it ends. */
   private shutdown = false;
+  /** A cluster primary's manual failover: writes are held until it ends (Redis's PAUSE_DURING_FAILOVER). */
+  private failover = false;
+  /** MIGRATEs waiting for their target: every command is held, as Redis's event loop is blocked then. */
+  private migrating = 0;
   /** When CLIENT PAUSE ends (ms). */
   private end = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -66,10 +71,25 @@ export class ClientPause {
     this.update();
   }
 
-  /** The mode in force from both sources; held clients are let go to be held again if still covered. */
+  /** A cluster manual failover started (on) on this primary, or ended (off). */
+  holdWritesForFailover(on: boolean): void {
+    this.failover = on;
+    this.update();
+  }
+
+  /**
+   * A MIGRATE started (on) or finished (off) talking to its target: until
+   * then nothing may read or write the keys it sent (see core/commands/migrate.ts).
+   */
+  holdAllForMigrate(on: boolean): void {
+    this.migrating += on ? 1 : -1;
+    this.update();
+  }
+
+  /** The mode in force from all sources; held clients are let go to be held again if still covered. */
   private update(): void {
     const before = this.mode;
-    this.mode = this.clientMode === "all" ? "all" : this.clientMode !== null || this.shutdown ? "write" : null;
+    this.mode = this.clientMode === "all" || this.migrating > 0 ? "all" : this.clientMode !== null || this.shutdown || this.failover ? "write" : null;
     if (this.held.length > 0 && (this.mode === null || (before === "all" && this.mode === "write"))) {
       queueMicrotask(() => this.release());
     }

@@ -61,6 +61,11 @@ function targetCommand(t: Target, args: string[], port: number): [string, string
 /** Runs a server expected to refuse its start: exit code and everything it printed. */
 export function runUntilExit(t: Target, args: string[], port: number, timeoutMs = 30_000): Promise<{ code: number | null; output: string }> {
   const [cmd, argv] = targetCommand(t, args, port);
+  return runProgram(cmd, argv, timeoutMs);
+}
+
+/** Runs a program to its end (killed after timeoutMs): exit code and everything it printed. */
+export function runProgram(cmd: string, argv: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, argv, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
