@@ -64,6 +64,8 @@ interface Attempt {
   own: NodeLink | null;
   /** The client's WATCH link (see watchSession), when the command must go there. */
   via: NodeLink | null;
+  /** The node whose link failed last, not asked again until `until`, and the error the command gets if that is all. */
+  failed: { address: string; until: number; error: string } | null;
 }
 
 const WORD = (s: string) => new TextEncoder().encode(s);
@@ -231,6 +233,7 @@ export class ClusterForwarder {
       place: null,
       own: null,
       via: null,
+      failed: null,
     };
   }
 
@@ -295,19 +298,31 @@ export class ClusterForwarder {
   private failed(c: Client, a: Attempt, address: string, reason: string, written: boolean): void {
     if (c.closed) return this.drop(c, a);
     // A write that reached the node may have run: not sent twice.
+    const what = written ? "lost before the reply (the command may have run)" : "could not be made";
+    const error = `ERR the gateway's connection to ${address} ${what}: ${reason}`;
     if ((!written || this.readOnly(a)) && a.slot >= 0 && a.via === null && this.withinBound(a)) {
       a.hops++;
+      // That node is not asked again for a node timeout, while the cluster fails it over.
+      a.failed = { address, until: this.engine.clock.now() + this.engine.config.num("cluster-node-timeout"), error };
       return this.later(c, a, () => this.reroute(c, a));
     }
-    const what = written ? "lost before the reply (the command may have run)" : "could not be made";
-    this.finish(c, a, null, `ERR the gateway's connection to ${address} ${what}: ${reason}`);
+    this.finish(c, a, null, error);
   }
 
-  /** Sends the command where this node's map now puts its slot (after a failover, maybe here: then over a link to this node's own port). */
+  /**
+   * Sends the command where this node's map now puts its slot (after a
+   * failover, maybe here: then over a link to this node's own port); while
+   * that is still the node that just failed, it waits for the map to change.
+   */
   private reroute(c: Client, a: Attempt): void {
     const owner = this.engine.cluster!.slots[a.slot];
     if (owner === null) return this.finish(c, a, null, "CLUSTERDOWN Hash slot not served");
-    this.send(c, a, nodeAddress(this.engine, owner), false);
+    const address = nodeAddress(this.engine, owner);
+    const failed = a.failed;
+    if (failed !== null && failed.address === address && this.engine.clock.now() < failed.until) {
+      return this.withinBound(a) ? this.later(c, a, () => this.reroute(c, a)) : this.finish(c, a, null, failed.error);
+    }
+    this.send(c, a, address, false);
   }
 
   private later(c: Client, a: Attempt, fn: () => void): void {

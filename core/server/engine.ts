@@ -44,7 +44,7 @@ import { Primary } from "../replication/primary.ts";
 import { Replica } from "../replication/replica.ts";
 import type { ClusterState } from "../cluster/state.ts";
 import type { ClusterBus } from "../cluster/bus.ts";
-import { clusterAdmit, clusterCron, createClusterState } from "./cluster-mode.ts";
+import { clusterAdmit, clusterBeforeSleep, clusterCron, createClusterState } from "./cluster-mode.ts";
 import { MigrateSockets } from "../cluster/migrate-sockets.ts";
 import { SlotKeys } from "../db/slot-keys.ts";
 
@@ -404,6 +404,8 @@ export class Engine implements KeyspaceObserver {
    * nothing that saw a write leaves before the write is in the AOF.
    */
   flush(c: Client): void {
+    // Redis saves nodes.conf in beforeSleep, before the turn's replies leave: no reply tells of a cluster change a crash would undo.
+    if (this.cluster !== null && this.cluster.todo !== 0) clusterBeforeSleep(this);
     if (this.repliesWait) {
       this.held.add(c);
       if (!this.sleepScheduled) {
