@@ -391,6 +391,10 @@ export class Config {
         }
         return out;
       }
+      case "replicaof":
+        // In cluster mode a replica's primary lives in nodes.conf, so Redis writes no replicaof line (and blanks one).
+        if (this.bool("cluster-enabled")) return [];
+        return p.value === "" ? [] : [[`${p.name} ${p.value}`, changed]];
       default:
         return p.value === "" && !changed ? [] : [[`${p.name} ${p.value}`, changed]];
     }
