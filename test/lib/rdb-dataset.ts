@@ -100,9 +100,18 @@ const chunks = <T>(items: T[], n: number): T[][] => {
 function valueCommands(r: Random, key: string): Cmd[] {
   const k = arg(key);
   const many = (n: number, make: () => string[]) => Array.from({ length: n }, make).flat().map(arg);
-  switch (int(r, 0, 11)) {
+  switch (int(r, 0, 14)) {
     case 0: case 1: case 2:
       return [["SET", k, arg(stringValue(r))]];
+    case 12: // a stream, with a consumer group and pending entries half the time
+      return streamCommands(r, k);
+    case 13: // strings written as bitmaps and HyperLogLogs (sparse, or dense past hll-sparse-max-bytes),
+      // longer than 44 bytes: shorter ones are raw when written and embstr when loaded, in Redis too
+      return r() < 0.5
+        ? many(int(r, 1, 30), () => [String(int(r, 360, 5000))]).map((offset) => ["SETBIT", k, offset, "1"])
+        : [["PFADD", k, ...many(r() < 0.7 ? int(r, 40, 100) : int(r, 2000, 4000), () => [element(r)])]];
+    case 14: // geo points: a sorted set of 52-bit geohash scores
+      return [["GEOADD", k, ...many(int(r, 1, 40), () => [(r() * 360 - 180).toFixed(6), (r() * 170 - 85).toFixed(6), element(r)])]];
     case 3: // small list: one listpack node
       return [["RPUSH", k, ...many(int(r, 1, 20), () => [element(r)])]];
     case 4: // several quicklist nodes (list-max-listpack-size -2: 8 KB nodes)
@@ -126,6 +135,28 @@ function valueCommands(r: Random, key: string): Cmd[] {
     default: // a set crossing the intset limit (512) into a hashtable of integers
       return [["SADD", k, ...many(int(r, 513, 700), () => [randomInt(r)])]];
   }
+}
+
+/**
+ * A stream with explicit IDs (the same on every server), some deleted, and
+ * sometimes a consumer group that has read part of it (entries pending).
+ */
+function streamCommands(r: Random, k: Buffer): Cmd[] {
+  const cmds: Cmd[] = [];
+  let ms = int(r, 1, 1e12);
+  const entries = int(r, 1, 250);
+  for (let i = 0; i < entries; i++) {
+    ms += int(r, 0, 3);
+    const fields = int(r, 1, 4);
+    cmds.push(["XADD", k, `${ms}-${i}`, ...Array.from({ length: fields }, (_, f) => [r() < 0.8 ? `f${f}` : element(r), element(r)]).flat().map(arg)]);
+  }
+  if (entries > 3 && r() < 0.3) cmds.push(["XDEL", k, `${ms}-${entries - 1}`]);
+  if (r() < 0.5) {
+    const group = arg("group\0" + randomBytes(r, 3));
+    cmds.push(["XGROUP", "CREATE", k, group, "0"]);
+    cmds.push(["XREADGROUP", "GROUP", group, "reader", "COUNT", int(r, 1, entries), "STREAMS", k, ">"]);
+  }
+  return cmds;
 }
 
 /** Integer, fractional, tiny, huge, infinite and negative-zero scores. */
@@ -249,6 +280,7 @@ const READERS: Record<string, (key: Buffer) => Cmd> = {
   hash: (k) => ["HGETALL", k],
   set: (k) => ["SMEMBERS", k],
   zset: (k) => ["ZRANGE", k, 0, -1, "WITHSCORES"],
+  stream: (k) => ["XRANGE", k, "-", "+"],
 };
 
 function normalize(type: string, v: RespValue): string {
@@ -258,6 +290,7 @@ function normalize(type: string, v: RespValue): string {
     case "hash": return JSON.stringify(pairs(list(v)).sort(byFirst));
     case "set": return JSON.stringify(list(v).sort());
     case "zset": return JSON.stringify(pairs(list(v)));
+    case "stream": return JSON.stringify(plain(v));
     default: return `unreadable type ${type}: ${text(v)}`;
   }
 }
