@@ -80,8 +80,9 @@ async function stopAll(nodes: BenchServer[]): Promise<void> {
 }
 
 function cli(args: string[]): string {
-  const r = spawnSync("redis-cli", args, { encoding: "utf8", timeout: 3_600_000 });
-  if (r.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed:\n${r.stdout}${r.stderr}`);
+  // A reshard of a million keys prints a dot a key: more than spawnSync's default 1 MB of output.
+  const r = spawnSync("redis-cli", args, { encoding: "utf8", timeout: 3_600_000, maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed (${r.error ?? r.status}):\n${r.stdout.slice(-4000)}${r.stderr}`);
   return r.stdout;
 }
 

@@ -358,8 +358,15 @@ export class ClusterBus implements LinkOwner, FailoverBus, GossipHost, SlotUpdat
   /** One whole message from a link (bus-receive.ts acts on it); a malformed one is dropped, the link kept, as Redis does. */
   message(link: BusLink, bytes: Uint8Array): void {
     const msg = decodeMessage(bytes);
-    if (msg === null) this.log("warning", invalidReason(bytes));
-    else if (msg !== "ignore") receive(this, link, msg);
+    if (msg === null) return this.log("warning", invalidReason(bytes));
+    if (msg === "ignore") return;
+    try {
+      receive(this, link, msg);
+    } catch (e) {
+      // Where Redis would assert and crash, one peer's message costs its link, not the node.
+      this.log("warning", `Internal error handling a cluster bus message: ${(e as Error).stack ?? e}`);
+      link.close();
+    }
   }
 
   /** A stream that is not bus messages: the link is closed. */
