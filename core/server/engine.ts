@@ -694,6 +694,8 @@ export class Engine implements KeyspaceObserver {
   private reject(c: Client, msg: string): null {
     // A command refused while queueing dooms the transaction (EXECABORT).
     if (c.multi !== null) c.multiError = true;
+    // Any command ends ASKING outside a transaction, a refused one too (Redis's resetClient).
+    else c.asking = false;
     this.stats.rejectedCalls++;
     this.replyError(c, msg);
     return null;

@@ -438,6 +438,9 @@ describe("routing in a 3-node cluster against a redis-server cluster", () => {
           ["ASKING"], ["GET", "foo"],
           ["ASKING"], ["MULTI"], ["GET", "{b}new"], ["EXEC"],
           ["ASKING"], ["EVAL", "return redis.call('get',KEYS[1])", "1", "{b}new"],
+          // A refused command ends ASKING too (Redis's resetClient runs after it).
+          ["ASKING"], ["NOSUCHCOMMAND"], ["GET", "{b}new"],
+          ["ASKING"], ["GET"], ["GET", "{b}new"],
           ["READONLY"], ["GET", "{b}new"], ["READWRITE"],
         ]);
         // The keys move (as MIGRATE would), then the slot is given to node 1 on both sides of the move.
