@@ -423,8 +423,10 @@ for (const rt of RUNTIMES) describe(`cluster gateway through a failover (${rt}, 
     const survivors = nodes.filter((n) => n !== b);
     await until(async () => (await firstSlots(a)).get(replica.addr.split("@")[0]) === slot, () => "no failover" + logs(survivors, 4000), 60_000, 100);
     const load = await stopLoad(page, 20);
-    // Only the increment on its way when the primary died may fail, and it says it may have run.
-    assert.ok(load.errors.length <= 1, JSON.stringify(load.errors));
+    // Only increments on their way while the primary died may fail, and each says it may have run: the one in
+    // flight at the kill, and any sent while the dying process's listening socket still took connections (the
+    // kernel accepts them until the process is gone; seen once in CI under load). Not one a second later.
+    assert.ok(load.errors.length <= 5, JSON.stringify(load.errors));
     for (const e of load.errors) assert.match(e, /may have run/);
     for (let i = 0; i < keys.length; i++) {
       const value = Number(await command(standby, "GET", keys[i]));
