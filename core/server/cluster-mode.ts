@@ -181,6 +181,11 @@ function redirectText(engine: Engine, r: Route): string {
   return redirectError(r, (n) => preferredEndpoint(n, type));
 }
 
+/** This node serves the slot, and it is neither migrating nor importing. */
+function servesStably(state: ClusterState, slot: number): boolean {
+  return state.slots[slot] === state.myself && state.migratingTo[slot] === null && state.importingFrom[slot] === null;
+}
+
 /**
  * The common case, without building a Query: every key in one slot this
  * node serves, not being migrated or imported, and the cluster up.
@@ -188,10 +193,15 @@ function redirectText(engine: Engine, r: Route): string {
  */
 function servedHere(state: ClusterState, cmd: Command, argv: Uint8Array[]): boolean {
   if (!state.ok) return false;
+  // One key at a fixed position (GET, SET, INCR...): its slot, without building the position list.
+  if (cmd.firstKey !== 0 && cmd.firstKey === cmd.lastKey && cmd.getKeys === undefined) {
+    if (cmd.firstKey >= argv.length) return true;
+    return servesStably(state, keyHashSlotBytes(argv[cmd.firstKey]));
+  }
   const positions = keyPositions(cmd, argv);
   if (positions.length === 0) return true;
   const slot = keyHashSlotBytes(argv[positions[0]]);
-  if (state.slots[slot] !== state.myself || state.migratingTo[slot] !== null || state.importingFrom[slot] !== null) return false;
+  if (!servesStably(state, slot)) return false;
   for (let i = 1; i < positions.length; i++) if (keyHashSlotBytes(argv[positions[i]]) !== slot) return false;
   return true;
 }
