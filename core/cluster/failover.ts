@@ -129,6 +129,13 @@ export function setMyPrimary(h: FailoverHost, n: ClusterNode): void {
   c.addReplica(n, me);
   h.replication.follow(n.ip, n.port);
   resetManualFailover(h);
+  // An election this node held before (one it won, then lost its slots again) must not count its votes a second
+  // time: Redis keeps them for auth_timeout, and a replica whose new primary failed within that won at once with
+  // the old epoch's votes, a win no other node accepts (seen in a mixed cluster). The next election starts afresh.
+  const f = c.failover;
+  f.authTime = 0;
+  f.authCount = 0;
+  f.authSent = false;
 }
 
 /** CLUSTER REPLICATE <node-id>: null when done, else the error text (without "ERR "). */

@@ -24,6 +24,7 @@ import {
   pausedForManualFailover,
   replicaRank,
   replicate,
+  setMyPrimary,
   REPLICA_MIGRATION_DELAY,
   voteIfNeeded,
 } from "../../core/cluster/failover.ts";
@@ -244,6 +245,16 @@ describe("a replica's election", () => {
     assert.equal(f.repl.unfollowed, 1);
     assert.deepEqual(f.sent.slice(-2), ["save", "pong all"]);
     assert.ok(f.logs.includes("Failover election won: I'm the new master."));
+    // Made a replica again soon after (its primary took the slots back), its new primary failing at once:
+    // the won election's votes do not elect it again; a new election is scheduled and asks for votes anew.
+    setMyPrimary(f.host, b);
+    assert.equal(me.isReplica, true);
+    b.flags |= NodeFlag.FAIL;
+    b.failTime = f.clock.now;
+    handleReplicaFailover(f.host);
+    assert.equal(me.isReplica, true, "not elected by the old votes");
+    assert.equal(state.failover.authCount, 0);
+    assert.ok(state.failover.authTime > f.clock.now, "a new election is scheduled");
   });
 
   it("does not start with data older than the validity factor allows, nor with cluster-replica-no-failover", () => {
