@@ -11,7 +11,7 @@ import { launch, respiteCommand, type Runtime, type ServerHandle } from "./serve
 import { compiledBinary, until } from "./targets.ts";
 
 export const NAME = "mymaster";
-export const DOWN_AFTER = 1000;
+export const DOWN_AFTER = 2000;
 
 /** Writes dir/sentinel.conf monitoring 127.0.0.1:masterPort as NAME with quorum 2. */
 export function sentinelConf(dir: string, port: number, masterPort: number, failoverTimeout = 12000): string {
