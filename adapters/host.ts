@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 /**
  * Process-level services shared by all three runtimes through the Node
  * APIs that Bun and Deno implement too: files, process facts, signals.
@@ -33,6 +34,10 @@ export function runtimeVersion(): string {
 /** Files through the running runtime's own API: Deno's, or node:fs (Node's, and Bun's native one). */
 export const fileSystem: FileSystem = detectRuntime() === "deno" ? denoFiles : nodeFiles;
 
+/** Buffer's latin1Slice on any Uint8Array: 3-4x faster than fromCharCode for a 16-byte key under Bun (JSC), slower under V8. */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+const bunLatin1 = (bytes: Uint8Array): string => latin1Slice.call(bytes, 0, bytes.length);
+
 export function hostInfo(io: string, configFile: string): HostInfo {
   return {
     runtime: runtimeVersion(),
@@ -49,6 +54,7 @@ export function hostInfo(io: string, configFile: string): HostInfo {
     },
     exit: (code) => process.exit(code),
     freeReplacedBuffers: detectRuntime() === "deno",
+    latin1: detectRuntime() === "bun" ? bunLatin1 : undefined,
     afterIo: detectRuntime() === "deno" ? denoAfterIo() : setImmediate,
     canExecute: (p) => {
       try {

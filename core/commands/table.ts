@@ -129,10 +129,16 @@ function build(def: CommandDef, parent?: Command): Command {
 }
 
 /** Hash of a command name, ASCII case folded (the |32 also folds a few non-letters: the name check settles those). */
-function nameHash(name: Uint8Array | string): number {
+function nameHash(name: string): number {
   let h = name.length;
-  if (typeof name === "string") for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + (name.charCodeAt(i) | 32)) | 0;
-  else for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + (name[i] | 32)) | 0;
+  for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + (name.charCodeAt(i) | 32)) | 0;
+  return h;
+}
+
+/** nameHash of request bytes: a function of its own, so each stays monomorphic on the dispatch path. */
+function requestHash(name: Uint8Array): number {
+  let h = name.length;
+  for (let i = 0; i < name.length; i++) h = (Math.imul(h, 31) + (name[i] | 32)) | 0;
   return h;
 }
 
@@ -148,17 +154,19 @@ function sameName(bytes: Uint8Array, name: string): boolean {
 
 export class CommandTable {
   readonly commands = new Map<string, Command>();
-  /** Commands by nameHash, so dispatch needs no string built from the request. */
-  private byHash = new Map<number, Command[]>();
+  /**
+   * Commands by nameHash in an open-addressed table (linear probing), so
+   * dispatch builds no string from the request and reads two arrays, not a Map.
+   */
+  private slots: (Command | null)[] = [null];
+  private slotHashes = new Int32Array(1);
+  /** find()'s last request name and answer. */
+  private lastName: Uint8Array | null = null;
+  private lastFound: Command | undefined = undefined;
 
   add(defs: CommandDef[]): void {
-    for (const def of defs) {
-      const cmd = build(def);
-      this.commands.set(def.name, cmd);
-      const h = nameHash(def.name);
-      const same = (this.byHash.get(h) ?? []).filter((other) => other.name !== def.name);
-      this.byHash.set(h, [...same, cmd]);
-    }
+    for (const def of defs) this.commands.set(def.name, build(def));
+    this.reindex();
   }
 
   get(name: string): Command | undefined {
@@ -168,19 +176,43 @@ export class CommandTable {
   /** Drops every command not named (a Sentinel's table keeps a few). */
   retain(names: Set<string>): void {
     for (const name of [...this.commands.keys()]) if (!names.has(name)) this.commands.delete(name);
-    for (const [h, cmds] of [...this.byHash]) {
-      const kept = cmds.filter((cmd) => names.has(cmd.name));
-      if (kept.length) this.byHash.set(h, kept);
-      else this.byHash.delete(h);
+    this.reindex();
+  }
+
+  private reindex(): void {
+    this.lastName = null;
+    let size = 16;
+    while (size < this.commands.size * 4) size *= 2;
+    this.slots = new Array<Command | null>(size).fill(null);
+    this.slotHashes = new Int32Array(size);
+    for (const cmd of this.commands.values()) {
+      const h = nameHash(cmd.name);
+      let i = h & (size - 1);
+      while (this.slots[i] !== null) i = (i + 1) & (size - 1);
+      this.slots[i] = cmd;
+      this.slotHashes[i] = h;
     }
   }
 
   /** The command named by a request's first argument, in any letter case. */
   find(name: Uint8Array): Command | undefined {
-    const candidates = this.byHash.get(nameHash(name));
-    if (candidates === undefined) return undefined;
-    for (const cmd of candidates) if (sameName(name, cmd.name)) return cmd;
-    return undefined;
+    // The parser hands a pipeline's repeated name as the same view: no hashing for it (views are never written).
+    if (name === this.lastName) return this.lastFound;
+    const found = this.lookup(name);
+    this.lastName = name;
+    this.lastFound = found;
+    return found;
+  }
+
+  private lookup(name: Uint8Array): Command | undefined {
+    const h = requestHash(name);
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let i = h & mask;; i = (i + 1) & mask) {
+      const cmd = slots[i];
+      if (cmd === null) return undefined;
+      if (this.slotHashes[i] === h && sameName(name, cmd.name)) return cmd;
+    }
   }
 
   /** Every command and subcommand, for COMMAND LIST and INFO commandstats. */

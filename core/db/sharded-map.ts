@@ -278,7 +278,8 @@ export class ShardedMap<V> {
       this.record(shard, i, tracking.size(key, value));
       this.remember(key, h & (SHARDS - 1), i);
     }
-    if (this.codec !== null && this.codec.kind(value) !== 0) {
+    // Only objects (hashes, sorted sets) are ever kept as bytes: strings and numbers skip the codec's type tests.
+    if (this.codec !== null && typeof value === "object" && this.codec.kind(value) !== 0) {
       shard.touched.push(i);
       this.touchedValue(h & (SHARDS - 1));
     }

@@ -76,8 +76,9 @@ export class ReplyWriter {
     const n = bytes.length;
     this.ensure(n);
     // For the few bytes of a typical reply a loop beats set()'s call overhead.
-    if (n > 32) this.buf.set(bytes, this.pos);
-    else for (let i = 0, p = this.pos; i < n; i++) this.buf[p + i] = bytes[i];
+    const buf = this.buf;
+    if (n > 32) buf.set(bytes, this.pos);
+    else for (let i = 0, p = this.pos; i < n; i++) buf[p + i] = bytes[i];
     this.pos += n;
   }
 

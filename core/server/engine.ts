@@ -22,7 +22,7 @@ import { Config } from "../config/config.ts";
 import { Client } from "./client.ts";
 import { BIG_OUTPUT, ClientMemory, countQueued } from "./client-memory.ts";
 import { refusedByProtectedMode } from "./protected-mode.ts";
-import { lower, ownedArgs, str, utf8 } from "../util/bytes.ts";
+import { lower, ownedArgs, str, useNativeLatin1, utf8 } from "../util/bytes.ts";
 import { Stats } from "./stats.ts";
 import { ALL_COMMANDS } from "../commands/index.ts";
 import { activeExpireCycle } from "../db/expire.ts";
@@ -234,6 +234,7 @@ export class Engine implements KeyspaceObserver {
       ...opts.host,
     };
     freeReplacedArenas(this.host.freeReplacedBuffers);
+    useNativeLatin1(this.host.latin1 ?? null);
     this.logSink = opts.logSink ?? ((line) => console.log(line));
     this.now = this.startedAt = this.clock.now();
     // Keys loaded at startup get their access clock from the time of loading (RDB IDLE/FREQ records).

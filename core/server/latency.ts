@@ -118,7 +118,7 @@ export class LatencyHistogram {
 
   /** Records one duration in nanoseconds, clamped to 1 ns .. 1 s as Redis does. */
   record(ns: number): void {
-    const v = ns < MIN_NS ? MIN_NS : ns > MAX_NS ? MAX_NS : Math.round(ns);
+    const v = ns < MIN_NS ? MIN_NS : ns > MAX_NS ? MAX_NS : (ns + 0.5) | 0;
     const i = indexOf(v);
     if (i >= this.counts.length) {
       const grown = new Float64Array((i + HALF) & ~(HALF - 1));
