@@ -55,6 +55,7 @@ export function hostInfo(io: string, configFile: string): HostInfo {
     exit: (code) => process.exit(code),
     freeReplacedBuffers: detectRuntime() === "deno",
     latin1: detectRuntime() === "bun" ? bunLatin1 : undefined,
+    copyArgumentsUpTo: detectRuntime() === "bun" ? 32 : 0,
     afterIo: detectRuntime() === "deno" ? denoAfterIo() : setImmediate,
     canExecute: (p) => {
       try {

@@ -27,14 +27,26 @@ export interface ParserLimits {
   queryBufferLimit: number;
   /** requirepass is set (assumed when absent): unauthenticated clients get the small limits. */
   authRequired?: boolean;
+  /** Arguments up to this many bytes come out as copies rather than views (see HostInfo.copyArgumentsUpTo). */
+  copyArgumentsUpTo?: number;
 }
 
 const EMPTY = new Uint8Array(0);
 
+function copyOf(buf: Uint8Array, at: number, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let i = 0; i < len; i++) out[i] = buf[at + i];
+  return out;
+}
+
 export class RequestParser {
   private buf: Uint8Array = EMPTY;
-  /** buf's ArrayBuffer and offset, read once per buffer: argument views are made from them (the getter is slow in V8). */
-  private bufBytes: ArrayBufferLike = EMPTY.buffer;
+  /**
+   * buf's ArrayBuffer and offset, read once per buffer when the first view
+   * is made (the getter is slow in V8, and in JSC it gives a fresh buffer an
+   * ArrayBuffer it would not need when every argument is copied).
+   */
+  private bufBytes: ArrayBufferLike | null = null;
   private bufOffset = 0;
   private start = 0;
   private end = 0;
@@ -127,7 +139,7 @@ export class RequestParser {
 
   private use(buf: Uint8Array): void {
     this.buf = buf;
-    this.bufBytes = buf.buffer;
+    this.bufBytes = null;
     this.bufOffset = buf.byteOffset;
   }
 
@@ -223,8 +235,7 @@ export class RequestParser {
     if (n * 6 > end - i) return null;
     const maxBulk = this.authenticated ? this.limits.maxBulkLen : Math.min(UNAUTH_MAX_BULK, this.limits.maxBulkLen);
     const argv: Uint8Array[] = new Array(n);
-    const bytes = this.bufBytes;
-    const offset = this.bufOffset;
+    const copyMax = this.limits.copyArgumentsUpTo ?? 0;
     for (let k = 0; k < n; k++) {
       if (i + 1 >= end || buf[i] !== 36 /* '$' */) return null;
       let len = buf[++i] - 48;
@@ -240,8 +251,9 @@ export class RequestParser {
       i = body + len + 2;
       if (i > end) return null;
       if (k === 0 && this.sameName(buf, body, len)) argv[0] = this.lastName;
+      else if (len <= copyMax) argv[k] = copyOf(buf, body, len);
       // The constructor is cheaper than subarray() in V8, and no dearer in JSC.
-      else argv[k] = new Uint8Array(bytes, offset + body, len);
+      else argv[k] = new Uint8Array(this.bufBytes ??= buf.buffer, this.bufOffset + body, len);
     }
     this.consume(i);
     this.lastName = argv[0];

@@ -148,7 +148,7 @@ export class Engine implements KeyspaceObserver {
   readonly memory = new UsedMemory(this);
   /** maxmemory and eviction (see evict.ts). */
   readonly evictor: Evictor;
-  readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024, authRequired: false };
+  readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024, authRequired: false, copyArgumentsUpTo: 0 };
   /** Time of the command being run: one reading per command, as Redis caches mstime. */
   now: number;
   readonly startedAt: number;
@@ -235,6 +235,7 @@ export class Engine implements KeyspaceObserver {
     };
     freeReplacedArenas(this.host.freeReplacedBuffers);
     useNativeLatin1(this.host.latin1 ?? null);
+    this.parserLimits.copyArgumentsUpTo = this.host.copyArgumentsUpTo ?? 0;
     this.logSink = opts.logSink ?? ((line) => console.log(line));
     this.now = this.startedAt = this.clock.now();
     // Keys loaded at startup get their access clock from the time of loading (RDB IDLE/FREQ records).

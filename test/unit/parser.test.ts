@@ -102,6 +102,23 @@ describe("RequestParser stream splitting", () => {
     assert.deepEqual(held.map(text), expected);
   });
 
+  it("gives the same commands when small arguments are copied and a repeated name is reused", () => {
+    // Names repeat as in a pipeline, with case and length changes between runs.
+    const names = ["SET", "SET", "set", "SET", "SETX", "SE", "GET", "GET", "GET"];
+    const rand = rng(12);
+    const commands = Array.from({ length: 3000 }, (_, i) => [
+      names[Math.floor(i / 7) % names.length],
+      ...Array.from({ length: Math.floor(rand() * 3) }, () => "x".repeat(Math.floor(rand() * 70))),
+    ]);
+    const stream = Buffer.concat(commands.map((argv) => encodeCommand(argv)));
+    for (const copyArgumentsUpTo of [0, 32]) {
+      const parser = new RequestParser({ ...LIMITS, copyArgumentsUpTo });
+      const held = parseAll(randomSplits(stream, rng(13), 900), parser);
+      parseAll(randomSplits(makeStream(14, 50, 1000).stream, rng(15), 700), parser);
+      assert.deepEqual(held.map(text), commands, `copyArgumentsUpTo ${copyArgumentsUpTo}`);
+    }
+  });
+
   it("answers a big bulk split across many reads", () => {
     const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => i * 7);
     const stream = encodeCommand(["SET", "k", big]);
