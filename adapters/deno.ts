@@ -23,6 +23,8 @@ declare const Deno: {
 };
 
 const READ_SIZE = 64 * 1024;
+/** Below this much room left in the read buffer, the next read starts a fresh one. */
+const MIN_READ = 4 * 1024;
 
 function handle(conn: DenoConn, accept: Accept, kind: string, label: string): void {
   let queue: Uint8Array[] = [];
@@ -87,12 +89,21 @@ function handle(conn: DenoConn, accept: Accept, kind: string, label: string): vo
   });
   if (!handlers) return;
   (async () => {
-    const buf = new Uint8Array(READ_SIZE);
+    // Reads fill successive parts of one buffer, each handed out as a view the core may keep
+    // (it never writes them), and a full buffer is replaced rather than reused: a copy per read
+    // costs Deno an ArrayBuffer allocation (~0.4 us), a view ~20 ns.
+    let buf = new Uint8Array(READ_SIZE);
+    let at = 0;
     try {
       for (;;) {
-        const n = await conn.read(buf);
+        if (buf.length - at < MIN_READ) {
+          buf = new Uint8Array(READ_SIZE);
+          at = 0;
+        }
+        const n = await conn.read(buf.subarray(at));
         if (n === null) break;
-        handlers.data(buf.slice(0, n));
+        handlers.data(buf.subarray(at, at + n));
+        at += n;
       }
     } catch {
       // reset by peer or closed by us
