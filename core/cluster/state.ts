@@ -69,6 +69,8 @@ export class ClusterState {
   private amongMinorityTime = 0;
   /** Called when a todo bit is set, so the engine runs beforeSleep soon (set by core/server/cluster-mode.ts). */
   wake: () => void = () => {};
+  /** Called as a slot this node's shard serves is freed (set by the engine: its shard channels' subscribers are dropped). */
+  slotLeaving: (slot: number) => void = () => {};
   /** Log lines (set by the engine): level as the engine's. */
   log: (level: "debug" | "verbose" | "notice" | "warning", msg: string) => void = () => {};
 
@@ -178,10 +180,16 @@ export class ClusterState {
     return true;
   }
 
-  /** Frees a slot (Redis's clusterDelSlot): false when it had no owner. */
+  /**
+   * Frees a slot (Redis's clusterDelSlot): false when it had no owner. When
+   * myself is its owner's primary or one of that primary's replicas, the
+   * engine hears of it first (slotLeaving), as Redis's removeChannelsInSlot.
+   */
   unassignSlot(slot: number): boolean {
     const owner = this.slots[slot];
     if (owner === null) return false;
+    const primary = owner.isPrimary ? owner : owner.replicaOf;
+    if (primary === this.myself || (primary !== null && primary.replicas.includes(this.myself))) this.slotLeaving(slot);
     owner.removeSlot(slot);
     this.slots[slot] = null;
     return true;

@@ -85,8 +85,10 @@ export class Db {
   fieldDeadlines = new Set<string>();
   /** The snapshot walking data and expires, if one is: told before every key is read or changed. */
   cow: SnapshotWalker | null = null;
-  /** In cluster mode, the keys by slot (see slot-keys.ts); null otherwise. */
-  slotKeys: SlotKeys | null = null;
+  /** In cluster mode, the keys by slot (see slot-keys.ts; kept by the map itself, see ShardedMap.keepSlots); null otherwise. */
+  get slotKeys(): SlotKeys | null {
+    return this.data.slots;
+  }
 
   constructor(readonly id: number, private observer: KeyspaceObserver) {
     this.tracking = { clock: observer.access, size: (key, v) => keyBytes(key, v) };
@@ -143,10 +145,7 @@ export class Db {
       if (at !== undefined && at <= this.observer.now && this.observer.replicaExpiry === 0) this.expire(key);
       else if (at !== undefined && !keepTtl) this.expires.delete(key);
     }
-    if (this.data.set(key, value)) {
-      if (this.slotKeys !== null) this.slotKeys.added(key);
-      this.observer.added(this, key);
-    }
+    if (this.data.set(key, value)) this.observer.added(this, key);
     if (value instanceof HashValue && value.hasDeadlines()) this.fieldDeadlines.add(key);
   }
 
@@ -154,7 +153,6 @@ export class Db {
   load(key: string, value: Value, expireAt: number, idleSeconds = -1, freq = -1): boolean {
     if (this.data.has(key)) return false;
     this.data.set(key, value);
-    if (this.slotKeys !== null) this.slotKeys.added(key);
     if (value instanceof HashValue && value.hasDeadlines()) this.fieldDeadlines.add(key);
     if (expireAt >= 0) this.expires.set(key, expireAt);
     this.setAccess(key, idleSeconds, freq);
@@ -171,7 +169,6 @@ export class Db {
     if (this.cow !== null) this.cow.preserve(key);
     if (!this.data.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
-    if (this.slotKeys !== null) this.slotKeys.removed(key);
     return true;
   }
 
@@ -181,7 +178,7 @@ export class Db {
    * walking, deadlines to drop); it is returned then, else null.
    */
   deleteAt(p: number, wantKey: boolean): string | null {
-    if (!wantKey && this.cow === null && this.expires.size === 0 && this.slotKeys === null) {
+    if (!wantKey && this.cow === null && this.expires.size === 0) {
       this.data.deleteAt(p);
       return null;
     }
@@ -207,7 +204,6 @@ export class Db {
   clear(): void {
     this.expireWalk = null;
     this.fieldDeadlines.clear();
-    this.slotKeys?.clear();
     if (this.cow === null) {
       this.data.clear();
       this.expires.clear();
@@ -215,7 +211,9 @@ export class Db {
     }
     // A snapshot still walks these maps: it keeps them as they are, the db starts on new ones.
     this.cow = null;
+    const slotted = this.data.slots !== null;
     this.data = new ShardedMap<Value>(packedCollections, this.tracking);
+    if (slotted) this.data.keepSlots();
     this.expires = new ShardedMap<number>();
   }
 
@@ -225,7 +223,6 @@ export class Db {
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.cow, other.cow] = [other.cow, this.cow];
     [this.fieldDeadlines, other.fieldDeadlines] = [other.fieldDeadlines, this.fieldDeadlines];
-    [this.slotKeys, other.slotKeys] = [other.slotKeys, this.slotKeys];
     this.expireWalk = other.expireWalk = null;
   }
 
@@ -233,7 +230,6 @@ export class Db {
     if (this.cow !== null) this.cow.preserve(key);
     this.data.delete(key);
     this.expires.delete(key);
-    if (this.slotKeys !== null) this.slotKeys.removed(key);
     this.observer.expired(this, key);
   }
 

@@ -10,9 +10,14 @@
  * (see usage.ts), side by side in one Uint32Array (`meta`, words 2i and
  * 2i + 1) so that a write touches one cache line for both: 8 bytes a slot.
  *
+ * A linked shard (the keyspace's in cluster mode) keeps two more words per
+ * slot, `links`, for the lists of keys by cluster slot that slot-keys.ts
+ * threads through the shards; the shard only carries them along.
+ *
  * An entry keeps its slot for as long as it lives: deleting leaves a hole
  * that a later insert reuses, and growing rebuilds only the chains. Only
- * compact() moves entries, and it bumps `epoch` so walks can tell.
+ * compact() moves entries, and it bumps `epoch` so walks can tell (and, in
+ * a linked shard, leaves where each slot went in `moved`).
  */
 import { cursor, readVarint, varintSize, writeVarint } from "../types/packed.ts";
 import { str } from "../util/bytes.ts";
@@ -125,8 +130,19 @@ export class Shard<V> {
    * (see usage.ts; 0 for holes).
    */
   meta = NO_WORDS;
+  /** When linked, two words per slot owned by slot-keys.ts (a key's next and previous in its cluster slot's list). */
+  links = NO_SLOTS;
+  linked = false;
+  /** After a compaction of a linked shard: each former slot's new slot (NONE for holes), until slot-keys.ts relinks. */
+  moved: Int32Array | null = null;
 
   constructor(readonly tracked = false) {}
+
+  /** Makes the shard linked (see links), its links left for slot-keys.ts to thread. */
+  makeLinked(): void {
+    this.linked = true;
+    this.links = this.keyAt.length === 0 ? NO_SLOTS : new Int32Array(this.keyAt.length * 2);
+  }
 
   reset(capacity: number): void {
     this.values = emptyArray(capacity);
@@ -135,6 +151,7 @@ export class Shard<V> {
     this.next = capacity === 0 ? NO_SLOTS : new Int32Array(capacity);
     this.heads = capacity === 0 ? NO_CHAINS : new Int32Array(capacity).fill(NONE);
     this.meta = capacity === 0 || !this.tracked ? NO_WORDS : new Uint32Array(capacity * 2);
+    this.links = capacity === 0 || !this.linked ? NO_SLOTS : new Int32Array(capacity * 2);
     this.arena = NO_BYTES;
     this.top = 0;
     this.garbage = 0;
@@ -384,6 +401,11 @@ export class Shard<V> {
       meta.set(this.meta);
       this.meta = meta;
     }
+    if (this.linked) {
+      const links = new Int32Array(grown * 2);
+      links.set(this.links);
+      this.links = links;
+    }
     this.heads = new Int32Array(grown).fill(NONE);
     const arena = this.arena;
     for (let i = 0; i < capacity; i++) {
@@ -437,8 +459,12 @@ export class Shard<V> {
     const access: number[] = [];
     const sizes: number[] = [];
     const meta = this.meta;
+    const links = this.links;
+    const moved = this.linked ? new Int32Array(this.used).fill(NONE) : null;
     for (let i = 0; i < this.used; i++) {
       if (this.keyAt[i] === HOLE) continue;
+      // Entries go back in order into an empty table: the j-th live one lands in slot j.
+      if (moved !== null) moved[i] = keys.length;
       keys.push(this.key(i));
       values.push(this.values[i]);
       kinds.push(this.kinds[i]);
@@ -460,5 +486,13 @@ export class Shard<V> {
       if (kinds[j] !== 0) this.keepAsBytes(i, kinds[j], bytes[j]);
       else this.touched.push(i);
     }
+    if (moved === null) return;
+    for (let i = 0; i < moved.length; i++) {
+      const j = moved[i];
+      if (j === NONE) continue;
+      this.links[j * 2] = links[i * 2];
+      this.links[j * 2 + 1] = links[i * 2 + 1];
+    }
+    this.moved = moved;
   }
 }

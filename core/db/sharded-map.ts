@@ -24,6 +24,10 @@
  * size whose running sum (`bytes`) is the dataset's part of used_memory,
  * kept right by every set, in-place change (resized()) and delete.
  *
+ * In cluster mode (keepSlots) the keyspace's table also threads each
+ * cluster slot's keys into a list (slot-keys.ts), told of every key added
+ * and removed here and of every compaction.
+ *
  * Slots do not move except when a shard shrinks (compacts), so a walk by
  * slot (SCAN, the expire cycle) meets every entry present throughout,
  * whatever is written meanwhile; a compaction bumps the shard's epoch, and
@@ -31,6 +35,7 @@
  */
 import { hashOf, hashOfBytes, HOLE, type KeyRef, NONE, Shard, SHARD_BITS, type ValueCodec } from "./shard.ts";
 import type { AccessClock } from "./access.ts";
+import { SlotKeys } from "./slot-keys.ts";
 
 const SHARDS = 1 << SHARD_BITS;
 
@@ -87,6 +92,8 @@ export class ShardedMap<V> {
   private isTouched = new Uint8Array(SHARDS);
   /** Snapshots walking this map (see freeze). */
   private freezes = 0;
+  /** In cluster mode, the keys by cluster slot (see keepSlots); null otherwise. */
+  slots: SlotKeys | null = null;
 
   constructor(private readonly codec: ValueCodec<V> | null = null, private readonly tracking: Tracking<V> | null = null) {
     this.shards = Array.from({ length: SHARDS }, () => new Shard<V>(tracking !== null));
@@ -94,6 +101,18 @@ export class ShardedMap<V> {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Keeps the keys by cluster slot from now on (cluster mode; see slot-keys.ts), the keys already here included. */
+  keepSlots(): void {
+    if (this.slots !== null) return;
+    const slots = new SlotKeys(this.shards);
+    for (let s = 0; s < SHARDS; s++) {
+      const shard = this.shards[s];
+      shard.makeLinked();
+      for (let i = 0; i < shard.used; i++) if (shard.keyAt[i] !== HOLE) slots.added(shard.key(i), i * SHARDS + s);
+    }
+    this.slots = slots;
   }
 
   get(key: string): V | undefined {
@@ -261,6 +280,7 @@ export class ShardedMap<V> {
       i = shard.insert(key, h >>> SHARD_BITS, value);
       this.count++;
       this.keyBytes += key.length;
+      if (this.slots !== null) this.slots.added(key, i * SHARDS + (h & (SHARDS - 1)));
     } else {
       shard.setValue(i, value);
     }
@@ -328,6 +348,12 @@ export class ShardedMap<V> {
   delete(key: string): boolean {
     const h = hashOf(key);
     const s = h & (SHARDS - 1);
+    if (this.slots !== null) {
+      // Out of its slot's list while its position still holds.
+      const i = this.shards[s].find(key, h >>> SHARD_BITS);
+      if (i === NONE) return false;
+      this.slots.removed(key, i * SHARDS + s);
+    }
     const size = this.shards[s].remove(key, h >>> SHARD_BITS);
     if (size < 0) return false;
     this.removed(s, key.length, size);
@@ -340,6 +366,7 @@ export class ShardedMap<V> {
     const shard = this.shards[s];
     const slot = slotOf(p);
     const length = shard.keyLength(slot);
+    if (this.slots !== null) this.slots.removed(shard.key(slot), p);
     this.removed(s, length, shard.removeAt(slot));
   }
 
@@ -352,10 +379,12 @@ export class ShardedMap<V> {
     this.lastKey = null;
     // A compaction lists the objects it moved as touched (unsettled only approximates them).
     if (shard.touched.length !== 0) this.touch(s);
+    if (shard.moved !== null) this.slots!.relink(s);
   }
 
   clear(): void {
     for (const shard of this.shards) shard.reset(0);
+    this.slots?.clear();
     this.count = 0;
     this.bytes = 0;
     this.keyBytes = 0;

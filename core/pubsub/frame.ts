@@ -2,7 +2,8 @@
  * A pub/sub push (message, pmessage, smessage, keyspace event) encoded at
  * most once per protocol: every subscriber of that protocol is handed the
  * same Uint8Array, so fan-out to many clients costs one encoding, not one
- * per subscriber. Parts are bytes or binary strings.
+ * per subscriber. Parts are bytes or binary strings, and integers (the
+ * count an unsubscription push ends with).
  */
 
 export type Part = Uint8Array | string;
@@ -21,12 +22,16 @@ function putHeader(out: Uint8Array, p: number, prefix: number, n: number): numbe
   return p;
 }
 
-function encode(prefix: number, parts: Part[]): Uint8Array {
+function encode(prefix: number, parts: (Part | number)[]): Uint8Array {
   let size = 1 + decimalLength(parts.length) + 2;
-  for (const part of parts) size += 1 + decimalLength(part.length) + 2 + part.length + 2;
+  for (const part of parts) size += typeof part === "number" ? 1 + String(part).length + 2 : 1 + decimalLength(part.length) + 2 + part.length + 2;
   const out = new Uint8Array(size);
   let p = putHeader(out, 0, prefix, parts.length);
   for (const part of parts) {
+    if (typeof part === "number") {
+      p = putHeader(out, p, 58 /* : */, part);
+      continue;
+    }
     p = putHeader(out, p, 36 /* $ */, part.length);
     if (typeof part === "string") {
       for (let i = 0; i < part.length; i++) out[p++] = part.charCodeAt(i);
@@ -44,8 +49,8 @@ export class PushFrame {
   private resp2: Uint8Array | null = null;
   private resp3: Uint8Array | null = null;
 
-  /** parts[0] is the kind ("message", "pmessage", "smessage"). */
-  constructor(private readonly parts: Part[]) {}
+  /** parts[0] is the kind ("message", "pmessage", "smessage", "sunsubscribe"). */
+  constructor(private readonly parts: (Part | number)[]) {}
 
   /** An array of bulks in RESP2, a push (`>`) in RESP3. */
   bytes(resp: 2 | 3): Uint8Array {

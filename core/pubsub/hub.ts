@@ -16,6 +16,7 @@ import { str } from "../util/bytes.ts";
 import { globMatch } from "../util/glob.ts";
 import { type Part, PushFrame } from "./frame.ts";
 import { keyeventChannel, KeyspaceEvents, keyspaceChannel } from "./notify.ts";
+import { keyHashSlot } from "../cluster/slot.ts";
 
 export type SubscriptionKind = "channels" | "patterns" | "shard";
 
@@ -57,6 +58,8 @@ export class PubSubHub {
   private held: Uint8Array[] = [];
   /** Subscribers with deliveries in their reply buffer, flushed when the current task ends. */
   private unflushed = new Set<Client>();
+  /** The shard channels with subscribers, by cluster slot: what a slot leaving this node's shard drops. */
+  private readonly shardBySlot = new Map<number, Set<string>>();
 
   constructor(private readonly engine: Engine) {
     engine.config.watch("notify-keyspace-events", (v) => this.events.configure(v));
@@ -70,7 +73,10 @@ export class PubSubHub {
       mine.add(name);
       const registry = this.registries[kind];
       let clients = registry.get(name);
-      if (!clients) registry.set(name, (clients = new Set()));
+      if (!clients) {
+        registry.set(name, (clients = new Set()));
+        if (kind === "shard") this.indexShard(name, true);
+      }
       clients.add(c);
     }
     return subs.countFor(kind);
@@ -84,9 +90,44 @@ export class PubSubHub {
       const registry = this.registries[kind];
       const clients = registry.get(name)!;
       clients.delete(c);
-      if (clients.size === 0) registry.delete(name);
+      if (clients.size === 0) {
+        registry.delete(name);
+        if (kind === "shard") this.indexShard(name, false);
+      }
     }
     return subs.countFor(kind);
+  }
+
+  private indexShard(name: string, add: boolean): void {
+    const slot = keyHashSlot(name);
+    let names = this.shardBySlot.get(slot);
+    if (add) {
+      if (names === undefined) this.shardBySlot.set(slot, (names = new Set()));
+      names.add(name);
+    } else if (names !== undefined) {
+      names.delete(name);
+      if (names.size === 0) this.shardBySlot.delete(slot);
+    }
+  }
+
+  /**
+   * Redis's removeChannelsInSlot, for a slot this node's shard stops
+   * serving: every subscriber of the slot's shard channels (channels in
+   * byte order, subscribers in the order they came) is unsubscribed and told
+   * with a sunsubscribe push, leaving pub/sub mode when nothing is left.
+   * Gateway clients keep theirs: the gateway relays them to wherever the
+   * slot went (core/gateway/cluster-shard.ts).
+   */
+  removeShardChannelsInSlot(slot: number): void {
+    const names = this.shardBySlot.get(slot);
+    if (names === undefined) return;
+    for (const name of [...names].sort()) {
+      for (const c of [...this.registries.shard.get(name)!]) {
+        if (c.forward !== null) continue;
+        this.deliver(c, new PushFrame(["sunsubscribe", name, this.unsubscribe(c, "shard", name)]));
+        this.settle(c);
+      }
+    }
   }
 
   /** After an unsubscribe command: a client with nothing left leaves pub/sub mode. */

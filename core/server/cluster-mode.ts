@@ -70,6 +70,7 @@ export function startClusterMode(engine: Engine): boolean {
 export function wire(engine: Engine, state: ClusterState): void {
   state.log = (level, msg) => engine.log(level, msg);
   state.wake = () => later(() => clusterBeforeSleep(engine));
+  state.slotLeaving = (slot) => engine.pubsub.removeShardChannelsInSlot(slot);
   refreshMyAddress(engine, state);
 }
 

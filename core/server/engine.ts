@@ -46,7 +46,6 @@ import type { ClusterState } from "../cluster/state.ts";
 import type { ClusterBus } from "../cluster/bus.ts";
 import { clusterAdmit, clusterBeforeSleep, clusterCron, createClusterState } from "./cluster-mode.ts";
 import { MigrateSockets } from "../cluster/migrate-sockets.ts";
-import { SlotKeys } from "../db/slot-keys.ts";
 
 export { RESPITE_VERSION, VERSION } from "../version.ts";
 
@@ -255,7 +254,7 @@ export class Engine implements KeyspaceObserver {
     this.clientMemory = new ClientMemory(this);
     const databases = this.config.num("databases");
     for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
-    if (this.cluster !== null) for (const db of this.dbs) db.slotKeys = new SlotKeys();
+    if (this.cluster !== null) for (const db of this.dbs) db.data.keepSlots();
     this.evictor = new Evictor(this);
     this.config.watch("proto-max-bulk-len", (v) => (this.parserLimits.maxBulkLen = Number(v)));
     this.config.watch("client-query-buffer-limit", (v) => (this.parserLimits.queryBufferLimit = Number(v)));
