@@ -25,11 +25,19 @@ function configGet(c: Client, argv: Uint8Array[]): void {
   }
 }
 
+/** What CONFIG SET refuses while a dataset loads (Redis's DENY_LOADING_CONFIG). */
+const DENY_LOADING = new Set(["appendonly", "dir"]);
+
 function configSet(c: Client, argv: Uint8Array[]): void {
   if (argv.length % 2 !== 0) return c.error(ERR.syntax);
   const pairs: [string, string][] = [];
   for (let i = 2; i < argv.length; i += 2) pairs.push([str(argv[i]), str(argv[i + 1])]);
-  const err = c.engine.config.setMany(pairs, true);
+  // Redis's DENY_LOADING_CONFIG parameters wait for a load to end, async or not; its error comes first.
+  const config = c.engine.config;
+  if (c.engine.loading !== null && pairs.every(([name]) => config.has(name)) && pairs.some(([name]) => DENY_LOADING.has(name.toLowerCase()))) {
+    return c.error("LOADING Redis is loading the dataset in memory");
+  }
+  const err = config.setMany(pairs, true);
   if (err) return c.error(err);
   c.out.ok();
 }

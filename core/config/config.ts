@@ -16,6 +16,7 @@ interface Param {
   values?: string[];
   immutable: boolean;
   protected: boolean;
+  hidden: boolean;
   aliases: string[];
 }
 
@@ -190,6 +191,7 @@ export class Config {
         values: opts?.values?.split(" "),
         immutable: flags.includes("immutable"),
         protected: flags.includes("protected"),
+        hidden: flags.includes("hidden"),
         aliases: opts?.aliases?.split(" ") ?? [],
       };
       this.params.set(name, p);
@@ -296,7 +298,7 @@ export class Config {
         continue;
       }
       for (const [name, p] of this.params) {
-        if (!out.has(name) && globMatch(pattern, name, true)) out.set(name, [name, p.value]);
+        if (!out.has(name) && !p.hidden && globMatch(pattern, name, true)) out.set(name, [name, p.value]);
       }
     }
     return [...out.values()];

@@ -9,7 +9,10 @@ export type ParamKind = "bool" | "int" | "memory" | "enum" | "string" | "special
 export interface ParamOptions {
   /** Allowed values of an enum, space-separated. */
   values?: string;
-  /** "immutable": only from the config file or command line; "protected": needs enable-protected-configs. */
+  /**
+   * "immutable": only from the config file or command line; "protected": needs enable-protected-configs;
+   * "hidden": a test knob that CONFIG GET lists only when asked by its exact name (Redis's HIDDEN_CONFIG).
+   */
   flags?: string;
   /** Old names accepted as the same parameter (the ziplist and slave spellings). */
   aliases?: string;
@@ -88,6 +91,7 @@ export const PARAMS: ParamSpec[] = [
   ["io-threads-do-reads", "bool", "no", {flags: "immutable"}],
   ["jemalloc-bg-thread", "bool", "yes"],
   ["latency-monitor-threshold", "int", "0"],
+  ["key-load-delay", "int", "0", {flags: "hidden"}],
   ["latency-tracking", "bool", "yes"],
   ["latency-tracking-info-percentiles", "special", "50 99 99.9"],
   ["lazyfree-lazy-eviction", "bool", "no"],
@@ -206,6 +210,7 @@ export const RANGES: Record<string, [min: string, max: string]> = {
   "port": PORT,
   "io-threads": ["1", "128"],
   "list-max-listpack-size": ["-2147483648", INT_MAX],
+  "key-load-delay": ["-2147483648", INT_MAX],
   "active-defrag-cycle-min": ["1", "99"],
   "active-defrag-cycle-max": ["1", "99"],
   "active-defrag-threshold-lower": ["0", "1000"],

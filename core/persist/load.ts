@@ -11,9 +11,13 @@ import { loadLua } from "../scripting/lua.ts";
 import { functionRegistry } from "../scripting/functions.ts";
 import { scripting } from "../scripting/runner.ts";
 import type { Value } from "../types/value.ts";
+import type { Db } from "../db/db.ts";
 export type { LoadingState } from "./loading.ts";
 import { STEP_BYTES, yieldToIo } from "./loading.ts";
 import { str } from "../util/bytes.ts";
+
+/** A step's bytes under key-load-delay: a few keys, so the pauses between steps stay short. */
+const DELAYED_STEP_BYTES = 16 * 1024;
 
 /** An RDB that cannot be loaded: the server logs this and stops, as Redis does. */
 export class FatalLoadError extends Error {}
@@ -32,6 +36,8 @@ export interface LoadOptions {
   aofPreamble?: boolean;
   /** Keys past their deadline are kept: a replica's (its primary sends their DEL), as Redis's rdbLoad on a non-master. */
   keepExpired?: boolean;
+  /** Where the keys go instead of the engine's dbs: a replica's async load fills dbs the clients do not see yet. */
+  dbs?: Db[];
 }
 
 export class EngineLoad {
@@ -41,6 +47,8 @@ export class EngineLoad {
   readonly aux = new Map<string, string>();
   private readonly libraries: Uint8Array[] = [];
   private logged = false;
+  /** Keys loaded when the last step ended (see next()). */
+  private pausedAt = 0;
   loaded = 0;
   expired = 0;
 
@@ -48,15 +56,16 @@ export class EngineLoad {
     const { merge = false, aofPreamble = false } = opts;
     const keepExpired = aofPreamble || opts.keepExpired === true || engine.config.get("replicaof") !== "";
     this.aofPreamble = aofPreamble;
-    let db = engine.dbs[0];
+    const dbs = opts.dbs ?? engine.dbs;
+    let db = dbs[0];
     const now = engine.clock.now();
     const sink: RdbLoadSink = {
       aux: (name, value) => void this.aux.set(name, str(value)),
       selectDb: (id) => {
-        if (id >= engine.dbs.length) {
-          throw new FatalLoadError(`FATAL: Data file was created with a Redis server configured to handle more than ${engine.dbs.length} databases. Exiting\n`);
+        if (id >= dbs.length) {
+          throw new FatalLoadError(`FATAL: Data file was created with a Redis server configured to handle more than ${dbs.length} databases. Exiting\n`);
         }
-        db = engine.dbs[id];
+        db = dbs[id];
       },
       resizeDb: () => {},
       entry: (key: string, value: Value, expireAt: number, idle: number, freq: number) => {
@@ -90,6 +99,21 @@ export class EngineLoad {
     }
     if (done) for (const line of this.loader.warnings) this.engine.log("warning", line);
     return done;
+  }
+
+  /**
+   * Parses the next step and lets the event loop run after it; false at the
+   * end of the file. With key-load-delay (Redis's test knob, microseconds a
+   * key, which Redis sleeps inside its load) steps are small and each pause
+   * lasts as long as its keys would have taken, so a load can be watched.
+   */
+  async next(): Promise<boolean> {
+    const delay = this.engine.config.num("key-load-delay");
+    if (this.step(delay > 0 ? DELAYED_STEP_BYTES : STEP_BYTES)) return false;
+    const keys = this.loaded - this.pausedAt;
+    this.pausedAt = this.loaded;
+    await (delay > 0 && keys > 0 ? new Promise<void>((resolve) => setTimeout(resolve, (keys * delay) / 1000)) : yieldToIo());
+    return true;
   }
 
   /** Loads the collected function libraries; the Lua VM must be loaded. */
@@ -129,10 +153,7 @@ export async function loadRdbAtStartup(engine: Engine): Promise<void> {
   engine.loading = state;
   try {
     const load = new EngineLoad(engine, engine.fs.readBytes(path));
-    while (!load.step(STEP_BYTES)) {
-      state.loadedBytes = load.pos;
-      await yieldToIo();
-    }
+    while (await load.next()) state.loadedBytes = load.pos;
     if (load.hasLibraries) {
       await loadLua();
       load.loadLibraries();

@@ -6,6 +6,12 @@ export interface LoadingState {
   startedAt: number;
   totalBytes: number;
   loadedBytes: number;
+  /**
+   * A replica's async load (Redis 7.0's async_loading): clients keep being
+   * served from the old dataset meanwhile; only commands flagged
+   * no_async_loading are refused.
+   */
+  async?: boolean;
 }
 
 /** Bytes parsed between two turns of the event loop (Redis's loading-process-events-interval-bytes). */
@@ -20,10 +26,12 @@ export function loadingInfo(engine: Engine): Array<[string, string | number]> {
   if (s === null) return [["loading", 0], ["async_loading", 0]];
   const elapsed = (engine.clock.now() - s.startedAt) / 1000;
   const perc = s.totalBytes === 0 ? 0 : (s.loadedBytes / s.totalBytes) * 100;
-  const eta = s.loadedBytes === 0 ? 1 : Math.round(((s.totalBytes - s.loadedBytes) / (s.loadedBytes / Math.max(elapsed, 0.001))));
+  // An EOF-marked transfer has no known size: Redis then counts one byte remaining.
+  const remaining = s.totalBytes === 0 ? 1 : s.totalBytes - s.loadedBytes;
+  const eta = s.loadedBytes === 0 ? 1 : Math.round(remaining / (s.loadedBytes / Math.max(elapsed, 0.001)));
   return [
-    ["loading", 1],
-    ["async_loading", 0],
+    ["loading", s.async ? 0 : 1],
+    ["async_loading", s.async ? 1 : 0],
     ["loading_start_time", Math.floor(s.startedAt / 1000)],
     ["loading_total_bytes", s.totalBytes],
     ["loading_rdb_used_mem", 0],

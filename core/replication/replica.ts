@@ -20,12 +20,13 @@ import type { Engine } from "../server/engine.ts";
 import type { Client } from "../server/client.ts";
 import { concat, str } from "../util/bytes.ts";
 import { EngineLoad } from "../persist/load.ts";
-import { STEP_BYTES, yieldToIo } from "../persist/loading.ts";
+import { type LoadingState, yieldToIo } from "../persist/loading.ts";
 import { loadLua } from "../scripting/lua.ts";
 import { functionRegistry } from "../scripting/functions.ts";
 import { startedScripting } from "../scripting/runner.ts";
 import { RdbTransfer } from "./transfer.ts";
 import { StreamApplier } from "./stream.ts";
+import { asyncLoadingState, loadsAsync, swapInLoaded, tempDbs } from "./async-load.ts";
 
 /** Redis's repl_state, as ROLE names it: none, connect, connecting, handshake, sync, connected. */
 export type LinkPhase = "none" | "connect" | "connecting" | "handshake" | "psync" | "transfer" | "loading" | "connected";
@@ -86,6 +87,8 @@ export class Replica {
   /** +FULLRESYNC's replid and offset. */
   private fullReplid = "";
   private fullOffset = -1;
+  /** Set from the bulk header to the swap while a full sync loads asynchronously (async-load.ts). */
+  private asyncLoad: LoadingState | null = null;
   /** Stream bytes that arrive while the RDB loads. */
   private waiting: Uint8Array[] = [];
   /** The stream being applied while the link is up (stream.ts). */
@@ -113,9 +116,10 @@ export class Replica {
     return Math.max(0, this.stream?.offset ?? this.cached?.offset ?? 0);
   }
 
-  /** 0 not a replica; 1 a replica (expired keys read as missing, never deleted here); 2 applying the primary's stream. */
+  /** 0 not a replica; 1 a replica (expired keys read as missing, never deleted here); 2 applying the primary's stream or loading async. */
   get expiryMode(): 0 | 1 | 2 {
-    return this.host === null ? 0 : this.stream?.applying ? 2 : 1;
+    // Redis expires nothing while it loads: during an async load, keys past their deadline read as live too.
+    return this.host === null ? 0 : this.stream?.applying || this.asyncLoad !== null ? 2 : 1;
   }
 
   // ---- REPLICAOF ----
@@ -412,6 +416,8 @@ export class Replica {
     }
     if (mark !== null) e.log("notice", `MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to ${where}`);
     else e.log("notice", `MASTER <-> REPLICA sync: receiving ${size} bytes from master to ${where}`);
+    // Redis loads a diskless payload as it arrives, so an async load starts here: the old data is served meanwhile.
+    if (loadsAsync(e, mode, toDisk, this.fullReplid)) e.loading = this.asyncLoad = asyncLoadingState(e, size);
     return true;
   }
 
@@ -424,6 +430,7 @@ export class Replica {
       this.engine.log("warning", `Failed trying to write the temp DB to disk: ${(err as Error).message}`);
       return this.abortSync();
     }
+    if (this.asyncLoad !== null) this.asyncLoad.loadedBytes = t.received;
     if (rest === null) return;
     this.waiting = rest.length > 0 ? [rest] : [];
     this.load(t);
@@ -444,38 +451,57 @@ export class Replica {
       t.discard();
       return this.abortSync();
     }
-    // A new history: our replicas must sync again, from what we load now (Redis's replicationAttachToNewMaster).
-    this.dropSubReplicas();
-    e.replication.freeBacklog();
-    e.log("notice", "MASTER <-> REPLICA sync: Flushing old data");
-    for (const db of e.dbs) {
-      e.dbReplaced(db);
-      db.clear();
+    const swap = this.asyncLoad;
+    if (swap === null) {
+      this.attachToNewHistory();
+      e.log("notice", "MASTER <-> REPLICA sync: Flushing old data");
+      for (const db of e.dbs) {
+        e.dbReplaced(db);
+        db.clear();
+      }
+      const lua = startedScripting(e);
+      if (lua) functionRegistry(lua).flush();
     }
-    const lua = startedScripting(e);
-    if (lua) functionRegistry(lua).flush();
     e.log("notice", `MASTER <-> REPLICA sync: Loading DB in memory`);
-    const state = { startedAt: e.clock.now(), totalBytes: bytes.length, loadedBytes: 0 };
+    const state = swap ?? { startedAt: e.clock.now(), totalBytes: bytes.length, loadedBytes: 0 };
+    state.totalBytes = bytes.length;
     e.loading = state;
+    // An async load fills dbs of its own; the live ones keep serving until the swap.
+    const target = swap === null ? e.dbs : tempDbs(e);
     let load: EngineLoad;
     try {
-      load = new EngineLoad(e, bytes, { keepExpired: true });
-      while (!load.step(STEP_BYTES)) {
-        state.loadedBytes = load.pos;
-        await yieldToIo();
+      load = new EngineLoad(e, bytes, { keepExpired: true, dbs: target });
+      while (await load.next()) {
         if (gen !== this.generation) return;
+        state.loadedBytes = load.pos;
       }
       if (load.hasLibraries) {
         await loadLua();
         if (gen !== this.generation) return;
-        load.loadLibraries();
       }
+      if (swap !== null) {
+        // A script suspended mid-run owns the keyspace until it ends (in Redis the load waits inside its hook).
+        while (e.busyError !== null) {
+          await yieldToIo();
+          if (gen !== this.generation) return;
+        }
+        this.attachToNewHistory();
+        e.log("notice", "MASTER <-> REPLICA sync: Swapping active DB with loaded DB");
+        // Functions and dbs change together, with nothing in between: clients see the old set or the new one.
+        const lua = startedScripting(e);
+        if (lua) functionRegistry(lua).flush();
+        if (load.hasLibraries) load.loadLibraries();
+        swapInLoaded(e, target);
+        e.log("notice", "MASTER <-> REPLICA sync: Discarding old DB in background");
+      } else if (load.hasLibraries) load.loadLibraries();
     } catch (err) {
       e.log("warning", `Failed trying to load the MASTER synchronization DB from ${t.toDisk ? "disk" : "socket"}: ${(err as Error).message}`);
-      for (const db of e.dbs) db.clear();
+      if (swap === null) for (const db of e.dbs) db.clear();
+      else e.log("notice", "MASTER <-> REPLICA sync: Discarding temporary DB in background");
       return this.abortSync();
     } finally {
       if (e.loading === state) e.loading = null;
+      if (this.asyncLoad === swap) this.asyncLoad = null;
     }
     e.log("notice", `Done loading RDB, keys loaded: ${load.loaded}, keys expired: ${load.expired}.`);
     const s = e.replication;
@@ -506,6 +532,12 @@ export class Replica {
       if ((this.phase as LinkPhase) !== "connected") break;
       this.stream!.apply(chunk);
     }
+  }
+
+  /** A new history: our replicas must sync again, from what we load now (Redis's replicationAttachToNewMaster). */
+  private attachToNewHistory(): void {
+    this.dropSubReplicas();
+    this.engine.replication.freeBacklog();
   }
 
   /** +CONTINUE [replid]: the stream resumes from the cached primary's offset. */
@@ -618,6 +650,9 @@ export class Replica {
     this.expect = [];
     this.input = new Uint8Array(0);
     if (this.phase === "loading" && this.engine.loading !== null) this.engine.loading = null;
+    // An async load given up keeps the old dataset, which is all clients ever saw.
+    if (this.asyncLoad !== null && this.engine.loading === this.asyncLoad) this.engine.loading = null;
+    this.asyncLoad = null;
     this.closeConn();
     if (this.phase !== "none") this.phase = "connect";
   }

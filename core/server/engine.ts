@@ -609,7 +609,7 @@ export class Engine implements KeyspaceObserver {
       cmd.rejectedCalls++;
       return this.reject(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     }
-    if (this.loading !== null && !cmd.flags.has("loading")) {
+    if (this.loading !== null && (this.loading.async ? deniesAsyncLoading(c, cmd) : !cmd.flags.has("loading"))) {
       cmd.rejectedCalls++;
       return this.reject(c, "LOADING Redis is loading the dataset in memory");
     }
@@ -822,7 +822,11 @@ export class Engine implements KeyspaceObserver {
     this.access.tick(this.now);
     // Keys do not expire in the background while clients are paused, as in Redis.
     // A suspended script still owns the keyspace: nothing may expire under it.
-    if (this.loading !== null) return;
+    // A replica's async load still times out a primary that stops sending (Redis's repl-timeout on the socket).
+    if (this.loading !== null) {
+      if (this.loading.async) this.replica.cron();
+      return;
+    }
     // A replica's keys expire when its primary's DEL arrives, never here (Redis 7).
     if (this.activeExpire && this.pause.mode === null && this.busyError === null && this.replica.host === null) {
       activeExpireCycle(this);
@@ -957,6 +961,12 @@ function isWrite(c: Client, cmd: Command): boolean {
 function deniesStale(c: Client, cmd: Command): boolean {
   if (!cmd.flags.has("stale")) return true;
   return cmd.name === "exec" && c.multi !== null && c.multi.some((queued) => !queued.cmd.flags.has("stale"));
+}
+
+/** Refused during a replica's async load (Redis's CMD_NO_ASYNC_LOADING), also inside EXEC. */
+function deniesAsyncLoading(c: Client, cmd: Command): boolean {
+  if (cmd.flags.has("no_async_loading")) return true;
+  return cmd.name === "exec" && c.multi !== null && c.multi.some((queued) => queued.cmd.flags.has("no_async_loading"));
 }
 
 /** Whether running cmd needs the Lua VM: a scripting command, or EXEC of a transaction holding one. */
