@@ -10,13 +10,18 @@
  *   npx deno run -A bench/restore-fuzz.ts [--count 100000]
  *   node --import tsx bench/restore-fuzz.ts [--count 100000]
  *
- * Seeds are the DUMP payloads of a key of every type and encoding, made by
+ * Seeds are the DUMP payloads of a key of every type and encoding (streams
+ * with consumer groups among them), made by
  * Respite and, when redis-server is installed, by redis-server too
  * (--redis no skips it).
  */
 import { spawnSync } from "node:child_process";
 import { createEngine } from "../mod.ts";
-import { type FuzzArg, mutate, readBack, RESTORE_ERRORS, SEED_KEYS, seedCommands } from "../test/lib/dump-fuzz.ts";
+import { type FuzzArg, mutate, readBack, RESTORE_ERRORS, SEED_KEYS, seedCommands, STREAM_SEED_KEYS, streamSeedCommands } from "../test/lib/dump-fuzz.ts";
+
+/** Every seed: a key of each type and encoding, and the streams (which only the fuzz uses). */
+const SEEDS = [...seedCommands(), ...streamSeedCommands()];
+const KEYS = [...SEED_KEYS, ...STREAM_SEED_KEYS];
 import { rng } from "../test/lib/diff.ts";
 import { ReplyError } from "../core/resp/decoder.ts";
 
@@ -34,12 +39,12 @@ function redisPayloads(): Uint8Array[] {
   if (server.status !== 0) return [];
   try {
     for (let i = 0; i < 50 && run(["PING"]).stdout?.toString().trim() !== "PONG"; i++) spawnSync("sleep", ["0.1"]);
-    for (const c of seedCommands()) {
+    for (const c of SEEDS) {
       const args = c.map((a) => (typeof a === "string" ? a : Buffer.from(a).toString("latin1")));
       if (args.some((a) => /[^\x20-\x7e]/.test(a))) continue; // binary arguments do not survive argv
       run(args);
     }
-    return SEED_KEYS.map((k) => run(["--no-raw", "DUMP", k]).stdout)
+    return KEYS.map((k) => run(["--no-raw", "DUMP", k]).stdout)
       .filter((out) => out && out.length > 3)
       .map((out) => unquote(out.toString("latin1").trim()));
   } finally {
@@ -67,8 +72,8 @@ const count = Number(option("count", "100000"));
 const seed = Number(option("seed", "1"));
 const sanitize = option("sanitize", "no");
 const db = createEngine({ "enable-debug-command": "yes", save: "", "sanitize-dump-payload": sanitize });
-for (const c of seedCommands()) db.callRaw(...c);
-const payloads = SEED_KEYS.map((k) => db.callRaw("DUMP", k) as Uint8Array);
+for (const c of SEEDS) db.callRaw(...c);
+const payloads = KEYS.map((k) => db.callRaw("DUMP", k) as Uint8Array);
 if (option("redis", "yes") === "yes") payloads.push(...redisPayloads());
 db.callRaw("FLUSHALL");
 

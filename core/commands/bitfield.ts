@@ -119,6 +119,21 @@ function bitfield(readonly: boolean): Handler {
   };
 }
 
+/**
+ * Redis's bitfieldGetKeys: read-only access when every operation is a GET
+ * (or OVERFLOW) with its arguments, read-write as soon as a SET, an INCRBY or
+ * anything it cannot parse appears.
+ */
+function bitfieldKeyFlags(argv: Uint8Array[]): string[] {
+  for (let i = 2; i < argv.length; i++) {
+    const rest = argv.length - i - 1;
+    if (is(argv[i], "get") && rest >= 2) i += 2;
+    else if (is(argv[i], "overflow") && rest >= 1) i += 1;
+    else return ["RW access update"];
+  }
+  return ["RO access"];
+}
+
 const base = { acl: "bitmap", group: "bitmap", arity: -2, keys: [1, 1, 1] as [number, number, number] };
 
 export const bitfieldCommands: CommandDef[] = [
@@ -132,6 +147,7 @@ export const bitfieldCommands: CommandDef[] = [
       begin: 1,
       find: { range: [0, 1, 0] },
     }],
+    keyFlags: bitfieldKeyFlags,
     since: "3.2.0",
     summary: "Perform arbitrary bitfield integer operations on strings",
     complexity: "O(1) for each subcommand specified",

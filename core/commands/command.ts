@@ -3,13 +3,14 @@
  * GETKEYSANDFLAGS, HELP), every reply derived from the command table in
  * Redis 7's shape.
  */
-import type { Command, CommandDef, KeySpecDef } from "./table.ts";
+import { type Command, type CommandDef, keyPositions, type KeySpecDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, lower, str } from "../util/bytes.ts";
 import { parseInteger } from "../util/number.ts";
 import { globMatch } from "../util/glob.ts";
 import { ERR } from "./args.ts";
 import { replyHelp } from "./help.ts";
+import { docNotes } from "./doc-flags.ts";
 
 const COMMAND_HELP = [
   "(no subcommand)",
@@ -129,6 +130,12 @@ function replyCommandDocs(c: Client, cmd: Command): void {
     ["group", () => c.out.bulkStr(cmd.group)],
     ["complexity", () => c.out.bulkStr(cmd.complexity)],
   ];
+  const notes = docNotes(cmd.fullName);
+  if (notes) {
+    entries.push(["doc_flags", () => stringSet(c, notes.flags, true)]);
+    if (notes.deprecatedSince) entries.push(["deprecated_since", () => c.out.bulkStr(notes.deprecatedSince!)]);
+    if (notes.replacedBy) entries.push(["replaced_by", () => c.out.bulkStr(notes.replacedBy!)]);
+  }
   const subs = cmd.subcommands;
   if (subs) {
     entries.push(["subcommands", () => {
@@ -242,6 +249,11 @@ function keysOfSpec(spec: KeySpecDef, argv: Uint8Array[]): number[] | null {
 /** Key positions of a call with the flags of the spec each came from. */
 function keysWithFlags(cmd: Command, argv: Uint8Array[]): [number, string][] {
   const specs = keySpecs(cmd);
+  const variable = cmd.def.keyFlags;
+  if (variable) {
+    const flags = variable(argv);
+    return keyPositions(cmd, argv).map((at, i) => [at, flags[i]]);
+  }
   if (cmd.getKeys) {
     const flags = specs[0]?.flags ?? cmd.keySpec.join(" ");
     return cmd.getKeys(argv).map((i) => [i, flags]);

@@ -236,7 +236,7 @@ const COST = "O(N+M*log(M)) where N is the number of elements in the list or set
 
 export const sortCommands: CommandDef[] = [
   {
-    name: "sort", arity: -2, flags: "write denyoom", keys: [1, 1, 1], getKeys: sortKeys,
+    name: "sort", arity: -2, flags: "write denyoom", keys: [1, 1, 1], getKeys: sortKeys, keyFlags: () => [SORTED_KEY.flags, STORE_KEY.flags],
     keySpecs: [SORTED_KEY, PATTERN_KEYS, STORE_KEY], acl: "set sortedset list dangerous", group: "generic",
     since: "1.0.0", complexity: COST,
     summary: "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",

@@ -8,7 +8,7 @@
  */
 import type { Client } from "../server/client.ts";
 import { str } from "../util/bytes.ts";
-import { parseInt64 } from "../util/number.ts";
+import { parseInteger } from "../util/number.ts";
 import { ERR } from "./args.ts";
 import { decrId, formatId, incrId, type Stream, type StreamId, U64_MAX } from "../types/stream.ts";
 import type { PendingEntry, StreamConsumer, StreamGroup } from "../types/stream-groups.ts";
@@ -51,12 +51,10 @@ export function boundId(c: Client, arg: Uint8Array, end: boolean): StreamId | nu
 
 /** getLongLongFromObjectOrReply: an int64 as a number (exact to 2^53), or null after replying msg. */
 export function longArg(c: Client, arg: Uint8Array, msg = ERR.notInt): number | null {
-  const v = parseInt64(str(arg));
-  if (v === null) {
-    c.error(msg);
-    return null;
-  }
-  return Number(v);
+  // parseInteger: parseInt64's answers, without a bigint for the short ones (XREADGROUP's COUNT).
+  const v = parseInteger(str(arg));
+  if (v === null) c.error(msg);
+  return v;
 }
 
 /** The entry with this ID if it is still in the stream (streamReplyWithRange of [id, id]); false if not. */
@@ -104,9 +102,19 @@ export function groupsChanged(c: Client, key: string, changes = 1): void {
   c.db.data.resized(key);
 }
 
+/**
+ * The time deliveries, claims and consumers' activity are stamped with. An
+ * AOF load runs its commands with the engine's clock at 0 (so that nothing
+ * expires midway); Redis stamps them with the time of loading, and keeps an
+ * XCLAIM's TIME rather than clamping it to a clock at 0.
+ */
+export function stampTime(c: Client): number {
+  return c.engine.loading !== null ? c.engine.clock.now() : c.engine.now;
+}
+
 /** streamCreateConsumer with its keyspace event and dirty count. */
 export function createConsumer(c: Client, key: string, g: StreamGroup, name: string): StreamConsumer | null {
-  const consumer = g.createConsumer(name, c.engine.now);
+  const consumer = g.createConsumer(name, stampTime(c));
   if (consumer === null) return null;
   groupsChanged(c, key);
   c.engine.notify(c.db, "xgroup-createconsumer", key, "t");

@@ -26,6 +26,7 @@ import {
   propagateGroupId,
   replyEntryIfAny,
   replyIds,
+  stampTime,
   strictId,
 } from "./stream-group-args.ts";
 import { readStream, writableStream } from "./stream-args.ts";
@@ -246,7 +247,7 @@ class Claim {
   readonly now: number;
 
   constructor(private c: Client, readonly key: string, readonly s: Stream, readonly g: StreamGroup, private name: string) {
-    this.now = c.engine.now;
+    this.now = stampTime(c);
   }
 
   claimer(): StreamConsumer {
@@ -309,7 +310,7 @@ const xclaim: Handler = (c, argv) => {
     if (id === null) break;
     ids.push(id);
   }
-  const now = c.engine.now;
+  const now = stampTime(c);
   let retryCount: Counter | null = null;
   let deliveryTime: number | null = null;
   let force = false, justId = false;

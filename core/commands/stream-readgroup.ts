@@ -14,7 +14,7 @@ import { is, str } from "../util/bytes.ts";
 import { ERR, readKey } from "./args.ts";
 import { compareIds, formatId, incrId, MAX_ID, MIN_ID, Stream, type StreamId } from "../types/stream.ts";
 import { addCounter, advanceEntriesRead, type StreamConsumer, type StreamGroup } from "../types/stream-groups.ts";
-import { createConsumer, cstr, longArg, propagateClaim, propagateConsumer, propagateGroupId, strictId } from "./stream-group-args.ts";
+import { createConsumer, cstr, longArg, propagateClaim, propagateConsumer, propagateGroupId, stampTime, strictId } from "./stream-group-args.ts";
 import { collectRange, readStream, replyEntry, XREAD_KEY_SPEC, xreadKeys } from "./stream-args.ts";
 import { blockDeadline } from "./streams.ts";
 
@@ -43,7 +43,7 @@ function newEntries(s: Stream, g: StreamGroup, count: number): Array<[StreamId, 
  * pending (unless NOACK), and each step is propagated.
  */
 function deliver(c: Client, key: string, s: Stream, g: StreamGroup, consumer: StreamConsumer, entries: Served[1], rg: ReadGroup): Served {
-  const now = c.engine.now;
+  const now = stampTime(c);
   let movedLastId = false;
   for (const [id] of entries) {
     if (compareIds(id, g.lastId) > 0) {
@@ -60,7 +60,7 @@ function deliver(c: Client, key: string, s: Stream, g: StreamGroup, consumer: St
 /** Replays the consumer's pending entries from `after` on (streamReplyWithRangeFromConsumerPEL). */
 function replayHistory(c: Client, key: string, s: Stream, consumer: StreamConsumer, after: StreamId, count: number): Served {
   const entries: Served[1] = [];
-  const now = c.engine.now;
+  const now = stampTime(c);
   // Past the greatest ID Redis's streamIncrID wraps to 0-0: the whole history.
   consumer.pel.forEachFrom(incrId(after) ?? MIN_ID, (e) => {
     const fields = s.get(e.id);
@@ -92,7 +92,7 @@ function reader(c: Client, key: string, g: StreamGroup, rg: ReadGroup): StreamCo
     consumer = createConsumer(c, key, g, rg.consumer)!;
     if (rg.noack) propagateConsumer(c, key, g, consumer);
   }
-  consumer.seenTime = c.engine.now;
+  consumer.seenTime = stampTime(c);
   return consumer;
 }
 

@@ -207,6 +207,7 @@ const wholeValueCommands: CommandDef[] = [
       begin: 1,
       find: { range: [0, 1, 0] },
     }],
+    keyFlags: (argv) => [argv.slice(3).some((a) => is(a, "get")) ? "RW access update" : "OW update"],
     since: "1.0.0",
     summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
     complexity: "O(1)",

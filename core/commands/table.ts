@@ -18,6 +18,8 @@ export interface CommandDef {
   keys?: [number, number, number];
   /** Key positions for commands whose keys depend on their arguments (numkeys...). */
   getKeys?: (argv: Uint8Array[]) => number[];
+  /** Flags of each key a call names, for commands whose flags depend on the arguments (GETKEYSANDFLAGS). */
+  keyFlags?: (argv: Uint8Array[]) => string[];
   /** Key spec flags for COMMAND INFO when the default from read/write is not what Redis says. */
   keySpec?: string;
   /** Full key specs, for commands a single range spec cannot describe (numkeys, keywords, several specs). */

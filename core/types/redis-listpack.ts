@@ -179,6 +179,7 @@ export function elementInt(buf: Uint8Array, p: number): number | bigint {
   for (let i = 7; i >= 4; i--) hi = hi * 256 + buf[p + 1 + i];
   if (hi < 0x200000) return hi * 0x100000000 + lo;
   if (hi >= 0xffe00000) return (hi - 0x100000000) * 0x100000000 + lo;
+  if (hi !== hi || lo !== lo) return NaN; // bytes past the end of a damaged listpack
   return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
 }
 

@@ -44,6 +44,7 @@ function deltaInt(d: U64): number | bigint {
 /** A stored delta back to a uint64 part. */
 export function deltaU64(v: number | bigint): U64 {
   if (typeof v === "number" && v >= 0) return v;
+  if (v !== v) return 0; // a string element where a delta belongs: damage an unchecked RESTORE let in
   return u64(BigInt.asUintN(64, BigInt(v)));
 }
 
@@ -79,11 +80,29 @@ export class StreamNode {
     return node;
   }
 
-  /** Node from a listpack loaded as is (RDB); count and deleted read from its master entry. */
-  static fromListpack(ms: U64, seq: U64, lp: Uint8Array): StreamNode {
+  /**
+   * Node from a listpack loaded as is (RDB); count and deleted read from its
+   * master entry. Null when the master entry (count, deleted, num-fields, the
+   * fields, 0) does not lie whole inside lp with counts that are integers:
+   * checked on every load, since without sanitize-dump-payload nothing else
+   * is, and every use of a node starts from its master entry.
+   */
+  static fromListpack(ms: U64, seq: U64, lp: Uint8Array): StreamNode | null {
+    const end = lp.length - 1;
+    let p = HEADER;
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const next = p < end ? nextElement(lp, p) : NaN;
+      const n = next <= end ? Number(elementInt(lp, p)) : NaN;
+      if (!(Number.isSafeInteger(n) && n >= 0)) return null;
+      counts.push(n);
+      p = next;
+    }
+    for (let i = 0; i < counts[2] && p < end; i++) p = nextElement(lp, p);
+    if (!(p < end && nextElement(lp, p) <= end && elementInt(lp, p) === 0)) return null;
     const node = new StreamNode(ms, seq, lp, lp.length);
-    node.live = Number(elementInt(lp, HEADER));
-    node.deleted = Number(elementInt(lp, nextElement(lp, HEADER)));
+    node.live = counts[0];
+    node.deleted = counts[1];
     return node;
   }
 
@@ -155,6 +174,19 @@ export class StreamNode {
     this.setHeader(0);
   }
 
+  /**
+   * A count element read at p (num-fields, a field count) as a loop bound:
+   * never more than the elements that fit between p and the end (each takes
+   * at least 2 bytes), 0 when it is not a count at all. A node restored
+   * unchecked (sanitize-dump-payload no) may hold any bytes, and a walk must
+   * end however damaged they are.
+   */
+  private count(v: number | bigint, p: number): number {
+    const n = Number(v);
+    const room = (this.bytes - 1 - p) >> 1;
+    return n >= 0 ? (n < room ? n : room) : 0;
+  }
+
   /** Position of the master entry's num-fields element. */
   masterFieldsPos(): number {
     return nextElement(this.lp, nextElement(this.lp, HEADER));
@@ -164,7 +196,7 @@ export class StreamNode {
   firstEntryPos(): number {
     const lp = this.lp;
     let p = this.masterFieldsPos();
-    const nf = Number(elementInt(lp, p));
+    const nf = this.count(elementInt(lp, p), p);
     p = nextElement(lp, p);
     for (let i = 0; i < nf; i++) p = nextElement(lp, p);
     return nextElement(lp, p);
@@ -229,37 +261,39 @@ export class StreamNode {
   walk(fn: (pos: number, flags: number, ms: U64, seq: U64) => boolean | void): void {
     const lp = this.lp;
     const mpos = this.masterFieldsPos();
-    const mf = Number(elementInt(lp, mpos));
+    const mf = this.count(elementInt(lp, mpos), mpos);
     let p = this.firstEntryPos();
     const end = this.bytes - 1;
     while (p < end) {
-      const flags = elementInt(lp, p) as number;
-      let q = nextElement(lp, p);
-      const ms = addU64(this.ms, deltaU64(elementInt(lp, q)));
-      q = nextElement(lp, q);
-      const seq = addU64(this.seq, deltaU64(elementInt(lp, q)));
-      if (fn(p, flags, ms, seq) === false) return;
-      q = nextElement(lp, q);
-      let skip: number;
-      if (flags & FLAG_SAMEFIELDS) skip = mf;
-      else {
-        skip = Number(elementInt(lp, q)) * 2;
+      const flags = Number(elementInt(lp, p));
+      const msAt = nextElement(lp, p);
+      const seqAt = nextElement(lp, msAt);
+      let q = nextElement(lp, seqAt);
+      let skip = mf;
+      if (!(flags & FLAG_SAMEFIELDS)) {
+        if (!(q < end)) return;
+        skip = this.count(elementInt(lp, q), q) * 2;
         q = nextElement(lp, q);
       }
       for (let i = 0; i < skip; i++) q = nextElement(lp, q);
-      p = nextElement(lp, q); // lp-count
+      const next = q < end ? nextElement(lp, q) : NaN; // after the lp-count
+      // An entry running past the end (damage an unchecked RESTORE let in) ends the walk before fn reads it.
+      if (!(next <= end)) return;
+      const ms = addU64(this.ms, deltaU64(elementInt(lp, msAt)));
+      if (fn(p, flags, ms, addU64(this.seq, deltaU64(elementInt(lp, seqAt)))) === false) return;
+      p = next;
     }
   }
 
   /** The flat field/value list of the entry whose flags are at pos. */
   fields(pos: number): string[] {
     const lp = this.lp;
-    const flags = elementInt(lp, pos) as number;
+    const flags = Number(elementInt(lp, pos));
     let q = nextElement(lp, nextElement(lp, nextElement(lp, pos)));
     const out: string[] = [];
     if (flags & FLAG_SAMEFIELDS) {
       let m = this.masterFieldsPos();
-      const nf = Number(elementInt(lp, m));
+      const nf = this.count(elementInt(lp, m), m);
       m = nextElement(lp, m);
       for (let i = 0; i < nf; i++) {
         out.push(elementStr(lp, m), elementStr(lp, q));
@@ -267,7 +301,7 @@ export class StreamNode {
         q = nextElement(lp, q);
       }
     } else {
-      const nf = Number(elementInt(lp, q)) * 2;
+      const nf = this.count(elementInt(lp, q), q) * 2;
       q = nextElement(lp, q);
       for (let i = 0; i < nf; i++) {
         out.push(elementStr(lp, q));
@@ -285,7 +319,7 @@ export class StreamNode {
   /** Writes the field/value array of the entry whose flags are at pos (what fields() returns, without the strings). */
   emit(pos: number, out: EntrySink, names: Uint8Array[] | null = null): void {
     const lp = this.lp;
-    const flags = elementInt(lp, pos) as number;
+    const flags = Number(elementInt(lp, pos));
     let q = nextElement(lp, nextElement(lp, nextElement(lp, pos)));
     if (flags & FLAG_SAMEFIELDS) {
       if (names !== null) {
@@ -298,7 +332,7 @@ export class StreamNode {
         return;
       }
       let m = this.masterFieldsPos();
-      const nf = Number(elementInt(lp, m));
+      const nf = this.count(elementInt(lp, m), m);
       m = nextElement(lp, m);
       out.array(nf * 2);
       for (let i = 0; i < nf; i++) {
@@ -309,7 +343,7 @@ export class StreamNode {
       }
       return;
     }
-    const n = Number(elementInt(lp, q)) * 2;
+    const n = this.count(elementInt(lp, q), q) * 2;
     q = nextElement(lp, q);
     out.array(n);
     for (let i = 0; i < n; i++) {
@@ -326,7 +360,7 @@ export class StreamNode {
   masterBulks(): Uint8Array[] {
     const lp = this.lp;
     let m = this.masterFieldsPos();
-    const nf = Number(elementInt(lp, m));
+    const nf = this.count(elementInt(lp, m), m);
     m = nextElement(lp, m);
     const out: Uint8Array[] = [];
     for (let i = 0; i < nf; i++) {

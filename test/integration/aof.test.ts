@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { RawConnection } from "../lib/raw.ts";
+import { decode } from "../lib/keyspace.ts";
 import { freePort, ROOT, RUNTIMES, type ServerHandle, startRedis, startRespite, tmpDir } from "../lib/servers.ts";
 import { assertSameDataset, type Dataset, readDataset, writeDataset } from "../lib/rdb-dataset.ts";
 import { connectLoaded, exited, info, runUntilExit, until } from "../lib/targets.ts";
@@ -119,6 +120,27 @@ async function fullDiskReplies(server: ServerHandle): Promise<string[]> {
 
 let fullDiskExpected: string[] = [];
 
+/** Stream claims in an AOF: XCLAIM with TIME, XREADGROUP (propagated as XCLAIM with TIME) and XGROUP CREATECONSUMER. */
+const CLAIMS: Cmd[] = [
+  ["XADD", "s", "1-1", "a", "b"], ["XADD", "s", "2-1", "a", "c"], ["XGROUP", "CREATE", "s", "g", "0"],
+  ["XREADGROUP", "GROUP", "g", "r", "STREAMS", "s", ">"],
+  ["XCLAIM", "s", "g", "c", "0", "1-1", "TIME", "1700000000123", "RETRYCOUNT", "3", "JUSTID"],
+  ["XGROUP", "CREATECONSUMER", "s", "g", "idle"],
+];
+
+/** The group's pending entries (with delivery times) and its consumers' seen times, from XINFO STREAM FULL. */
+async function claimsLoaded(conn: RawConnection): Promise<{ pending: string; seen: number[] }> {
+  const text = (v: unknown): unknown => (v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : Array.isArray(v) ? v.map(text) : v);
+  const full = text(decode(await conn.call("XINFO", "STREAM", "s", "FULL"))) as unknown[];
+  const field = (list: unknown[], name: string) => list[list.indexOf(name) + 1] as unknown[][];
+  const [group] = field(full, "groups");
+  const seen = field(group, "consumers").map((c) => Number(field(c, "seen-time")));
+  return { pending: JSON.stringify(field(group, "pending")), seen };
+}
+
+let claimsDir = "";
+let claimsExpected = "";
+
 describe("aof", () => {
   it("redis-server's incr file for the sequence (the oracle)", async () => {
     const dir = tmpDir();
@@ -130,6 +152,27 @@ describe("aof", () => {
     }
     expected = normalized(dir);
     assert.match(expected, /PXAT/);
+  });
+
+  it("redis-server's AOF of stream claims, and what it loads from it (the oracle)", async () => {
+    claimsDir = tmpDir();
+    const redis = await startRedis(["--appendonly", "yes", "--dir", claimsDir]);
+    try {
+      const conn = await RawConnection.connect(redis.port);
+      for (const cmd of CLAIMS) assert.ok(!(decode(await conn.call(...cmd)) instanceof Error), cmd.join(" "));
+    } finally {
+      await redis.stop();
+    }
+    const loadedAfter = Date.now();
+    const loaded = await startRedis(["--appendonly", "yes", "--dir", copyDir(claimsDir)]);
+    try {
+      const { pending, seen } = await claimsLoaded(await connectLoaded(loaded));
+      claimsExpected = pending;
+      assert.match(pending, /\["1-1","c",1700000000123,3\]/);
+      assert.ok(seen.length === 3 && seen.every((t) => t >= loadedAfter), JSON.stringify(seen));
+    } finally {
+      await loaded.stop();
+    }
   });
 
   it("redis-server on a full disk (the oracle)", async () => {
@@ -173,12 +216,25 @@ describe("aof", () => {
           const server = await startRespite(rt, ["--appendonly", "yes", "--dir", copy]);
           try {
             const conn = await connectLoaded(server);
-            assertSameDataset(zeroSigns(await readDataset(conn)), zeroSigns(want), { pttlToleranceMs: 60_000, encodings: false, digest: false });
+            assertSameDataset(zeroSigns(await readDataset(conn)), zeroSigns(want), { pttlToleranceMs: 60_000, encodings: false, digest: false, streamsAsAof: true });
             await conn.call("SET", "from-respite", "1");
             assert.match(server.output(), /DB loaded from append only file/);
           } finally {
             await server.stop();
           }
+        }
+      });
+
+      it("loads stream claims with their delivery TIME, consumers seen at the time of loading, as redis-server", async () => {
+        const loadedAfter = Date.now();
+        const server = await startRespite(rt, ["--appendonly", "yes", "--dir", copyDir(claimsDir)]);
+        try {
+          const { pending, seen } = await claimsLoaded(await connectLoaded(server));
+          assert.equal(pending, claimsExpected);
+          // Stamped by the load (redis-server's seen times are its load's), not with the loader's clock at 0.
+          assert.ok(seen.length === 3 && seen.every((t) => t >= loadedAfter), JSON.stringify(seen));
+        } finally {
+          await server.stop();
         }
       });
 
@@ -215,7 +271,7 @@ describe("aof", () => {
           const redis = await startRedis(["--appendonly", "yes", "--dir", copyDir(dir)]);
           try {
             const rc = await connectLoaded(redis);
-            assertSameDataset(zeroSigns(await readDataset(rc)), zeroSigns(want), { pttlToleranceMs: 60_000, encodings: false, digest: false });
+            assertSameDataset(zeroSigns(await readDataset(rc)), zeroSigns(want), { pttlToleranceMs: 60_000, encodings: false, digest: false, streamsAsAof: true });
           } finally {
             await redis.stop();
           }

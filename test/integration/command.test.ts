@@ -100,7 +100,6 @@ for (const rt of RUNTIMES) {
         for (const d of Object.values(docs)) {
           delete d.arguments;
           delete d.history;
-          delete d.doc_flags;
           if (d.subcommands) {
             const subs = d.subcommands as Record<string, Record<string, unknown>>;
             for (const k of Object.keys(subs)) if (!shared.includes(k)) delete subs[k];
@@ -118,14 +117,25 @@ for (const rt of RUNTIMES) {
       await pair.same("COMMAND", "DOCS", "nope");
     });
 
-    it("COMMAND DOCS has since and group of Redis for every command both have", async () => {
+    it("COMMAND DOCS has since, group, doc_flags, deprecated_since and replaced_by of Redis for every command both have", async () => {
       const [a, b] = [await resp3(respite.port), await resp3(redis.port)];
       const ours = (await call(a, "COMMAND", "DOCS", ...shared)) as Record<string, Record<string, unknown>>;
       const theirs = (await call(b, "COMMAND", "DOCS", ...shared)) as Record<string, Record<string, unknown>>;
       a.close();
       b.close();
+      const notes = (d: Record<string, unknown> | undefined) => [d?.since, d?.group, d?.doc_flags, d?.deprecated_since, d?.replaced_by];
+      const subs = (d: Record<string, unknown> | undefined) => (d?.subcommands ?? {}) as Record<string, Record<string, unknown>>;
+      let deprecated = 0;
       for (const name of Object.keys(theirs)) {
-        assert.deepEqual([ours[name]?.since, ours[name]?.group], [theirs[name].since, theirs[name].group], name);
+        assert.deepEqual(notes(ours[name]), notes(theirs[name]), name);
+        if (theirs[name].deprecated_since) deprecated++;
+        for (const [sub, doc] of Object.entries(subs(theirs[name]))) {
+          if (shared.includes(sub)) assert.deepEqual(notes(subs(ours[name])[sub]), notes(doc), sub);
+        }
+      }
+      assert.ok(deprecated >= 15, `${deprecated} deprecated commands compared`);
+      for (const geo of ["georadius", "georadiusbymember", "georadius_ro", "georadiusbymember_ro"]) {
+        assert.deepEqual([...(ours[geo]?.doc_flags as string[])], ["deprecated"], geo);
       }
     });
 
@@ -157,6 +167,27 @@ for (const rt of RUNTIMES) {
         ["COMMAND", "GETKEYS", "config", "nope", "x"],
         ["COMMAND", "GETKEYSANDFLAGS", "get", "a"],
         ["COMMAND", "GETKEYSANDFLAGS", "mset", "a", "1", "b", "2"],
+        // Flags that depend on the arguments (Redis's setGetKeys, bitfieldGetKeys, sortGetKeys).
+        ["COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "GET", "u8", "0"],
+        ["COMMAND", "GETKEYSANDFLAGS", "bitfield", "k"],
+        ["COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "overflow", "sat", "get", "i5", "#1", "get", "u8", "0"],
+        ["COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8", "0", "set", "u8", "0", "1"],
+        ["COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "incrby", "u8", "0", "1"],
+        ["COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8"],
+        ["COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "nope"],
+        ["COMMAND", "GETKEYSANDFLAGS", "bitfield_ro", "k", "get", "u8", "0"],
+        ["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"],
+        ["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "NX", "get"],
+        ["COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "px", "10", "GET"],
+        ["COMMAND", "GETKEYSANDFLAGS", "set", "k", "get"],
+        ["COMMAND", "GETKEYSANDFLAGS", "sort", "k"],
+        ["COMMAND", "GETKEYSANDFLAGS", "sort", "k", "by", "w*", "store", "d", "get", "#"],
+        ["COMMAND", "GETKEYSANDFLAGS", "sort", "k", "store"],
+        ["COMMAND", "GETKEYSANDFLAGS", "sort_ro", "k", "by", "w*"],
+        ["COMMAND", "GETKEYSANDFLAGS", "georadius", "k", "0", "0", "1", "km", "store", "d"],
+        ["COMMAND", "GETKEYSANDFLAGS", "xreadgroup", "group", "g", "c", "streams", "a", "b", "0", "0"],
+        ["COMMAND", "GETKEYSANDFLAGS", "lmpop", "2", "a", "b", "left"],
+        ["COMMAND", "GETKEYSANDFLAGS", "migrate", "h", "1", "", "0", "1", "keys", "a", "b"],
         ["COMMAND", "HELP"],
         ["COMMAND", "FOO"],
       ]);

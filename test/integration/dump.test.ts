@@ -15,7 +15,7 @@ import { RawConnection } from "../lib/raw.ts";
 import { type Cmd, DiffPair, diffSuite, rng, show } from "../lib/diff.ts";
 import { decode, text } from "../lib/keyspace.ts";
 import type { RespValue } from "../../core/resp/decoder.ts";
-import { mutate, readBack, RESTORE_ERRORS, SEED_KEYS, seedCommands, withTrailer } from "../lib/dump-fuzz.ts";
+import { mutate, readBack, RESTORE_ERRORS, SEED_KEYS, seedCommands, STREAM_SEED_KEYS, streamSeedCommands, withTrailer } from "../lib/dump-fuzz.ts";
 
 const redis = sharedRedis();
 const buf = (a: string | Uint8Array) => (typeof a === "string" ? Buffer.from(a, "latin1") : Buffer.from(a));
@@ -256,8 +256,9 @@ for (const rt of RUNTIMES) {
     });
 
     it("refuses 2,000 damaged payloads with Redis's errors, never an internal error or a half-made key", async () => {
-      await s.pair.redis.pipeline(seedCommands().map((c) => cmd(...c)));
-      const payloads = (await s.pair.redis.pipeline(SEED_KEYS.map((k) => ["DUMP", k]))).map((r) => decode(r) as Uint8Array);
+      await s.pair.redis.pipeline([...seedCommands(), ...streamSeedCommands()].map((c) => cmd(...c)));
+      const keys = [...SEED_KEYS, ...STREAM_SEED_KEYS];
+      const payloads = (await s.pair.redis.pipeline(keys.map((k) => ["DUMP", k]))).map((r) => decode(r) as Uint8Array);
       const conn = s.pair.respite;
       await conn.call("SET", "victim", "before");
       const rnd = rng(11);

@@ -40,6 +40,27 @@ export function seedCommands(): FuzzArg[][] {
 
 export const SEED_KEYS = seedCommands().map((c) => c[1] as string);
 
+/**
+ * Streams for the fuzz only (their DUMP carries delivery and seen times, so
+ * they are not compared with redis-server's): two listpack nodes, fields
+ * that change within a node, deleted entries, a group with two consumers'
+ * pending entries, and a one-node stream.
+ */
+export function streamSeedCommands(): FuzzArg[][] {
+  const cmds: FuzzArg[][] = [];
+  for (let i = 0; i < 150; i++) {
+    cmds.push(["XADD", "seed:stream", `${1000 + (i >> 2)}-${i}`, ...(i % 7 ? ["f", "v" + i] : ["g", String(i * 1000), "h", "x".repeat(i % 70)])]);
+  }
+  cmds.push(["XDEL", "seed:stream", "1003-13", "1020-80"]);
+  cmds.push(["XGROUP", "CREATE", "seed:stream", "g1", "0"]);
+  cmds.push(["XREADGROUP", "GROUP", "g1", "c1", "COUNT", "5", "STREAMS", "seed:stream", ">"]);
+  cmds.push(["XREADGROUP", "GROUP", "g1", "c2", "COUNT", "3", "STREAMS", "seed:stream", ">"]);
+  for (let i = 0; i < 3; i++) cmds.push(["XADD", "seed:smallstream", `5-${i}`, "a", "1", "b", String(-i)]);
+  return cmds;
+}
+
+export const STREAM_SEED_KEYS = ["seed:stream", "seed:smallstream"];
+
 /** The 10-byte trailer every payload ends with: RDB version 10 (LE) and the CRC64 of everything before it. */
 export function withTrailer(body: Uint8Array, version = 10): Uint8Array {
   const out = new Uint8Array(body.length + 10);
@@ -121,6 +142,8 @@ export function readBack(type: string, key: string): FuzzArg[][] {
     set: ["SMEMBERS", key],
     hash: ["HGETALL", key],
     zset: ["ZRANGE", key, "0", "-1", "WITHSCORES"],
+    stream: ["XINFO", "STREAM", key, "FULL"],
   };
-  return [reads[type] ?? ["TYPE", key], ["OBJECT", "ENCODING", key], ["DEBUG", "DIGEST-VALUE", key], ["DUMP", key]];
+  const more: FuzzArg[][] = type === "stream" ? [["XREVRANGE", key, "+", "-"]] : [];
+  return [reads[type] ?? ["TYPE", key], ...more, ["OBJECT", "ENCODING", key], ["DEBUG", "DIGEST-VALUE", key], ["DUMP", key]];
 }

@@ -143,7 +143,9 @@ export function readStream(r: RdbReader, type: number): Stream {
     if (last !== undefined && (last.ms > id.ms || (last.ms === id.ms && last.seq >= id.seq))) {
       bad("Listpack re-added with existing key");
     }
-    s.nodes.push(StreamNode.fromListpack(id.ms, id.seq, blob));
+    const node = StreamNode.fromListpack(id.ms, id.seq, blob);
+    if (node === null) bad("Stream listpack integrity check failed.");
+    s.nodes.push(node!);
   }
   s.length = Number(r.bigLen());
   s.lastId = readId(r);
