@@ -20,7 +20,7 @@ import {
   scoreRange,
   searchBoxes,
   type Shape,
-  withinShape,
+  shapeTest,
 } from "../types/geohash.ts";
 import { boxArgs, lonLatArgs, memberPoint, radiusArgs } from "./geo-args.ts";
 
@@ -47,9 +47,10 @@ function pointsInShape(z: ZSet, shape: Shape, limit: number): Point[] {
   const boxes = searchBoxes(shape);
   const out: Point[] = [];
   const xy = [0, 0];
+  const within = shapeTest(shape);
   const visit = (member: string, score: number): boolean => {
     decodeInto(score, xy);
-    const dist = withinShape(shape, xy[0], xy[1]);
+    const dist = within(xy[0], xy[1]);
     if (dist >= 0 || dist !== dist) out.push({ member, score, lon: xy[0], lat: xy[1], dist });
     return limit !== 0 && out.length >= limit;
   };

@@ -10,13 +10,12 @@ import { ERR } from "./args.ts";
 import { bytes, is, str } from "../util/bytes.ts";
 import { fixedPoint, humanDouble } from "../util/fixed.ts";
 import { readZset } from "./zset-args.ts";
-import { zsetCommands } from "./zsets.ts";
-import { decodeScore, distance, scoreText, standardGeohash } from "../types/geohash.ts";
+import { zaddScored } from "./zsets.ts";
+import { decodeScore, distance, geoScore, scoreText, standardGeohash } from "../types/geohash.ts";
 import { lonLatArgs, memberPoint, unitArg } from "./geo-args.ts";
 import { COORDS, georadius, MEMBER, NOSTORE, SEARCH, SEARCHSTORE } from "./geo-search.ts";
 import type { ZSet } from "../types/zset.ts";
 
-const zadd = zsetCommands.find((d) => d.name === "zadd")!.run!;
 const ZADD = bytes("zadd");
 
 const geoadd: Handler = (c, argv) => {
@@ -29,16 +28,23 @@ const geoadd: Handler = (c, argv) => {
     else if (!is(a, "ch")) break;
   }
   if ((argv.length - first) % 3 !== 0 || (xx && nx)) return c.error(ERR.syntax);
+  // The scores go to ZADD as numbers; their text is made only for propagation.
   const zargv: Uint8Array[] = [ZADD];
+  const points: [number, number][] = [];
+  const scores: number[] = [];
   for (let i = 1; i < first; i++) zargv.push(argv[i]);
   for (let i = first; i < argv.length; i += 3) {
     const point = lonLatArgs(c, argv, i);
     if (point === null) return;
-    zargv.push(bytes(scoreText(point[0], point[1])!), argv[i + 2]);
+    points.push(point);
+    scores.push(geoScore(point[0], point[1])!);
+    zargv.push(argv[i], argv[i + 2]);
   }
-  zadd(c, zargv);
+  zaddScored(c, zargv, scores);
   const propagation = c.engine.propagation;
-  if (propagation.on) propagation.rewrite(zargv.map((a) => a.slice()));
+  if (!propagation.on) return;
+  points.forEach(([lon, lat], k) => (zargv[first + 2 * k] = bytes(scoreText(lon, lat)!)));
+  propagation.rewrite(zargv.map((a) => a.slice()));
 };
 
 /** The score of a member given as argument bytes, or undefined. */

@@ -91,7 +91,7 @@ function mantissa(t: string): string {
 
 /** A score argument (ZADD, ZINCRBY, WEIGHTS): like floatArg, but underflow to zero is refused as Redis does. */
 export function parseScore(arg: Uint8Array): number | null {
-  const plain = plainInteger(arg);
+  const plain = plainNumber(arg);
   if (plain !== null) return plain;
   const s = str(arg);
   const v = parseDouble(s);
@@ -99,19 +99,36 @@ export function parseScore(arg: Uint8Array): number | null {
   return v;
 }
 
-/** Up to 15 decimal digits after an optional '-': a double exactly, read without making a string. */
-function plainInteger(arg: Uint8Array): number | null {
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * Up to 15 decimal digits after an optional '-', with at most one '.' (a
+ * GEOADD coordinate), read without making a string: the digits and 10^k are
+ * exact doubles, so their quotient is the correctly rounded value strtod
+ * gives.
+ */
+function plainNumber(arg: Uint8Array): number | null {
   const n = arg.length;
   const negative = arg[0] === 45;
   let i = negative ? 1 : 0;
-  if (n === i || n > 15) return null;
+  if (n === i || n > 17) return null;
   let v = 0;
+  let digits = 0;
+  let point = -1;
   for (; i < n; i++) {
-    const d = arg[i] - 48;
+    const c = arg[i];
+    if (c === 46 && point < 0) {
+      point = i;
+      continue;
+    }
+    const d = c - 48;
     if (d < 0 || d > 9) return null;
     v = v * 10 + d;
+    digits++;
   }
-  return negative ? -v : v;
+  if (digits === 0 || digits > 15) return null;
+  const value = point < 0 ? v : v / POW10[n - 1 - point];
+  return negative ? -value : value;
 }
 
 // ---- ranges ----

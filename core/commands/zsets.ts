@@ -60,8 +60,12 @@ function addMember(c: Client, z: ZSet, member: Member, score: number, f: AddFlag
   return UPDATED;
 }
 
-/** ZADD and ZINCRBY (which is ZADD with INCR preset, options loop included, as in Redis). */
-function zadd(c: Client, argv: Uint8Array[], incr: boolean): void {
+/**
+ * ZADD and ZINCRBY (which is ZADD with INCR preset, options loop included,
+ * as in Redis). GEOADD passes the scores it computed (`given`), and argv's
+ * score arguments are then not read.
+ */
+function zadd(c: Client, argv: Uint8Array[], incr: boolean, given: number[] | null = null): void {
   const f: AddFlags = { nx: false, xx: false, gt: false, lt: false, incr };
   let ch = false;
   let i = 2;
@@ -82,8 +86,8 @@ function zadd(c: Client, argv: Uint8Array[], incr: boolean): void {
     return c.error("ERR GT, LT, and/or NX options at the same time are not compatible");
   }
   if (f.incr && elements > 2) return c.error("ERR INCR option supports a single increment-element pair");
-  const scores: number[] = [];
-  for (let j = i; j < argv.length; j += 2) {
+  const scores: number[] = given ?? [];
+  for (let j = i; given === null && j < argv.length; j += 2) {
     const s = parseScore(argv[j]);
     if (s === null) return c.error(ERR.notFloat);
     scores.push(s);
@@ -113,6 +117,11 @@ function zadd(c: Client, argv: Uint8Array[], incr: boolean): void {
   if (!f.incr) c.out.int(ch ? added + updated : added);
   else if (processed > 0) c.out.double(out.score);
   else c.out.nullBulk();
+}
+
+/** ZADD with its scores given, not parsed (GEOADD). */
+export function zaddScored(c: Client, argv: Uint8Array[], scores: number[]): void {
+  zadd(c, argv, false, scores);
 }
 
 /** ZRANK and ZREVRANK, with Redis 7.2's WITHSCORE. */

@@ -102,6 +102,14 @@ export function scoreText(lon: number, lat: number): string | null {
   return wordString(hi, lo);
 }
 
+/** The score ZADD makes of scoreText's decimal (rounded once past 2^53, as strtod rounds it), or null. */
+export function geoScore(lon: number, lat: number): number | null {
+  const h = encode(lon, lat, STEP_MAX);
+  if (h === null) return null;
+  const [hi, lo] = interleave(h.lat, h.lon);
+  return hi * TWO32 + lo;
+}
+
 /** Redis's geohashDecode: the cell's bounds. */
 export function decodeArea(h: GeoHash, latRange: Range = WGS84_LAT): Area {
   const latScale = latRange.max - latRange.min;
@@ -218,6 +226,15 @@ function latDistance(lat1d: number, lat2d: number): number {
 
 /** Haversine great-circle distance in meters, as Redis 7.0's geohashGetDistance (meridian shortcut included). */
 export function distance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
+  return haversine(lon1d, lat1d, Math.cos(degRad(lat1d)), lon2d, lat2d);
+}
+
+/**
+ * distance() with the first point's latitude cosine given: a search passes
+ * its center's, computed once (the same value, so the same bits), and saves
+ * a cosine per candidate.
+ */
+function haversine(lon1d: number, lat1d: number, cosLat1: number, lon2d: number, lat2d: number): number {
   const lon1r = degRad(lon1d);
   const lon2r = degRad(lon2d);
   const v = Math.sin((lon2r - lon1r) / 2);
@@ -225,7 +242,7 @@ export function distance(lon1d: number, lat1d: number, lon2d: number, lat2d: num
   const lat1r = degRad(lat1d);
   const lat2r = degRad(lat2d);
   const u = Math.sin((lat2r - lat1r) / 2);
-  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
+  const a = u * u + cosLat1 * Math.cos(lat2r) * v * v;
   return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(a));
 }
 
@@ -255,6 +272,47 @@ export function withinShape(s: Shape, lon: number, lat: number): number {
   if (latDistance(lat, s.lat) > (s.height * s.conversion) / 2) return -1;
   if (distance(lon, lat, s.lon, lat) > (s.width * s.conversion) / 2) return -1;
   return distance(s.lon, s.lat, lon, lat);
+}
+
+/** Relative slack on the quick rejections of shapeTest: a point this near the edge gets the exact test. */
+const SLACK = 1e-9;
+
+/**
+ * withinShape for one search's many candidates, the same answer with less
+ * trigonometry (Math.sin and friends cost 7-27 ns each, most on Deno). For a
+ * circle of angular radius rho (r / R), haversine's a = u² + cos φ1 cos φ2
+ * v² is at least u² and at least cos φ1 cos φ2 v², so a point with |Δφ| >
+ * rho, or with cos φ1 · (least cos φ2 of the latitude band) · sin²(Δλ/2)
+ * above sin²(rho/2), is outside in exact arithmetic; those tests, given
+ * SLACK, reject only points far beyond rounding error from the edge, and
+ * every other point gets Redis's computation. Points more than 90° of
+ * longitude away always get it too: near the antipode Redis's a can round
+ * past 1 and its NaN distance passes the radius test (see pointsInShape).
+ */
+export function shapeTest(s: Shape): (lon: number, lat: number) => number {
+  const cosLat1 = Math.cos(degRad(s.lat));
+  const exact = (lon: number, lat: number): number => {
+    if (s.radius < 0) return withinShape(s, lon, lat);
+    const d = haversine(s.lon, s.lat, cosLat1, lon, lat);
+    return d > s.radius * s.conversion ? -1 : d;
+  };
+  const rho = (s.radius * s.conversion) / EARTH_RADIUS_IN_METERS;
+  if (s.radius < 0 || !(rho < 1)) return exact;
+  const lat1r = degRad(s.lat);
+  const lon1r = degRad(s.lon);
+  const maxDLat = rho * (1 + SLACK) + 1e-12;
+  const band = Math.abs(lat1r) + maxDLat;
+  let maxDLon = Math.PI / 2;
+  if (band < Math.PI / 2) {
+    const x = Math.sin(rho / 2) / Math.sqrt(cosLat1 * Math.cos(band));
+    if (x < 1) maxDLon = Math.min(maxDLon, 2 * Math.asin(x) * (1 + SLACK) + 1e-12);
+  }
+  return (lon, lat) => {
+    let dLon = Math.abs(degRad(lon) - lon1r);
+    if (dLon > Math.PI) dLon = 2 * Math.PI - dLon;
+    if (dLon <= Math.PI / 2 && (dLon > maxDLon || Math.abs(degRad(lat) - lat1r) > maxDLat)) return -1;
+    return exact(lon, lat);
+  };
 }
 
 /** Redis's geohashEstimateStepsByRadius. */

@@ -5,12 +5,17 @@
  * at most a chunk's worth of slots, a lookup is two binary searches, and
  * the common shapes (appending the newest ID, removing the oldest) stay
  * cheap at a million items where one flat array would move them all.
+ * Each chunk's keys are kept beside it in an array of their own, so the
+ * binary searches read keys without loading every item they pass (XACK
+ * deletes from two PELs: most of its cost was those loads).
  */
 
 const CHUNK_MAX = 256;
 
 export class OrderedList<T, K> {
   private chunks: T[][] = [];
+  /** keys[c][i] is keyOf(chunks[c][i]). */
+  private keys: K[][] = [];
   private count = 0;
   /** Bumped by every insert and delete, so a walk knows to seek again. */
   private version = 0;
@@ -32,11 +37,15 @@ export class OrderedList<T, K> {
 
   /** The item with this key, if any. */
   get(key: K): T | undefined {
+    // A key past the last one (XREADGROUP checking a new entry before delivering it) needs no search.
+    const lastKeys = this.keys[this.keys.length - 1];
+    if (lastKeys === undefined || this.compare(lastKeys[lastKeys.length - 1], key) < 0) return undefined;
     const ci = this.chunkFor(key);
     if (ci < 0) return undefined;
     const chunk = this.chunks[ci];
-    const i = this.lowerBound(chunk, key);
-    return i < chunk.length && this.compare(this.keyOf(chunk[i]), key) === 0 ? chunk[i] : undefined;
+    const keys = this.keys[ci];
+    const i = this.lowerBound(keys, key);
+    return i < keys.length && this.compare(keys[i], key) === 0 ? chunk[i] : undefined;
   }
 
   /** Adds item; false (nothing changed) when an item with its key is already there. */
@@ -46,23 +55,35 @@ export class OrderedList<T, K> {
     this.version++;
     if (n === 0) {
       this.chunks.push([item]);
+      this.keys.push([key]);
       this.count++;
       return true;
     }
     const lastChunk = this.chunks[n - 1];
+    const lastKeys = this.keys[n - 1];
     // Fast path: a key after every other one (XREADGROUP delivering new entries).
-    if (this.compare(this.keyOf(lastChunk[lastChunk.length - 1]), key) < 0) {
-      if (lastChunk.length < CHUNK_MAX) lastChunk.push(item);
-      else this.chunks.push([item]);
+    if (this.compare(lastKeys[lastKeys.length - 1], key) < 0) {
+      if (lastChunk.length < CHUNK_MAX) {
+        lastChunk.push(item);
+        lastKeys.push(key);
+      } else {
+        this.chunks.push([item]);
+        this.keys.push([key]);
+      }
       this.count++;
       return true;
     }
     const ci = Math.max(this.chunkFor(key), 0);
     const chunk = this.chunks[ci];
-    const i = this.lowerBound(chunk, key);
-    if (i < chunk.length && this.compare(this.keyOf(chunk[i]), key) === 0) return false;
+    const keys = this.keys[ci];
+    const i = this.lowerBound(keys, key);
+    if (i < keys.length && this.compare(keys[i], key) === 0) return false;
     chunk.splice(i, 0, item);
-    if (chunk.length > CHUNK_MAX) this.chunks.splice(ci + 1, 0, chunk.splice(CHUNK_MAX >> 1));
+    keys.splice(i, 0, key);
+    if (chunk.length > CHUNK_MAX) {
+      this.chunks.splice(ci + 1, 0, chunk.splice(CHUNK_MAX >> 1));
+      this.keys.splice(ci + 1, 0, keys.splice(CHUNK_MAX >> 1));
+    }
     this.count++;
     return true;
   }
@@ -72,11 +93,17 @@ export class OrderedList<T, K> {
     const ci = this.chunkFor(key);
     if (ci < 0) return undefined;
     const chunk = this.chunks[ci];
-    const i = this.lowerBound(chunk, key);
-    if (i >= chunk.length || this.compare(this.keyOf(chunk[i]), key) !== 0) return undefined;
+    const keys = this.keys[ci];
+    const i = this.lowerBound(keys, key);
+    if (i >= keys.length || this.compare(keys[i], key) !== 0) return undefined;
     this.version++;
-    const [item] = i === 0 ? [chunk.shift()!] : chunk.splice(i, 1);
-    if (chunk.length === 0) this.chunks.splice(ci, 1);
+    const item = chunk[i];
+    removeAt(chunk, i);
+    removeAt(keys, i);
+    if (chunk.length === 0) {
+      this.chunks.splice(ci, 1);
+      this.keys.splice(ci, 1);
+    }
     this.count--;
     return item;
   }
@@ -119,10 +146,10 @@ export class OrderedList<T, K> {
   private seek(key: K, strict: boolean): [number, number] {
     let ci = Math.max(this.chunkFor(key), 0);
     while (ci < this.chunks.length) {
-      const chunk = this.chunks[ci];
-      let i = this.lowerBound(chunk, key);
-      if (strict && i < chunk.length && this.compare(this.keyOf(chunk[i]), key) === 0) i++;
-      if (i < chunk.length) return [ci, i];
+      const keys = this.keys[ci];
+      let i = this.lowerBound(keys, key);
+      if (strict && i < keys.length && this.compare(keys[i], key) === 0) i++;
+      if (i < keys.length) return [ci, i];
       ci++;
     }
     return [ci, 0];
@@ -130,10 +157,10 @@ export class OrderedList<T, K> {
 
   /** Index of the last chunk whose first key is <= key (-1 when key precedes them all). */
   private chunkFor(key: K): number {
-    let lo = 0, hi = this.chunks.length - 1, found = -1;
+    let lo = 0, hi = this.keys.length - 1, found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.compare(this.keyOf(this.chunks[mid][0]), key) <= 0) {
+      if (this.compare(this.keys[mid][0], key) <= 0) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
@@ -141,14 +168,20 @@ export class OrderedList<T, K> {
     return found;
   }
 
-  /** First index in chunk whose key is >= key. */
-  private lowerBound(chunk: T[], key: K): number {
-    let lo = 0, hi = chunk.length;
+  /** First index in a chunk's keys whose key is >= key. */
+  private lowerBound(keys: K[], key: K): number {
+    let lo = 0, hi = keys.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.compare(this.keyOf(chunk[mid]), key) < 0) lo = mid + 1;
+      if (this.compare(keys[mid], key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
+}
+
+/** Removes a[i] by moving the rest down: no array made for the removed item, as splice makes. */
+function removeAt<X>(a: X[], i: number): void {
+  for (let k = i + 1; k < a.length; k++) a[k - 1] = a[k];
+  a.pop();
 }

@@ -8,7 +8,16 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fixedPoint, humanDouble, printfFixed } from "../../core/util/fixed.ts";
 import { mergeSort, partialSort } from "../../core/util/csort.ts";
-import { decodeScore, distance, scoreText, standardGeohash } from "../../core/types/geohash.ts";
+import {
+  decodeInto,
+  decodeScore,
+  distance,
+  geoScore,
+  scoreText,
+  shapeTest,
+  standardGeohash,
+  withinShape,
+} from "../../core/types/geohash.ts";
 import { ZSet } from "../../core/types/zset.ts";
 import { rng } from "../lib/diff.ts";
 
@@ -107,5 +116,50 @@ describe("geohash", () => {
     assert.deepEqual(decodeScore(Number(scoreText(180, 85.05112878))).map(humanDouble), ["180", "85.0511287799999991"]);
     const [lon2, lat2] = decodeScore(3479447370796909);
     assert.equal(fixedPoint(distance(lon, lat, lon2, lat2) / 1000, 4), "166.2742");
+  });
+
+  it("geoScore is the number ZADD reads from scoreText's decimal, past 2^53 too", () => {
+    const r = rng(11);
+    const points: Array<[number, number]> = [[180, 85.05112878], [-180, -85.05112878], [0, 0], [180, 0], [0, 85.05112878]];
+    for (let i = 0; i < 2000; i++) points.push([-180 + 360 * r(), -85.05112878 + 170.10225756 * r()]);
+    for (const [lon, lat] of points) assert.equal(geoScore(lon, lat), Number(scoreText(lon, lat)), `${lon},${lat}`);
+    assert.equal(geoScore(180.1, 0), null);
+  });
+
+  it("shapeTest answers as withinShape: random circles, points near their edges, antipodes, poles, boxes", () => {
+    const r = rng(12);
+    const R = 6372797.560856;
+    const xy = [0, 0];
+    let inside = 0, edge = 0;
+    for (let k = 0; k < 400; k++) {
+      const lon = r() < 0.1 ? 180 * Math.sign(r() - 0.5) : -180 + 360 * r();
+      const lat = r() < 0.1 ? 85.05112878 * Math.sign(r() - 0.5) : -85 + 170 * r();
+      const meters = r() < 0.05 ? 0 : Math.exp(Math.log(2e7) * r());
+      const conversion = [1, 1000, 0.3048, 1609.34][Math.floor(r() * 4)];
+      const box = r() < 0.1;
+      const shape = { lon, lat, radius: box ? -1 : meters / conversion, width: meters / conversion, height: (2 * meters) / conversion, conversion };
+      const test = shapeTest(shape);
+      for (let j = 0; j < 100; j++) {
+        let plon = -180 + 360 * r(), plat = -85 + 170 * r();
+        if (j % 4 === 1) [plon, plat] = [lon > 0 ? lon - 180 : lon + 180, -lat];
+        else if (j % 4 >= 2) {
+          // Along a random bearing, at the radius give or take a hair (or a lot).
+          const b = 2 * Math.PI * r();
+          const d = (meters * (1 + (r() - 0.5) * (j % 4 === 2 ? 1e-9 : 1e-2))) / R;
+          const p1 = (lat * Math.PI) / 180;
+          const p2 = Math.asin(Math.sin(p1) * Math.cos(d) + Math.cos(p1) * Math.sin(d) * Math.cos(b));
+          const l2 = (lon * Math.PI) / 180 + Math.atan2(Math.sin(b) * Math.sin(d) * Math.cos(p1), Math.cos(d) - Math.sin(p1) * Math.sin(p2));
+          plat = Math.max(-85.05, Math.min(85.05, (p2 * 180) / Math.PI));
+          plon = ((((l2 * 180) / Math.PI + 540) % 360) + 360) % 360 - 180;
+        }
+        // A stored point: the center of its cell, as a search decodes it.
+        decodeInto(geoScore(plon, plat)!, xy);
+        const want = withinShape(shape, xy[0], xy[1]);
+        assert.ok(Object.is(test(xy[0], xy[1]), want), `${JSON.stringify(shape)} at ${xy}`);
+        if (want >= 0) inside++;
+        if (Math.abs(distance(lon, lat, xy[0], xy[1]) - meters) <= meters * 1e-6) edge++;
+      }
+    }
+    assert.ok(inside > 1000 && edge > 100, `inside ${inside}, near the edge ${edge}`);
   });
 });

@@ -20,14 +20,28 @@ function randomEntry(r: () => number): Entry {
   return [score, "m" + Math.floor(r() * 300) + (r() < 0.1 ? "\0\xff" : "")];
 }
 
+/**
+ * Mostly equal scores and members that differ past their first 12 bytes (the
+ * part a node keeps as keys), or have a char past 255 there, or are prefixes
+ * of each other: orders the keys must agree with.
+ */
+function sameScoreEntry(r: () => number): Entry {
+  const chars = ["0", "9", "\0", "\xff", "\u0100", "\u2603"];
+  let member = ["", "0000", "000000000000", "000000000000\xff"][Math.floor(r() * 4)];
+  const extra = Math.floor(r() * 5);
+  for (let i = 0; i < extra; i++) member += chars[Math.floor(r() * chars.length)];
+  if (r() < 0.3) member = member.split("").reverse().join("");
+  return [r() < 0.8 ? 7 : Math.floor(r() * 3) + 6, member];
+}
+
 /** Applies random inserts/deletes to a skiplist and a sorted array. */
-function build(seed: number, steps: number): { list: SkipList; naive: Entry[] } {
+function build(seed: number, steps: number, entry = randomEntry): { list: SkipList; naive: Entry[] } {
   const r = rng(seed);
   const list = new SkipList();
   let naive: Entry[] = [];
   for (let i = 0; i < steps; i++) {
     if (r() < 0.65 || naive.length === 0) {
-      const e = randomEntry(r);
+      const e = entry(r);
       if (naive.some((x) => x[1] === e[1])) continue;
       list.insert(e[0], e[1]);
       naive.push(e);
@@ -66,6 +80,17 @@ describe("skiplist", () => {
         assert.equal(list.countWhile((s) => s < bound), below, `count < ${bound}`);
         assert.equal(list.countWhile((s) => s <= bound), upTo, `count <= ${bound}`);
       }
+    });
+  }
+
+  for (const seed of [5, 6]) {
+    it(`orders equal scores by members past their keys (seed ${seed})`, () => {
+      const { list, naive } = build(seed, 3000, sameScoreEntry);
+      assert.ok(naive.length > 100);
+      const forward: Entry[] = [];
+      for (let n = list.first; n !== null; n = n.n0) forward.push([n.score, n.member]);
+      assert.deepEqual(forward, naive);
+      naive.forEach(([score, member], i) => assert.equal(list.rankOf(score, member), i, `rank of ${JSON.stringify(member)}`));
     });
   }
 
