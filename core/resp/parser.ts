@@ -250,7 +250,7 @@ export class RequestParser {
       const body = i + 2;
       i = body + len + 2;
       if (i > end) return null;
-      if (k === 0 && this.sameName(buf, body, len)) argv[0] = this.lastName;
+      if (k === 0) argv[0] = this.sameName(buf, body, len) ? this.lastName : copyOf(buf, body, len);
       else if (len <= copyMax) argv[k] = copyOf(buf, body, len);
       // The constructor is cheaper than subarray() in V8, and no dearer in JSC.
       else argv[k] = new Uint8Array(this.bufBytes ??= buf.buffer, this.bufOffset + body, len);
@@ -262,9 +262,10 @@ export class RequestParser {
 
   /**
    * Whether buf[at, at + len) spells the last command's name, byte for byte:
-   * a pipeline mostly repeats one command, and reusing its name's view (its
-   * bytes are never written again) saves a view per command and lets the
-   * command table recognise it by identity.
+   * a pipeline mostly repeats one command, and reusing its name saves an
+   * array per command and lets the command table recognise it by identity.
+   * A new name is copied, so the name kept here never holds a read buffer
+   * (Deno's adapter hands out views of 64 KB ones) after the client idles.
    */
   private sameName(buf: Uint8Array, at: number, len: number): boolean {
     const name = this.lastName;

@@ -119,6 +119,15 @@ describe("RequestParser stream splitting", () => {
     }
   });
 
+  it("keeps no command name as a view of a read buffer", () => {
+    // An idle client keeps its last command's name: it must not pin the chunk it came in.
+    const chunk = new Uint8Array(encodeCommand(["SET", "k", "v".repeat(100)]));
+    const [argv] = parseAll([chunk], new RequestParser(LIMITS));
+    assert.equal(text(argv)[0], "SET");
+    assert.notEqual(argv[0].buffer, chunk.buffer);
+    assert.equal(argv[2].buffer, chunk.buffer);
+  });
+
   it("answers a big bulk split across many reads", () => {
     const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => i * 7);
     const stream = encodeCommand(["SET", "k", big]);
