@@ -10,21 +10,34 @@ import { NodeFlag } from "./node.ts";
 import type { ClusterState } from "./state.ts";
 import { SLOTS } from "./slot.ts";
 
-/** The slot ranges a node serves, as " 0-5460 5462" (with the leading space), from its bitmap. */
+/**
+ * The slot ranges a node serves, as " 0-5460 5462" (with the leading space),
+ * from its bitmap a byte at a time: nodes.conf is written on every SETSLOT
+ * of a reshard, and a byte wholly inside or outside the current run needs
+ * no look at its bits.
+ */
 export function slotRanges(node: ClusterNode): string {
   if (node.numSlots === 0) return "";
+  const bits = node.slots;
   let out = "";
   let start = -1;
-  for (let slot = 0; slot <= SLOTS; slot++) {
-    const served = slot < SLOTS && node.servesSlot(slot);
-    if (served && start === -1) start = slot;
-    else if (!served && start !== -1) {
-      out += start === slot - 1 ? ` ${start}` : ` ${start}-${slot - 1}`;
-      start = -1;
+  for (let byte = 0; byte < SLOTS >> 3; byte++) {
+    const b = bits[byte];
+    if (b === (start === -1 ? 0 : 0xff)) continue;
+    for (let bit = 0; bit < 8; bit++) {
+      const slot = (byte << 3) | bit;
+      const served = (b & (1 << bit)) !== 0;
+      if (served && start === -1) start = slot;
+      else if (!served && start !== -1) {
+        out += range(start, slot - 1);
+        start = -1;
+      }
     }
   }
-  return out;
+  return start === -1 ? out : out + range(start, SLOTS - 1);
 }
+
+const range = (first: number, last: number): string => (first === last ? ` ${first}` : ` ${first}-${last}`);
 
 /** "ip:port@cport" plus ",hostname" when the node has one. */
 export function nodeAddress(node: ClusterNode): string {

@@ -11,6 +11,7 @@ import { ADMIN, clusterSub, nodeArg, slotArg } from "./cluster-args.ts";
 import { Todo } from "../cluster/state.ts";
 import { SLOTS } from "../cluster/slot.ts";
 import { is, str } from "../util/bytes.ts";
+import { later } from "../util/later.ts";
 import { clusterFailoverHost, setMyPrimary } from "../cluster/failover.ts";
 
 /**
@@ -116,7 +117,10 @@ function setSlotNode(c: Client, state: ClusterState, slot: number, arg: Uint8Arr
     // Migrated by hand: a new epoch, so that the new owner wins when the change spreads.
     if (state.bumpConfigEpochWithoutConsensus()) state.log("warning", `configEpoch updated after importing slot ${slot}`);
     state.importingFrom[slot] = null;
-    state.failover.bus?.broadcastPong(false);
+    // Redis queues this PONG on the bus links, written on the next event-loop turn, after the reply:
+    // the migrating node then mostly hears redis-cli's SETSLOT NODE before the new owner's claim, and
+    // does not take the claim from gossip with a fsynced nodes.conf save for every slot of a reshard.
+    later(() => state.failover.bus?.broadcastPong(false));
   }
   return true;
 }

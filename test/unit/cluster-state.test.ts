@@ -11,6 +11,7 @@ import { ClusterState, Todo } from "../../core/cluster/state.ts";
 import { ClusterNode, NodeFlag } from "../../core/cluster/node.ts";
 import { SLOTS } from "../../core/cluster/slot.ts";
 import { clusterConfigText, ClusterConfigError, loadClusterConfig } from "../../core/cluster/config-file.ts";
+import { slotRanges } from "../../core/cluster/nodes-text.ts";
 import type { FileSystem } from "../../core/io.ts";
 
 const name = (c: string) => c.repeat(40);
@@ -186,5 +187,28 @@ describe("nodes.conf text", () => {
       assert.throws(() => loadClusterConfig(host(text)), (e: unknown) => e instanceof ClusterConfigError && /corrupted cluster config file/.test(e.message));
     }
     assert.equal(loadClusterConfig({ ...host(""), fs: { exists: () => false } as unknown as FileSystem }), null);
+  });
+
+  it("slotRanges lists a node's runs of slots as a bit-by-bit scan would", () => {
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let round = 0; round < 200; round++) {
+      const node = primary("r");
+      // Runs of random lengths, long ones (whole bytes) and single slots, ending at slot 16383 or not.
+      for (let slot = 0, on = rand() < 0.5; slot < SLOTS; on = !on) {
+        const run = rand() < 0.3 ? 1 + Math.floor(rand() * 3) : Math.floor(rand() * (round % 2 ? 40 : 3000));
+        for (let k = 0; k < run && slot < SLOTS; k++, slot++) if (on) node.addSlot(slot);
+      }
+      let want = "";
+      for (let slot = 0, start = -1; slot <= SLOTS; slot++) {
+        const served = slot < SLOTS && node.servesSlot(slot);
+        if (served && start === -1) start = slot;
+        else if (!served && start !== -1) {
+          want += start === slot - 1 ? ` ${start}` : ` ${start}-${slot - 1}`;
+          start = -1;
+        }
+      }
+      assert.equal(slotRanges(node), want);
+    }
   });
 });
