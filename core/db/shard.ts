@@ -382,7 +382,11 @@ export class Shard<V> {
     this.heads[bucket] = i;
   }
 
-  /** Doubles the slots; only called when every slot holds an entry, so no hole chain is lost. */
+  /**
+   * Doubles the slots and rebuilds the chains of the live entries. Holes
+   * keep their links, which are the free list: a frozen shard (a snapshot
+   * walking it) grows with holes in it, since inserts then never reuse them.
+   */
   private grow(): void {
     const capacity = this.keyAt.length;
     const grown = Math.max(MIN_CAPACITY, capacity * 2);
@@ -409,6 +413,7 @@ export class Shard<V> {
     this.heads = new Int32Array(grown).fill(NONE);
     const arena = this.arena;
     for (let i = 0; i < capacity; i++) {
+      if (keyAt[i] === HOLE) continue;
       const length = readVarint(arena, keyAt[i]);
       this.link(i, hashOfBytes(arena, cursor.at, length) >>> SHARD_BITS);
     }

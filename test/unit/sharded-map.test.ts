@@ -62,6 +62,30 @@ describe("ShardedMap", () => {
     assert.equal(map.get("again"), undefined);
   });
 
+  it("grows while frozen (a snapshot walking it) without linking its holes into the chains", () => {
+    const map = new ShardedMap<number>();
+    const model = new Map<string, number>();
+    for (let i = 0; i < 4000; i++) map.set(`k${i}`, i), model.set(`k${i}`, i);
+    map.freeze(true);
+    // Holes that frozen shards keep, then enough new keys that every shard grows past them.
+    for (let i = 0; i < 4000; i += 2) map.delete(`k${i}`), model.delete(`k${i}`);
+    for (let i = 0; i < 12000; i++) map.set(`n${i}`, i), model.set(`n${i}`, i);
+    map.freeze(false);
+    const shards = (map as unknown as { shards: Array<{ heads: Int32Array; next: Int32Array; keyAt: Int32Array; used: number }> }).shards;
+    for (const shard of shards) {
+      let linked = 0;
+      for (const head of shard.heads) {
+        for (let i = head; i !== -1; i = shard.next[i]) {
+          assert.notEqual(shard.keyAt[i], -1, "a hole in a chain");
+          assert.ok(++linked <= shard.used, "a chain runs in a circle");
+        }
+      }
+    }
+    // Unfrozen inserts reuse the holes.
+    for (let i = 0; i < 3000; i++) map.set(`m${i}`, i), model.set(`m${i}`, i);
+    assertSame(map, model);
+  });
+
   it("walks past every entry present throughout while others are added, deleted and shards compact", () => {
     const next = rng(11);
     // A few stable keys per shard among many others: when the others go, each shard compacts down
