@@ -67,7 +67,8 @@ function commandFor(target: Target, port: number, dir: string, opts: StartOption
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts connections on the port (a server's readiness, without sending it a request). */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, "127.0.0.1");
     s.once("connect", () => {
