@@ -43,7 +43,7 @@ const geoadd: Handler = (c, argv) => {
   zaddScored(c, zargv, scores);
   const propagation = c.engine.propagation;
   if (!propagation.on) return;
-  points.forEach(([lon, lat], k) => (zargv[first + 2 * k] = bytes(scoreText(lon, lat)!)));
+  points.forEach(([lon, lat], k) => (zargv[first + 2 * k] = bytes(scoreText(scores[k], lon, lat))));
   propagation.rewrite(zargv.map((a) => a.slice()));
 };
 

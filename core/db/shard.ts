@@ -135,6 +135,8 @@ export class Shard<V> {
   linked = false;
   /** After a compaction of a linked shard: each former slot's new slot (NONE for holes), until slot-keys.ts relinks. */
   moved: Int32Array | null = null;
+  /** The chain predecessor of the slot seek() last found (NONE when first in its chain). */
+  private sought = NONE;
 
   constructor(readonly tracked = false) {}
 
@@ -322,17 +324,26 @@ export class Shard<V> {
     return i;
   }
 
-  /** Removes key; returns the size its slot recorded (0 untracked), or -1 when key is absent. */
-  remove(key: string, h: number): number {
-    const bucket = h & (this.heads.length - 1);
+  /**
+   * find() for a removal: also notes the slot's predecessor in its chain,
+   * so that removeFound() unlinks it without a second walk, and so that in
+   * between, while the slot still holds the key, slot-keys.ts can take the
+   * key out of its cluster slot's list (the removal may compact the shard).
+   */
+  seek(key: string, h: number): number {
     let prev = NONE;
-    let i = this.heads[bucket];
+    let i = this.heads[h & (this.heads.length - 1)];
     while (i !== NONE && !this.holds(i, key)) {
       prev = i;
       i = this.next[i];
     }
-    if (i === NONE) return -1;
-    return this.unlink(i, bucket, prev);
+    this.sought = prev;
+    return i;
+  }
+
+  /** Removes the entry seek(key, h) just found in slot i; returns the size its slot recorded (0 untracked). */
+  removeFound(i: number, h: number): number {
+    return this.unlink(i, h & (this.heads.length - 1), this.sought);
   }
 
   /** Removes the entry in slot i (live), found without its key as a string (eviction); returns its recorded size. */

@@ -348,15 +348,12 @@ export class ShardedMap<V> {
   delete(key: string): boolean {
     const h = hashOf(key);
     const s = h & (SHARDS - 1);
-    if (this.slots !== null) {
-      // Out of its slot's list while its position still holds.
-      const i = this.shards[s].find(key, h >>> SHARD_BITS);
-      if (i === NONE) return false;
-      this.slots.removed(key, i * SHARDS + s);
-    }
-    const size = this.shards[s].remove(key, h >>> SHARD_BITS);
-    if (size < 0) return false;
-    this.removed(s, key.length, size);
+    const shard = this.shards[s];
+    const i = shard.seek(key, h >>> SHARD_BITS);
+    if (i === NONE) return false;
+    // Out of its slot's list while its position still holds.
+    if (this.slots !== null) this.slots.removed(key, i * SHARDS + s);
+    this.removed(s, key.length, shard.removeFound(i, h >>> SHARD_BITS));
     return true;
   }
 

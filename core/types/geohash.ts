@@ -75,12 +75,6 @@ function interleave(lat: number, lon: number): [number, number] {
   return [hi, lo];
 }
 
-/** hi·2^32 + lo as a decimal string, exact even past 2^53. */
-function wordString(hi: number, lo: number): string {
-  const v = hi * TWO32 + lo;
-  return v <= Number.MAX_SAFE_INTEGER ? String(v) : String((BigInt(hi) << 32n) | BigInt(lo));
-}
-
 // ---- encoding and decoding ----
 
 /** Redis's geohashEncode: null outside the WGS84 limits or the given ranges. */
@@ -94,20 +88,29 @@ export function encode(lon: number, lat: number, step: number, latRange: Range =
   return { lat: latOffset >>> 0, lon: lonOffset >>> 0, step };
 }
 
-/** The sorted-set score of a point (GEOADD), as the decimal text ZADD receives; null when out of range. */
-export function scoreText(lon: number, lat: number): string | null {
-  const h = encode(lon, lat, STEP_MAX);
-  if (h === null) return null;
-  const [hi, lo] = interleave(h.lat, h.lon);
-  return wordString(hi, lo);
-}
-
-/** The score ZADD makes of scoreText's decimal (rounded once past 2^53, as strtod rounds it), or null. */
+/**
+ * The sorted-set score of a point (GEOADD), or null when out of range. At
+ * longitude 180 the hash is past 2^53, and the double rounds it as strtod
+ * rounds ZADD's decimal of it (see scoreText).
+ */
 export function geoScore(lon: number, lat: number): number | null {
   const h = encode(lon, lat, STEP_MAX);
   if (h === null) return null;
   const [hi, lo] = interleave(h.lat, h.lon);
   return hi * TWO32 + lo;
+}
+
+/**
+ * The decimal GEOADD propagates as ZADD's score for the point (lon, lat)
+ * whose geoScore() is score: Redis writes the hash's exact integer, which
+ * past 2^53 (longitude 180) the score has rounded, so only there is the
+ * point encoded again.
+ */
+export function scoreText(score: number, lon: number, lat: number): string {
+  if (score <= Number.MAX_SAFE_INTEGER) return String(score);
+  const h = encode(lon, lat, STEP_MAX)!;
+  const [hi, lo] = interleave(h.lat, h.lon);
+  return String((BigInt(hi) << 32n) | BigInt(lo));
 }
 
 /** Redis's geohashDecode: the cell's bounds. */

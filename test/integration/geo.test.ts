@@ -33,6 +33,8 @@ const AOF_SEQUENCE: Cmd[] = [
   ["GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"],
   ["GEOADD", "g", "CH", "XX", "13.361389", "38.115556", "Palermo", "1", "1", "nope"],
   ["GEOADD", "g", "NX", "13.361389", "38.115556", "Palermo"], ["GEOADD", "g", "180", "85.05112878", "edge"],
+  // A hash past 2^53, which the score rounds: the AOF carries the exact integer, as Redis writes it.
+  ["GEOADD", "g", "180", "10.0000001", "east"],
   ["GEOADD", "g", "200", "1", "bad"], ["GEORADIUS", "g", "15", "37", "200", "km"],
   ["GEORADIUS", "g", "15", "37", "200", "km", "STORE", "s1"], ["GEORADIUSBYMEMBER", "g", "Palermo", "300", "km", "STOREDIST", "s2"],
   ["GEOSEARCHSTORE", "s3", "g", "FROMLONLAT", "15", "37", "BYBOX", "400", "400", "km", "STOREDIST"],
