@@ -16,7 +16,6 @@ export interface ConfigFileHost {
   fs: FileSystem;
   config: { get(name: string): string };
   now: number;
-  host: { pid: number };
 }
 
 /** The whole text of nodes.conf for a state. */

@@ -148,7 +148,7 @@ function fsWith(text: string): FileSystem {
   return { exists: () => true, size: () => text.length, readText: () => text } as unknown as FileSystem;
 }
 
-const host = (text: string) => ({ fs: fsWith(text), config: { get: () => "nodes.conf" }, now: 1, host: { pid: 1 } });
+const host = (text: string) => ({ fs: fsWith(text), config: { get: () => "nodes.conf" }, now: 1 });
 
 describe("nodes.conf text", () => {
   it("reads back to the same text: slots, migrations, replicas, flags, hostname", () => {
