@@ -55,6 +55,7 @@ class Session {
       remoteAddress: "embedded:0",
       localAddress: "embedded:0",
       kind: "embedded",
+      immediate: true,
     })!;
   }
 

@@ -20,6 +20,8 @@ export interface Connection {
   readonly localAddress: string;
   /** "tcp" | "unix" | later "ws"... shown in CLIENT LIST flags and INFO. */
   readonly kind: string;
+  /** Replies are written as soon as a read has run, not at the end of the event-loop turn: the caller (an embedded session) reads them on return. */
+  readonly immediate?: boolean;
 }
 
 /** What a connection's owner is told: bytes as they arrive, and the end (by either side, once). */

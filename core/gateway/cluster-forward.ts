@@ -169,7 +169,7 @@ export class ClusterForwarder {
       c.postponed = a.argv;
       if (a.blocking) this.blocked.set(c, a);
     } else {
-      this.engine.flush(c); // the replies before this one go out first
+      this.engine.sendNow(c); // the replies before this one go out first
       a.place = this.orders.get(c)!.reserve();
     }
     go();

@@ -40,9 +40,10 @@ export function serveSse(gw: Gateway, c: Context<GatewayEnv>, verb: "SUBSCRIBE" 
     session?.close();
     session = null;
   };
+  // Replies leave at the end of the event-loop turn, so one may come after the reader has cancelled.
+  let open = true;
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
-      let open = true;
       const close = () => {
         if (!open) return;
         open = false;
@@ -81,7 +82,10 @@ export function serveSse(gw: Gateway, c: Context<GatewayEnv>, verb: "SUBSCRIBE" 
       gw.heartbeats.add(beat);
       session.run([enc.encode(verb), name], null, since);
     },
-    cancel: end,
+    cancel() {
+      open = false;
+      end();
+    },
   }, { highWaterMark: maxQueue, size: (chunk) => chunk.byteLength });
   return c.body(stream, 200, SSE_HEADERS);
 }

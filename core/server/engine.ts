@@ -208,6 +208,8 @@ export class Engine implements KeyspaceObserver {
   /** Clients whose replies wait for the end of the event-loop turn (see flush). */
   private held = new Set<Client>();
   private sleepScheduled = false;
+  /** Some reply of this turn waited for the AOF (see flush). */
+  private aofHolds = false;
 
   constructor(opts: EngineOptions = {}) {
     this.config = opts.config ?? new Config();
@@ -312,7 +314,13 @@ export class Engine implements KeyspaceObserver {
     if (refusedByProtectedMode(this, conn)) return null;
     const c = this.connect(conn);
     if (!c) return null;
-    return { data: (chunk) => this.onData(c, chunk), closed: () => this.disconnect(c) };
+    return { data: (chunk) => this.onData(c, chunk), closed: () => this.peerClosed(c) };
+  }
+
+  /** The peer ended the connection: a half-closed one still reads, so replies held for the turn's end (not the AOF) go first. */
+  private peerClosed(c: Client): void {
+    if (this.held.has(c) && !this.repliesWait) this.sendNow(c);
+    this.disconnect(c);
   }
 
   disconnect(c: Client): void {
@@ -397,36 +405,40 @@ export class Engine implements KeyspaceObserver {
   }
 
   /**
-   * Sends c's replies, or holds them to the end of this event-loop turn when
-   * the AOF was fed effects that must reach it first: Redis writes (and with
-   * appendfsync always fsyncs) the AOF in beforeSleep, before any reply of
-   * the turn leaves, so one write and one fdatasync cover every client that
-   * wrote in the turn. Once one reply is held every later one waits too, so
-   * nothing that saw a write leaves before the write is in the AOF.
+   * Sends c's replies at the end of this event-loop turn, as Redis writes
+   * every client's in beforeSleep: all the turn's input is read and run
+   * first, then the replies leave in one burst. A peer woken by the first
+   * write finds the rest waiting instead of being woken once per write: at
+   * -P 16 that halved the kernel time per command under Deno and Node
+   * (bench/RESULTS.md, tenth session). The AOF is written first (and with
+   * appendfsync always fsynced), so one write and one fdatasync cover every
+   * client that wrote in the turn and no reply tells of a write a crash
+   * would lose. An embedded caller, which reads its reply on return, is
+   * answered at once unless a reply is already waiting for the AOF.
    */
   flush(c: Client): void {
     // Redis saves nodes.conf in beforeSleep, before the turn's replies leave: no reply tells of a cluster change a crash would undo.
     if (this.cluster !== null && this.cluster.todo !== 0) clusterBeforeSleep(this);
-    if (this.repliesWait) {
-      this.held.add(c);
-      if (!this.sleepScheduled) {
-        this.sleepScheduled = true;
-        later(this.beforeSleep);
-      }
-      return;
+    // Once one reply waits for the AOF every later one of the turn does too: nothing that saw a write leaves before it.
+    if (this.propagation.on && this.propagation.holdsReplies) this.aofHolds = true;
+    if (c.conn.immediate === true && !this.aofHolds) return this.sendNow(c);
+    this.held.add(c);
+    if (!this.sleepScheduled) {
+      this.sleepScheduled = true;
+      later(this.beforeSleep);
     }
-    this.send(c);
   }
 
-  /** Replies (and pushes) wait for the end of the turn now: see flush(). */
+  /** Replies wait for the AOF this turn, not just for the turn's end: none may be sent early by sendNow(). */
   get repliesWait(): boolean {
-    return this.held.size !== 0 || (this.propagation.on && this.propagation.holdsReplies);
+    return this.aofHolds || (this.propagation.on && this.propagation.holdsReplies);
   }
 
   /** The end of the turn: the AOF written (and fsynced), then every held client's replies sent, in the order they were held. */
   private readonly beforeSleep = (): void => {
     this.sleepScheduled = false;
     if (this.propagation.on) this.propagation.beforeSleep();
+    this.aofHolds = false;
     this.releaseHeld();
   };
 
@@ -434,10 +446,11 @@ export class Engine implements KeyspaceObserver {
     const held = this.held;
     if (held.size === 0) return;
     this.held = new Set();
-    for (const c of held) this.send(c);
+    for (const c of held) this.sendNow(c);
   }
 
-  private send(c: Client): void {
+  /** Sends c's replies now: flush() at the turn's end, or a caller whose next output must follow them (only while !repliesWait). */
+  sendNow(c: Client): void {
     if (c.out.pos > 0 && !c.closed) {
       const bytes = c.out.take();
       this.stats.netOutput += bytes.length;
