@@ -409,11 +409,11 @@ export class Engine implements KeyspaceObserver {
    * every client's in beforeSleep: all the turn's input is read and run
    * first, then the replies leave in one burst. A peer woken by the first
    * write finds the rest waiting instead of being woken once per write: at
-   * -P 16 that halved the kernel time per command under Deno and Node
-   * (bench/RESULTS.md, tenth session). The AOF is written first (and with
-   * appendfsync always fsynced), so one write and one fdatasync cover every
-   * client that wrote in the turn and no reply tells of a write a crash
-   * would lose. An embedded caller, which reads its reply on return, is
+   * -P 16 that brought the kernel time per command under Deno and Node down
+   * to redis-server's (bench/RESULTS.md, tenth session). The AOF is written
+   * first (and with appendfsync always fsynced), so one write and one
+   * fdatasync cover every client that wrote in the turn and no reply tells
+   * of a write a crash would lose. An embedded caller, which reads its reply on return, is
    * answered at once unless a reply is already waiting for the AOF.
    */
   flush(c: Client): void {
