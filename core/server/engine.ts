@@ -413,8 +413,9 @@ export class Engine implements KeyspaceObserver {
    * to redis-server's (bench/RESULTS.md, tenth session). The AOF is written
    * first (and with appendfsync always fsynced), so one write and one
    * fdatasync cover every client that wrote in the turn and no reply tells
-   * of a write a crash would lose. An embedded caller, which reads its reply on return, is
-   * answered at once unless a reply is already waiting for the AOF.
+   * of a write a crash would lose. An embedded caller, which reads its
+   * reply on return, is answered at once unless a reply already waits for
+   * the AOF.
    */
   flush(c: Client): void {
     // Redis saves nodes.conf in beforeSleep, before the turn's replies leave: no reply tells of a cluster change a crash would undo.
