@@ -393,9 +393,11 @@ export class Primary implements PropagationReader {
       this.announce(l, sync.offset);
     }
     this.current = sync;
-    // The sync's own point in the stream, in place of what rdbAux says of saves (replica.ts saveInfo()).
+    // The sync's own point in the stream, in place of what rdbAux says of saves (replica.ts saveInfo()). A primary's
+    // stream goes on with a SELECT; a replica's is its primary's, passed on verbatim, so its db goes in the RDB.
+    const streamDb = e.replica.following ? (e.replica.saveInfo()?.db ?? 0) : 0;
     const aux = rdbAux(e, 0).filter(([name]) => !name.startsWith("repl-"));
-    aux.splice(4, 0, ["repl-stream-db", 0], ["repl-id", this.state.replid], ["repl-offset", sync.offset]);
+    aux.splice(4, 0, ["repl-stream-db", streamDb], ["repl-id", this.state.replid], ["repl-offset", sync.offset]);
     const target = diskless ? "replicas sockets" : "disk";
     e.log("notice", `Starting BGSAVE for SYNC with target: ${target}`);
     sync.start(e, aux, (l, bytes) => this.sendBulk(l, bytes), (err) => this.endSync(sync, err));
