@@ -6,9 +6,8 @@
  * until every node says cluster_state:ok, and stopping or kill -9 of one.
  */
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { RawConnection } from "./raw.ts";
-import { launch, respiteCommand, type ServerHandle, tmpDir } from "./servers.ts";
+import { launch, portFree, reservePort, respiteCommand, type ServerHandle, tmpDir } from "./servers.ts";
 import { compiledBinary, runProgram, type Target, until } from "./targets.ts";
 
 export interface ClusterNodeHandle extends ServerHandle {
@@ -24,24 +23,9 @@ export interface ClusterNodeHandle extends ServerHandle {
 /** Quick failure detection for tests; a test may pass its own --cluster-node-timeout later in extra (later flags win). */
 export const NODE_TIMEOUT = 2000;
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
-
-/**
- * A client port p with p and p+10000 both free, below the kernel's ephemeral range (32768-) for both, so an
- * outbound socket of another test cannot take the bus port between this check and the node's bind.
- */
-export async function clusterPort(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const p = 12000 + Math.floor(Math.random() * 10000);
-    if ((await portFree(p)) && (await portFree(p + 10000))) return p;
-  }
-  throw new Error("no free port pair (p, p+10000)");
+/** A client port p with p and its bus port p+10000 both free, both below the kernel's ephemeral range (32768-). */
+export function clusterPort(): Promise<number> {
+  return reservePort(12000, 22000, async (p) => (await portFree(p)) && (await portFree(p + 10000)));
 }
 
 function nodeCommand(kind: Target, port: number, dir: string, extra: string[]): [string, string[]] {

@@ -35,15 +35,59 @@ process.on("exit", () => {
   for (const child of children) child.kill("SIGKILL");
 });
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports that test processes running side by side have claimed: a file per port holding its claimer's pid. */
+const CLAIMS = path.join(os.tmpdir(), "respite-test-ports");
+/** Default ports of the servers users run, which a test may start. */
+const DEFAULT_PORTS = new Set([6379, 8080, 16379, 26379]);
+
+/** Claims port for this process; false while a live process holds it (a dead one's claim is taken over). */
+function claim(port: number): boolean {
+  const file = path.join(CLAIMS, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+      return true;
+    } catch {
+      const holder = Number(fs.readFileSync(file, "utf8"));
+      try {
+        if (holder > 0) process.kill(holder, 0);
+        return false;
+      } catch {
+        fs.rmSync(file, { force: true });
+      }
+    }
+  }
+  return false;
+}
+
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port in [lo, hi) that no other test process has claimed and nothing
+ * listens on. Ports the kernel hands out (bind to 0) were free only when
+ * asked: two test files running side by side could get the same one before
+ * either server bound it, and the loser's readiness probe then reached the
+ * winner's server. Claims fix that; below the kernel's ephemeral range
+ * (32768-), no outbound socket takes the port before the server binds it.
+ */
+export async function reservePort(lo: number, hi: number, free = portFree): Promise<number> {
+  fs.mkdirSync(CLAIMS, { recursive: true });
+  for (let i = 0; i < 500; i++) {
+    const p = lo + Math.floor(Math.random() * (hi - lo));
+    if (!DEFAULT_PORTS.has(p) && claim(p) && (await free(p))) return p;
+  }
+  throw new Error(`no free port in ${lo}-${hi}`);
+}
+
+/** A server's port (cluster nodes take theirs from 12000-22000, their bus ports 10000 above). */
+export function freePort(): Promise<number> {
+  return reservePort(2000, 12000);
 }
 
 export function tmpDir(): string {
