@@ -96,7 +96,7 @@ export const rangeCommands: CommandDef[] = [
       if (v === null) return;
       let len: number;
       if (v === undefined) {
-        c.db.set(key, fromArg(argv[2]));
+        c.db.set(key, fromArg(argv[2], c.engine.slabs));
         len = argv[2].length;
       } else {
         len = byteLength(v) + argv[2].length;

@@ -134,7 +134,7 @@ function setGeneric(
     const exists = c.db.has(key, c.engine.now);
     if (o.nx === exists) return o.get ? replyValue(c, old) : onAbort(c);
   }
-  c.db.set(key, fromArg(value), o.keepTtl);
+  c.db.set(key, fromArg(value, c.engine.slabs), o.keepTtl);
   if (expireAt >= 0) c.db.setExpire(key, expireAt);
   c.engine.keyWritten(c.db, key);
   const propagation = c.engine.propagation;
@@ -171,7 +171,7 @@ function pairsOk(c: Client, argv: Uint8Array[]): boolean {
 function setPairs(c: Client, argv: Uint8Array[]): void {
   for (let i = 1; i < argv.length; i += 2) {
     const key = str(argv[i]);
-    c.db.set(key, fromArg(argv[i + 1]));
+    c.db.set(key, fromArg(argv[i + 1], c.engine.slabs));
     c.engine.keyWritten(c.db, key);
     c.engine.notify(c.db, "set", key, "$");
   }
@@ -215,7 +215,7 @@ const wholeValueCommands: CommandDef[] = [
       if (argv.length === 3) {
         // The hot path: a plain SET needs no option parsing.
         const key = str(argv[1]);
-        c.db.set(key, fromArg(argv[2]));
+        c.db.set(key, fromArg(argv[2], c.engine.slabs));
         c.engine.keyWritten(c.db, key);
         c.engine.notify(c.db, "set", key, "$");
         return c.out.ok();
@@ -270,7 +270,7 @@ const wholeValueCommands: CommandDef[] = [
       const key = str(argv[1]);
       const old = readString(c, key);
       if (old === null) return;
-      c.db.set(key, fromArg(argv[2]));
+      c.db.set(key, fromArg(argv[2], c.engine.slabs));
       c.engine.keyWritten(c.db, key);
       c.engine.notify(c.db, "set", key, "$");
       replyValue(c, old);

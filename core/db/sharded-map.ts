@@ -458,4 +458,15 @@ export class ShardedMap<V> {
   valueAt(w: Walk): V {
     return this.valueIn(w.shard, w.slot);
   }
+
+  /** The walk's value if it is held as an object, without reviving one kept as bytes. */
+  objectAt(w: Walk): V | undefined {
+    const shard = this.shards[w.shard];
+    return shard.kinds[w.slot] === 0 ? shard.values[w.slot] : undefined;
+  }
+
+  /** Puts v, equal to it byte for byte, in place of the walk's object: no clock, size or event. */
+  replaceAt(w: Walk, v: V): void {
+    this.shards[w.shard].values[w.slot] = v;
+  }
 }

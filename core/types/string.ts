@@ -5,12 +5,13 @@
 import { bytes, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { STRING_INLINE_MAX, type StringValue } from "./value.ts";
+import type { Slabs } from "./slabs.ts";
 
 /** Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT. */
 const EMBSTR_MAX = 44;
 
-/** The stored form of an argument written by SET and friends. */
-export function fromArg(arg: Uint8Array): StringValue {
+/** The stored form of an argument written by SET and friends; long ones go in the engine's slabs when given. */
+export function fromArg(arg: Uint8Array, slabs?: Slabs): StringValue {
   const n = arg.length;
   if (n > 0 && n < 16) {
     const first = arg[0];
@@ -25,7 +26,8 @@ export function fromArg(arg: Uint8Array): StringValue {
       if (i === n) return first === 45 ? -v : v;
     }
   }
-  return n <= STRING_INLINE_MAX ? str(arg) : arg.slice();
+  if (n <= STRING_INLINE_MAX) return str(arg);
+  return slabs === undefined ? arg.slice() : slabs.copy(arg);
 }
 
 /** The stored form of a value computed as a binary string. */
