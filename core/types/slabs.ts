@@ -56,7 +56,8 @@ export class Slabs {
     }
     const v = this.slab.subarray(this.at, this.at + n);
     v.set(arg);
-    this.at += n;
+    // A zero byte is left after each value, as after an sds string: a corrupted HLL's last opcode reads it (see hll-sparse.ts pastEnd).
+    this.at += n + 1;
     return v;
   }
 

@@ -49,6 +49,25 @@ describe("string slabs", () => {
     }
   });
 
+  it("leave a zero byte after each value, which a truncated HLL opcode reads as Redis reads sds's terminator", () => {
+    // A sparse HLL of 257 bytes (no cached count): 240 ZERO runs of 64 registers, then the first byte of an XZERO
+    // whose second is missing. Read as 0 the runs fall short of 16,384 registers, corrupted for redis-server
+    // too; read as 0xff (the neighbour's first byte) they fit and PFCOUNT answers 0.
+    const hll = Buffer.concat([Buffer.from("HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80", "latin1"), Buffer.alloc(240, 0x3f), Buffer.of(0x43)]);
+    const counts = (neighbour: boolean) => {
+      const e = createEngine({ save: "" });
+      try {
+        e.callRaw("SET", "h", hll);
+        if (neighbour) e.callRaw("SET", "n", Buffer.alloc(300, 0xff));
+        return String(e.call("PFCOUNT", "h"));
+      } finally {
+        e.close();
+      }
+    };
+    assert.match(counts(false), /INVALIDOBJ Corrupted HLL object detected/);
+    assert.equal(counts(true), counts(false));
+  });
+
   it("move the values left in mostly unused slabs, keeping every byte", () => {
     const e = createEngine({ save: "", databases: 2 });
     try {
