@@ -40,6 +40,15 @@ const CLAIMS = path.join(os.tmpdir(), "respite-test-ports");
 /** Default ports of the servers users run, which a test may start. */
 const DEFAULT_PORTS = new Set([6379, 8080, 16379, 26379]);
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Claims port for this process; false while a live process holds it (a dead one's claim is taken over). */
 function claim(port: number): boolean {
   const file = path.join(CLAIMS, String(port));
@@ -48,13 +57,15 @@ function claim(port: number): boolean {
       fs.writeFileSync(file, String(process.pid), { flag: "wx" });
       return true;
     } catch {
-      const holder = Number(fs.readFileSync(file, "utf8"));
+      let holder: number;
       try {
-        if (holder > 0) process.kill(holder, 0);
-        return false;
+        holder = Number(fs.readFileSync(file, "utf8"));
       } catch {
-        fs.rmSync(file, { force: true });
+        continue; // removed meanwhile by a process taking it over
       }
+      // Empty while its claimer is still writing it.
+      if (!(holder > 0) || alive(holder)) return false;
+      fs.rmSync(file, { force: true });
     }
   }
   return false;
