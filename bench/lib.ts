@@ -14,6 +14,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { portFree } from "../test/lib/servers.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "node_modules/.bin");
@@ -79,23 +80,15 @@ export function canConnect(port: number): Promise<boolean> {
   });
 }
 
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
-
 export async function freeBenchPort(): Promise<number> {
-  for (let p = PORT_FIRST; p <= PORT_LAST; p++) if (await canListen(p)) return p;
+  for (let p = PORT_FIRST; p <= PORT_LAST; p++) if (await portFree(p)) return p;
   throw new Error(`no free port in ${PORT_FIRST}-${PORT_LAST}`);
 }
 
 /** A free bench port whose cluster bus port (+10000) is free too, not one of `taken` (nodes started but not yet listening). */
 export async function freeClusterBenchPort(taken: Set<number>): Promise<number> {
   for (let p = PORT_FIRST; p <= PORT_LAST; p++) {
-    if (!taken.has(p) && (await canListen(p)) && (await canListen(p + 10000))) return p;
+    if (!taken.has(p) && (await portFree(p)) && (await portFree(p + 10000))) return p;
   }
   throw new Error(`no free port pair in ${PORT_FIRST}-${PORT_LAST} (+10000)`);
 }
