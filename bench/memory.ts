@@ -12,7 +12,8 @@
  *
  * Workloads: `strings` SET key:NNNNNNN -> a 10-byte value; with
  * --collections also `hashes` (HSET of 10 small fields per key) and
- * `zsets` (ZADD of 10 members per key); with --datatypes `stream` (one
+ * `zsets` (ZADD of 10 members per key) and `leaderboard` (one sorted set
+ * of 10 x --collection-keys members, scores in no order); with --datatypes `stream` (one
  * stream of --stream-entries XADD * entries of three small fields) and
  * `hlls` (--hlls HyperLogLogs of 1,000 elements each, one PFADD each);
  * --only picks some of them.
@@ -76,6 +77,11 @@ if (opts.collections) {
       name: "zsets",
       keys: n,
       command: (i) => resp("ZADD", `zset:${pad7(i)}`, ...ten.flatMap((m) => [String(m + i), `member${m}`])),
+    },
+    {
+      name: "leaderboard",
+      keys: 10 * n,
+      command: (i) => resp("ZADD", "leaderboard", String((i * 7919) % 1000003), `player:${pad7(i)}`),
     },
   );
 }
