@@ -1,12 +1,16 @@
 /**
  * OrderedList (consumer-group PELs) against a plain sorted array: random
  * inserts (appends, duplicates, inserts in the middle), deletes, lookups,
- * seeks and walks that delete as they go, across chunk splits and empty
- * chunks. Seeds are fixed and printed on failure.
+ * seeks and walks that delete as they go (lists of a few dozen items); lists
+ * of thousands over many chunks, which split and empty; and a PEL keyed by
+ * stream IDs whose parts pass 2^53 and reach 2^64 - 1. Seeds are fixed and
+ * printed on failure.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { OrderedList } from "../../core/types/ordered-list.ts";
+import { newPel, type PendingEntry, StreamConsumer } from "../../core/types/stream-groups.ts";
+import { compareIds, type StreamId, U64_MAX } from "../../core/types/stream-id.ts";
 import { rng } from "../lib/diff.ts";
 
 interface Item {
@@ -34,7 +38,9 @@ describe("OrderedList", () => {
         const span = step < 2000 ? 3000 : 600;
         if (r < 0.45) {
           // Mostly keys past the end, as XREADGROUP adds them.
-          const key = rand() < 0.5 && model.length > 0 ? model[model.length - 1].key + 1 + Math.floor(rand() * 3) : Math.floor(rand() * span);
+          const key = rand() < 0.5 && model.length > 0
+            ? model[model.length - 1].key + 1 + Math.floor(rand() * 3)
+            : Math.floor(rand() * span);
           const item = { key, tag: step };
           const had = find(key) !== undefined;
           assert.equal(l.insert(item), !had);
@@ -66,4 +72,64 @@ describe("OrderedList", () => {
       }
     });
   }
+
+  for (const seed of [9, 10]) {
+    it(`holds thousands of items over many chunks, seed ${seed}`, () => {
+      const rand = rng(seed);
+      const l = list();
+      const model = new Map<number, Item>();
+      for (let step = 0; step < 6000; step++) {
+        const key = Math.floor(rand() * 20000);
+        const item = { key, tag: step };
+        assert.equal(l.insert(item), !model.has(key));
+        if (!model.has(key)) model.set(key, item);
+      }
+      const sorted = () => [...model.values()].sort((a, b) => a.key - b.key);
+      assert.deepEqual([...l], sorted());
+      for (let step = 0; step < 8000; step++) {
+        const key = Math.floor(rand() * 20000);
+        if (step % 2 === 0) {
+          assert.equal(l.delete(key), model.get(key), `delete ${key}`);
+          model.delete(key);
+        } else assert.equal(l.get(key), model.get(key), `get ${key}`);
+        if (step % 1000 === 0) assert.equal(l.ceiling(key)?.key, sorted().find((i) => i.key >= key)?.key);
+      }
+      assert.deepEqual([...l], sorted());
+      assert.equal(l.size, model.size);
+    });
+  }
+
+  it("orders a PEL's stream IDs across 2^53 and up to 2^64 - 1", () => {
+    const rand = rng(7);
+    const parts: Array<number | bigint> = [
+      0,
+      1,
+      2 ** 53 - 2,
+      2 ** 53 - 1,
+      2n ** 53n,
+      2n ** 53n + 1n,
+      2n ** 60n,
+      U64_MAX - 1n,
+      U64_MAX,
+    ];
+    const pick = () => parts[Math.floor(rand() * parts.length)];
+    const pel = newPel();
+    const consumer = new StreamConsumer("c", 0);
+    let model: PendingEntry[] = [];
+    for (let step = 0; step < 3000; step++) {
+      const id: StreamId = { ms: pick(), seq: pick() };
+      const had = model.find((e) => compareIds(e.id, id) === 0);
+      if (rand() < 0.6) {
+        const e: PendingEntry = { id, deliveryTime: 0, deliveryCount: 1, consumer };
+        assert.equal(pel.insert(e), had === undefined);
+        if (had === undefined) model = [...model, e].sort((a, b) => compareIds(a.id, b.id));
+      } else {
+        assert.equal(pel.delete(id), had);
+        model = model.filter((e) => e !== had);
+      }
+      assert.equal(pel.get(id), model.find((e) => compareIds(e.id, id) === 0));
+    }
+    assert.ok(model.length > 40);
+    assert.deepEqual([...pel], model);
+  });
 });
