@@ -15,7 +15,6 @@ interface DenoFile {
 
 declare const Deno: {
   openSync(path: string, opts: Record<string, unknown>): DenoFile;
-  open(path: string): Promise<{ read(p: Uint8Array): Promise<number | null> }>;
   readFileSync(path: string): Uint8Array;
   writeFileSync(path: string, data: Uint8Array): void;
   renameSync(from: string, to: string): void;
@@ -31,24 +30,6 @@ declare const Deno: {
 
 const LATIN1 = new TextDecoder("latin1");
 
-/**
- * HostInfo.afterIo for Deno: a one-byte read of /dev/zero, an async op
- * that completes in the same poll as the sockets, so each slice of a
- * snapshot lets waiting clients in (a chain of setImmediate did not: GETs
- * waited ~3 ms; this measured ~0.08 ms at the median, as Node's and Bun's
- * setImmediate do).
- */
-export function denoAfterIo(): (fn: () => void) => void {
-  const byte = new Uint8Array(1);
-  // Without /dev/zero (Windows), a zero timer: slower (about 1 ms a turn) but it lets the sockets in too.
-  const zero = Deno.open("/dev/zero").catch(() => null);
-  return (fn) =>
-    void zero.then((f) => {
-      if (f === null) setTimeout(fn, 0);
-      else f.read(byte).then(fn);
-    });
-}
-
 function latin1Bytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
@@ -56,7 +37,13 @@ function latin1Bytes(text: string): Uint8Array {
 }
 
 function openWritable(p: string, mode: OpenMode): WritableFile {
-  const file = Deno.openSync(p, { write: true, create: true, truncate: mode === "truncate", append: mode === "append", mode: 0o644 });
+  const file = Deno.openSync(p, {
+    write: true,
+    create: true,
+    truncate: mode === "truncate",
+    append: mode === "append",
+    mode: 0o644,
+  });
   return {
     write(bytes) {
       let done = 0;

@@ -11,7 +11,8 @@ import * as os from "node:os";
 import process from "node:process";
 import type { ChildProcessHandle, FileSystem, HostInfo } from "../core/io.ts";
 import { nodeFiles } from "./files-node.ts";
-import { denoAfterIo, denoFiles } from "./files-deno.ts";
+import { denoFiles } from "./files-deno.ts";
+import { denoAfterIo } from "./deno.ts";
 
 declare const Bun: { version: string } | undefined;
 declare const Deno: { version: { deno: string } } | undefined;
@@ -35,7 +36,8 @@ export function runtimeVersion(): string {
 export const fileSystem: FileSystem = detectRuntime() === "deno" ? denoFiles : nodeFiles;
 
 /** Buffer's latin1Slice on any Uint8Array: 3-4x faster than fromCharCode for a 16-byte key under Bun (JSC), slower under V8. */
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+const latin1Slice =
+  (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 const bunLatin1 = (bytes: Uint8Array): string => latin1Slice.call(bytes, 0, bytes.length);
 
 export function hostInfo(io: string, configFile: string): HostInfo {
