@@ -4,9 +4,11 @@
  * entries sorted by (score, member), each a varint length, the member bytes
  * and the score (a varint when it is a small integer, else a tag and 8 IEEE
  * bytes: see MAX_PACKED_INT). Past zset-max-listpack-entries entries or a
- * member longer than zset-max-listpack-value the set becomes a skiplist plus
- * a member -> score Map, for good. Commands work on ranks: countWhile() finds where a score or
- * lex range starts and ends, range() walks entries from a rank.
+ * member longer than zset-max-listpack-value the set takes the "skiplist"
+ * encoding for good: an ordered index (zset-index.ts: sorted leaves where
+ * Redis has a skiplist) plus a member -> score Map. Commands work on ranks:
+ * countWhile() finds where a score or lex range starts and ends, range()
+ * walks entries from a rank.
  */
 import { type Collection, collectionBase } from "./value.ts";
 import { ZsetIndex } from "./zset-index.ts";
