@@ -15,9 +15,12 @@ const MAX_REF = (1 << 8) + (1 << 3);
 /**
  * The hash table holds positions as `base + offset`, base growing with each
  * call, so a slot written by an earlier call reads as "before this input"
- * and is ignored: no clearing of 256 KB per small string.
+ * and is ignored: no clearing of 256 KB per small string. 32-bit slots (as
+ * liblzf's) keep the table in 256 KB, where doubles took 512 KB and missed
+ * the cache on most probes of a small string; base starts over, the table
+ * cleared, when it would pass 2^31.
  */
-const htab = new Float64Array(HSIZE);
+const htab = new Int32Array(HSIZE);
 let base = 1;
 
 function idx(h: number): number {
@@ -35,7 +38,7 @@ let scratch = new Uint8Array(1024);
 export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | null {
   const inLen = input.length;
   if (inLen === 0 || maxOut <= 0) return null;
-  if (base > 2 ** 52) {
+  if (base + inLen + 1 > 2 ** 31 - 1) {
     htab.fill(0);
     base = 1;
   }
