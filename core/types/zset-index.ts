@@ -208,7 +208,7 @@ export class ZsetIndex {
     const last = leaves.length - 1;
     // The ends need no Fenwick tree (a walk from the first pair is what MEMORY USAGE's sampling does after each write).
     let j = start < leaves[0].n ? 0 : start >= this.length - leaves[last].n ? last : this.leafAt(start);
-    let p = j === last ? start - (this.length - leaves[last].n) : start - this.before(j);
+    let p = j === 0 ? start : j === last ? start - (this.length - leaves[last].n) : start - this.before(j);
     while (count > 0) {
       const leaf = leaves[j];
       if (rev) {
