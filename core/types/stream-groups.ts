@@ -35,7 +35,19 @@ export interface PendingEntry {
 export type Pel = OrderedList<PendingEntry, StreamId>;
 
 export function newPel(): Pel {
-  return new OrderedList<PendingEntry, StreamId>((e) => e.id, compareIds);
+  return new OrderedList<PendingEntry, StreamId>((e) => e.id, compareIds, pelKey);
+}
+
+/**
+ * A stream ID as one Map key: a number for IDs of real streams (ms below
+ * 2^42, the year 2109, and seq below 2^11: exact as ms * 2^11 + seq), a
+ * string for the rest. The two never collide: a Map tells them apart.
+ */
+function pelKey(id: StreamId): number | string {
+  const { ms, seq } = id;
+  return typeof ms === "number" && typeof seq === "number" && ms < 2 ** 42 && seq < 2048
+    ? ms * 2048 + seq
+    : `${ms}-${seq}`;
 }
 
 export class StreamConsumer {
@@ -202,16 +214,18 @@ export function estimateEntriesRead(s: StreamCounters, id: StreamId): Counter {
 
 /** The group's entries-read after it delivered id (past its last ID), as 7.0's streamReplyWithRange keeps it. */
 export function advanceEntriesRead(s: StreamCounters, g: StreamGroup, id: StreamId): void {
-  if (g.entriesRead !== INVALID_ENTRIES_READ && !rangeHasTombstones(s, id, null)) g.entriesRead = addCounter(g.entriesRead, 1);
-  else if (s.entriesAdded !== 0) g.entriesRead = estimateEntriesRead(s, id);
+  if (g.entriesRead !== INVALID_ENTRIES_READ && !rangeHasTombstones(s, id, null)) {
+    g.entriesRead = addCounter(g.entriesRead, 1);
+  } else if (s.entriesAdded !== 0) g.entriesRead = estimateEntriesRead(s, id);
   g.lastId = id;
 }
 
 /** XINFO's lag of a group (streamReplyWithCGLag): entries not yet delivered, or null when unknown. */
 export function groupLag(s: StreamCounters, g: StreamGroup): Counter | null {
   if (s.entriesAdded === 0) return 0;
-  if (g.entriesRead !== INVALID_ENTRIES_READ && !rangeHasTombstones(s, g.lastId, null)) return sub(s.entriesAdded, g.entriesRead);
+  if (g.entriesRead !== INVALID_ENTRIES_READ && !rangeHasTombstones(s, g.lastId, null)) {
+    return sub(s.entriesAdded, g.entriesRead);
+  }
   const read = estimateEntriesRead(s, g.lastId);
   return read === INVALID_ENTRIES_READ ? null : sub(s.entriesAdded, read);
 }
-
