@@ -11,9 +11,8 @@
  * end. XACK of a random ID in a PEL of 400k thus costs two Map deletes
  * instead of two binary searches over the chunks, each step a cache miss
  * (0.6-1 us against 3 us under Node, 0.5-0.9 against 2.2 under Bun, for
- * the pair). Each chunk's keys
- * are kept beside it, so the searches an insert does read keys without
- * loading every item they pass.
+ * the pair). Each chunk's keys are kept beside it, so the searches an
+ * insert does read keys without loading every item they pass.
  */
 
 const CHUNK_MAX = 256;
