@@ -21,7 +21,10 @@ export async function incrAofAfter(
   then?: (conn: RawConnection, server: ServerHandle) => Promise<void>,
 ): Promise<string> {
   const dir = tmpDir();
-  const server = await start(["--appendonly", "yes", "--dir", dir]);
+  // appendfsync always: under everysec a redis-server whose background fsync runs long postpones its writes
+  // (up to 2 s) while its replies still go out, so the SIGKILL below could leave its file short of the last
+  // commands (seen as a flake of the stream-groups AOF test on a loaded host).
+  const server = await start(["--appendonly", "yes", "--appendfsync", "always", "--dir", dir]);
   try {
     const conn = await RawConnection.connect(server.port);
     await conn.pipeline(cmds);
