@@ -30,6 +30,8 @@ export interface ValueCodec<V> {
   bytes(v: V): string;
   /** The value back from its kind and bytes. */
   revive(kind: number, bytes: string): V;
+  /** Whether values of kind never change in place: a read then revives a copy and leaves the bytes stored. */
+  immutable(kind: number): boolean;
 }
 
 /** Hash bits the map spends choosing a shard; a shard's chains use the bits above. */
@@ -253,6 +255,7 @@ export class Shard<V> {
     const kind = this.kinds[i];
     if (kind === 0) return this.values[i]!;
     const v = codec!.revive(kind, this.valueBytes(i));
+    if (codec!.immutable(kind)) return v;
     this.setValue(i, v);
     this.touched.push(i);
     return v;
@@ -272,6 +275,21 @@ export class Shard<V> {
       this.kinds[i] = 0;
     }
     this.values[i] = v;
+  }
+
+  /** keepAsBytes() for a value being stored: over the slot's bytes when they have the same length. */
+  putBytes(i: number, kind: number, bytes: string): void {
+    if (this.kinds[i] !== 0) {
+      const end = this.keyEnd(i);
+      if (readVarint(this.arena, end) === bytes.length) {
+        const arena = this.arena;
+        let p = cursor.at;
+        for (let j = 0; j < bytes.length; j++) arena[p++] = bytes.charCodeAt(j);
+        this.kinds[i] = kind;
+        return;
+      }
+    }
+    this.keepAsBytes(i, kind, bytes);
   }
 
   /** Keeps slot i's value as `bytes` of `kind`, in a record written anew at the arena's end (or in place when last). */
@@ -383,7 +401,9 @@ export class Shard<V> {
    * spare room is kept small at the price of more frequent copies.
    */
   private reserve(n: number): number {
-    if (this.top + n > this.arena.length) this.copyRecords(Math.max(64, Math.ceil((this.top - this.garbage + n) * 1.25)));
+    if (this.top + n > this.arena.length) {
+      this.copyRecords(Math.max(64, Math.ceil((this.top - this.garbage + n) * 1.25)));
+    }
     return this.top;
   }
 
@@ -432,7 +452,9 @@ export class Shard<V> {
 
   /** Drops the garbage once it is half the arena. */
   private reclaim(): void {
-    if (this.garbage > this.top >>> 1 && this.top > MIN_ARENA) this.copyRecords(Math.ceil((this.top - this.garbage) * 1.25));
+    if (this.garbage > this.top >>> 1 && this.top > MIN_ARENA) {
+      this.copyRecords(Math.ceil((this.top - this.garbage) * 1.25));
+    }
   }
 
   /**
@@ -460,7 +482,9 @@ export class Shard<V> {
     else {
       this.arena = arena;
       // Nothing keeps a view of an arena past a method call, so the old one can go now (not the shared empty one).
-      if (freeReplaced && old !== NO_BYTES) (old.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
+      if (freeReplaced && old !== NO_BYTES) {
+        (old.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer }).transfer?.(0);
+      }
     }
     this.top = top;
     this.garbage = 0;

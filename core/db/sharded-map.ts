@@ -17,7 +17,9 @@
  * because commands edit values in place; settle(), run when no command is
  * in progress (by the cron, or after a read once many wait), turns the
  * objects touched since back into bytes, so a value in use stays an object
- * between ticks.
+ * between ticks. A value of a kind the codec calls immutable (the
+ * keyspace's string values) goes to the arena as it is stored, and a read
+ * revives a copy and leaves the bytes where they are.
  *
  * The keyspace's own table is tracked (see Tracking): each key also has
  * an access clock for OBJECT IDLETIME/FREQ and eviction, and an estimated
@@ -95,7 +97,10 @@ export class ShardedMap<V> {
   /** In cluster mode, the keys by cluster slot (see keepSlots); null otherwise. */
   slots: SlotKeys | null = null;
 
-  constructor(private readonly codec: ValueCodec<V> | null = null, private readonly tracking: Tracking<V> | null = null) {
+  constructor(
+    private readonly codec: ValueCodec<V> | null = null,
+    private readonly tracking: Tracking<V> | null = null,
+  ) {
     this.shards = Array.from({ length: SHARDS }, () => new Shard<V>(tracking !== null));
   }
 
@@ -228,10 +233,11 @@ export class ShardedMap<V> {
     return this.shards[w.shard].meta[w.slot * 2];
   }
 
-  /** Shard s's value at slot i; one kept as bytes becomes an object, touched for settle(). */
+  /** Shard s's value at slot i; one kept as bytes becomes an object, touched for settle(), unless its kind is immutable. */
   private valueIn(s: number, i: number): V {
     const shard = this.shards[s];
-    if (shard.kinds[i] !== 0) this.touchedValue(s);
+    const kind = shard.kinds[i];
+    if (kind !== 0 && !this.codec!.immutable(kind)) this.touchedValue(s);
     return shard.value(i, this.codec);
   }
 
@@ -276,14 +282,16 @@ export class ShardedMap<V> {
     const shard = this.shards[h & (SHARDS - 1)];
     let i = shard.find(key, h >>> SHARD_BITS);
     const added = i === NONE;
+    // A string (the codec's immutable kind) goes straight to the arena: nothing changes one in place, so it is never an object there.
+    const packed = this.codec !== null && typeof value === "string" ? this.codec.kind(value) : 0;
     if (added) {
       i = shard.insert(key, h >>> SHARD_BITS, value);
       this.count++;
       this.keyBytes += key.length;
       if (this.slots !== null) this.slots.added(key, i * SHARDS + (h & (SHARDS - 1)));
-    } else {
-      shard.setValue(i, value);
-    }
+      if (packed !== 0) shard.putBytes(i, packed, value as string);
+    } else if (packed !== 0) shard.putBytes(i, packed, value as string);
+    else shard.setValue(i, value);
     const tracking = this.tracking;
     if (tracking !== null) {
       // A new key's clock starts. An overwrite renews the LRU time; under LFU the counter carries over, the write's
@@ -298,7 +306,7 @@ export class ShardedMap<V> {
       this.record(shard, i, tracking.size(key, value));
       this.remember(key, h & (SHARDS - 1), i);
     }
-    // Only objects (hashes, sorted sets) are ever kept as bytes: strings and numbers skip the codec's type tests.
+    // Objects that may be kept as bytes (small hashes, sorted sets) are settled later: commands change them in place.
     if (this.codec !== null && typeof value === "object" && this.codec.kind(value) !== 0) {
       shard.touched.push(i);
       this.touchedValue(h & (SHARDS - 1));

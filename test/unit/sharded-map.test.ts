@@ -21,6 +21,13 @@ function assertSame(map: ShardedMap<number>, model: Map<string, number>): void {
 }
 
 /** Every key a whole walk meets, stepping with between() called after each. */
+/** A walk standing on key's entry. */
+function walkTo<V>(map: ShardedMap<V>, key: string) {
+  const walk = map.walk();
+  while (map.advance(walk) && map.keyAt(walk) !== key) walk.slot++;
+  return walk;
+}
+
 function walkAll(map: ShardedMap<number>, between: () => void): string[] {
   const seen: string[] = [];
   const walk = map.walk();
@@ -71,7 +78,9 @@ describe("ShardedMap", () => {
     for (let i = 0; i < 4000; i += 2) map.delete(`k${i}`), model.delete(`k${i}`);
     for (let i = 0; i < 12000; i++) map.set(`n${i}`, i), model.set(`n${i}`, i);
     map.freeze(false);
-    const shards = (map as unknown as { shards: Array<{ heads: Int32Array; next: Int32Array; keyAt: Int32Array; used: number }> }).shards;
+    const shards =
+      (map as unknown as { shards: Array<{ heads: Int32Array; next: Int32Array; keyAt: Int32Array; used: number }> })
+        .shards;
     for (const shard of shards) {
       let linked = 0;
       for (const head of shard.heads) {
@@ -100,7 +109,7 @@ describe("ShardedMap", () => {
       let steps = 0;
       let added = 0;
       const seen = walkAll(map, () => {
-        if (++steps === 10) for (const key of churn) map.delete(key);
+        if (++steps === 10) { for (const key of churn) map.delete(key); }
         if (next() < 0.3) map.set(`n${added++}`, 0);
       });
       const met = new Set(seen);
@@ -131,6 +140,7 @@ describe("ShardedMap", () => {
         revived.push(bytes);
         return { text: bytes };
       },
+      immutable: () => false,
     };
     const next = rng(5);
     const map = new ShardedMap<Box>(codec);
@@ -148,7 +158,7 @@ describe("ShardedMap", () => {
         assert.equal(map.get(key)?.text, model.get(key));
       }
       if (i % 97 === 0) map.settle(Infinity);
-      if (i === 40_000) for (const k of [...model.keys()].slice(0, 2_800)) map.delete(k), model.delete(k);
+      if (i === 40_000) { for (const k of [...model.keys()].slice(0, 2_800)) map.delete(k), model.delete(k); }
     }
     map.settle(Infinity);
     revived.length = 0;
@@ -167,6 +177,46 @@ describe("ShardedMap", () => {
     box.text = "p-edited";
     map.settle(Infinity);
     assert.equal(map.get(first)!.text, "p-edited");
+  });
+
+  it("keeps strings of an immutable kind as bytes from the moment they are set, and reads leave them there", () => {
+    // Strings (the keyspace's short string values) are packed at once; objects go through settle() as before.
+    const codec: ValueCodec<string | { text: string }> = {
+      kind: (v) => (typeof v === "string" ? 3 : v.text.startsWith("p") ? 1 : 0),
+      bytes: (v) => (typeof v === "string" ? v : v.text),
+      revive: (kind, bytes) => (kind === 3 ? bytes : { text: bytes }),
+      immutable: (kind) => kind === 3,
+    };
+    const next = rng(6);
+    const map = new ShardedMap<string | { text: string }>(codec);
+    const model = new Map<string, string | { text: string }>();
+    const text = (
+      v: string | { text: string } | undefined,
+    ) => (v === undefined ? undefined : typeof v === "string" ? v : v.text);
+    for (let i = 0; i < 80_000; i++) {
+      const key = `k\x00${Math.floor(next() * 2_000)}`;
+      const r = next();
+      if (r < 0.2) {
+        assert.equal(map.delete(key), model.delete(key));
+      } else if (r < 0.65) {
+        // Same-length overwrites (in place), other lengths, binary bytes, and now and then an object.
+        const len = next() < 0.5 ? 8 : Math.floor(next() * 300);
+        const v = next() < 0.9
+          ? String.fromCharCode(...Array.from({ length: len }, () => Math.floor(next() * 256)))
+          : { text: `p${i}` };
+        map.set(key, v);
+        model.set(key, v);
+      } else {
+        const got = map.get(key);
+        assert.equal(text(got), text(model.get(key)), `${JSON.stringify(key)} at step ${i}`);
+        // A read of a string leaves it as bytes: nothing waits to be settled.
+        if (typeof got === "string" && i % 100 === 0) assert.equal(map.objectAt(walkTo(map, key)), undefined);
+      }
+      if (i % 500 === 0) map.settle(Infinity);
+      if (i === 50_000) { for (const k of [...model.keys()].slice(0, 1_900)) map.delete(k), model.delete(k); }
+    }
+    assert.equal(map.size, model.size);
+    for (const [k, v] of model) assert.equal(text(map.get(k)), text(v));
   });
 
   it("a tracked table's byte sum and access clocks follow sets, in-place changes, deletes by key and by position", () => {
