@@ -4,7 +4,9 @@
  * used_memory and maxmemory is checked against (see ShardedMap.bytes).
  * They are estimates of what the JS engine holds, not allocator sizes: a
  * key costs its table entry and its bytes in the table's arena; string
- * values a one-byte JS string (or a Uint8Array above 256 bytes), numbers
+ * values a one-byte JS string (or a Uint8Array above 256 bytes: strings up
+ * to 256 bytes now rest in the arena, ~16 bytes less, so the figure errs
+ * high, keeping maxmemory on the safe side), numbers
  * nothing unless boxed; collections measure themselves (sampling large
  * ones as Redis does); a deadline costs an entry in the expires table.
  */
