@@ -282,9 +282,7 @@ export class Shard<V> {
     if (this.kinds[i] !== 0) {
       const end = this.keyEnd(i);
       if (readVarint(this.arena, end) === bytes.length) {
-        const arena = this.arena;
-        let p = cursor.at;
-        for (let j = 0; j < bytes.length; j++) arena[p++] = bytes.charCodeAt(j);
+        this.writeString(end, bytes);
         this.kinds[i] = kind;
         return;
       }

@@ -282,15 +282,17 @@ export class ShardedMap<V> {
     const shard = this.shards[h & (SHARDS - 1)];
     let i = shard.find(key, h >>> SHARD_BITS);
     const added = i === NONE;
-    // A string (the codec's immutable kind) goes straight to the arena: nothing changes one in place, so it is never an object there.
-    const packed = this.codec !== null && typeof value === "string" ? this.codec.kind(value) : 0;
+    // A value of an immutable kind (strings) goes straight to the arena: nothing changes it in place. Other kinds
+    // (small hashes, sorted sets) stay objects until settle(), since commands edit them in place.
+    const kind = this.codec === null || typeof value === "number" ? 0 : this.codec.kind(value);
+    const immutable = kind !== 0 && this.codec!.immutable(kind);
     if (added) {
       i = shard.insert(key, h >>> SHARD_BITS, value);
       this.count++;
       this.keyBytes += key.length;
       if (this.slots !== null) this.slots.added(key, i * SHARDS + (h & (SHARDS - 1)));
-      if (packed !== 0) shard.putBytes(i, packed, value as string);
-    } else if (packed !== 0) shard.putBytes(i, packed, value as string);
+      if (immutable) shard.putBytes(i, kind, this.codec!.bytes(value));
+    } else if (immutable) shard.putBytes(i, kind, this.codec!.bytes(value));
     else shard.setValue(i, value);
     const tracking = this.tracking;
     if (tracking !== null) {
@@ -306,8 +308,7 @@ export class ShardedMap<V> {
       this.record(shard, i, tracking.size(key, value));
       this.remember(key, h & (SHARDS - 1), i);
     }
-    // Objects that may be kept as bytes (small hashes, sorted sets) are settled later: commands change them in place.
-    if (this.codec !== null && typeof value === "object" && this.codec.kind(value) !== 0) {
+    if (kind !== 0 && !immutable) {
       shard.touched.push(i);
       this.touchedValue(h & (SHARDS - 1));
     }

@@ -47,7 +47,7 @@ export class OrderedList<T, K> {
       let i = 0;
       while (i < chunk.length && !this.isLive(chunk[i])) i++;
       if (i === 0) return chunk[0];
-      this.dropStale(0, i === chunk.length ? null : [i, chunk.length]);
+      this.keepOnly(0, i, chunk.length);
     }
     return undefined;
   }
@@ -58,7 +58,7 @@ export class OrderedList<T, K> {
       let i = chunk.length;
       while (i > 0 && !this.isLive(chunk[i - 1])) i--;
       if (i === chunk.length) return chunk[i - 1];
-      this.dropStale(ci, i === 0 ? null : [0, i]);
+      this.keepOnly(ci, 0, i);
     }
     return undefined;
   }
@@ -172,19 +172,17 @@ export class OrderedList<T, K> {
     return this.index.get(this.indexKey(this.keyOf(item))) === item;
   }
 
-  /** Chunk ci without its stale items outside [from, to) (all of it when null): trimming an end. */
-  private dropStale(ci: number, keep: [number, number] | null): void {
+  /** Keeps only [from, to) of chunk ci, the rest being stale (an empty range drops the chunk): trimming an end. */
+  private keepOnly(ci: number, from: number, to: number): void {
     this.version++;
-    const chunk = this.chunks[ci];
-    if (keep === null) {
-      this.stale -= chunk.length;
+    this.stale -= this.chunks[ci].length - (to - from);
+    if (from === to) {
       this.chunks = this.chunks.filter((_, k) => k !== ci);
       this.keys = this.keys.filter((_, k) => k !== ci);
       return;
     }
-    this.stale -= chunk.length - (keep[1] - keep[0]);
-    this.chunks[ci] = chunk.slice(keep[0], keep[1]);
-    this.keys[ci] = this.keys[ci].slice(keep[0], keep[1]);
+    this.chunks[ci] = this.chunks[ci].slice(from, to);
+    this.keys[ci] = this.keys[ci].slice(from, to);
   }
 
   /** New chunks of the live items only, half full so that inserts have room. */
