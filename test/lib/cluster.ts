@@ -23,9 +23,12 @@ export interface ClusterNodeHandle extends ServerHandle {
 /** Quick failure detection for tests; a test may pass its own --cluster-node-timeout later in extra (later flags win). */
 export const NODE_TIMEOUT = 2000;
 
-/** A client port p with p and its bus port p+10000 both free, both below the kernel's ephemeral range (32768-). */
+/**
+ * A client port p with p and its bus port p+10000 both free, both below the kernel's ephemeral range (32768-), and
+ * above the last slot (16383), so that tests which name ports in replies never mistake a slot number for a port.
+ */
 export function clusterPort(): Promise<number> {
-  return reservePort(12000, 22000, async (p) => (await portFree(p)) && (await portFree(p + 10000)));
+  return reservePort(16384, 22768, async (p) => (await portFree(p)) && (await portFree(p + 10000)));
 }
 
 function nodeCommand(kind: Target, port: number, dir: string, extra: string[]): [string, string[]] {

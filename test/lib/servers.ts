@@ -96,7 +96,7 @@ export async function reservePort(lo: number, hi: number, free = portFree): Prom
   throw new Error(`no free port in ${lo}-${hi}`);
 }
 
-/** A server's port (cluster nodes take theirs from 12000-22000, their bus ports 10000 above). */
+/** A server's port (cluster nodes take theirs from 16384-22768, their bus ports 10000 above). */
 export function freePort(): Promise<number> {
   return reservePort(2000, 12000);
 }
