@@ -12,6 +12,13 @@ const VAL_MAX_VALUE = 32;
 const VAL_MAX_LEN = 4;
 const ZERO_MAX_LEN = 64;
 
+/** Opcodes between two marks of SparseHll's index. */
+const MARK_EVERY = 16;
+/** Below this length a walk from the start is short enough and no index is kept. */
+const MARKS_FROM = 128;
+/** How far past the changed opcode's end a set() may rewrite bytes (its merges scan 5 opcodes from the one before). */
+const REWRITE_REACH = 12;
+
 /** hllSparseSet's answers besides 0 (unchanged), 1 (updated) and -1 (corrupted). */
 export const PROMOTE = 2;
 
@@ -66,6 +73,20 @@ export class SparseHll {
   len: number;
   /** buf is this object's own copy (else it is the stored value, not to be written). */
   private owned = false;
+  /**
+   * Every MARK_EVERY-th opcode's position and first register, built
+   * on a command's second set(): hllSparseSet walks the opcodes from the
+   * start for each register, which for a PFADD of many elements into a
+   * large sparse HLL was most of the command; a walk from the mark before
+   * the one at or below the register finds the same opcode, and its
+   * predecessor, which the merge step starts from. Rebuilt as the HLL
+   * grows by half, so marks stay about MARK_EVERY opcodes apart.
+   */
+  private markAt: Int32Array | null = null;
+  private markFirst = new Int32Array(0);
+  private markCount = 0;
+  private markedLen = 0;
+  private calls = 0;
 
   /** room: the growth the caller expects (3 bytes at most per register set), so one copy usually serves the whole command. */
   constructor(src: Uint8Array, private readonly room = 0) {
@@ -113,29 +134,33 @@ export class SparseHll {
     if (count > VAL_MAX_VALUE) return PROMOTE;
     let b = this.buf;
     const sparse = HLL_HDR_SIZE;
-    let end = this.len;
+    const lenBefore = this.len;
+    let end = lenBefore;
+    if (++this.calls > 1 && end >= MARKS_FROM && end >= this.markedLen * 1.5) this.buildMarks();
     let p = sparse;
     let first = 0;
+    const markAt = this.markAt;
+    const from = markAt === null ? -1 : this.markBefore(index);
+    if (from >= 0) {
+      p = markAt![from];
+      first = this.markFirst[from];
+    }
     let prev = -1;
+    let prevFirst = 0;
     let span = 0;
     // Step 1: the opcode covering index.
     while (p < end) {
-      const op = b[p];
-      let oplen = 1;
-      if (isZero(op)) span = zeroLen(op);
-      else if (isVal(op)) span = valLen(op);
-      else {
-        span = xzeroLen(b, p, end);
-        oplen = 2;
-      }
+      span = opSpan(b, p, end);
       if (index <= first + span - 1) break;
       prev = p;
-      p += oplen;
+      prevFirst = first;
+      p += isXzero(b[p]) ? 2 : 1;
       first += span;
     }
     if (span === 0 || p >= end) return -1;
     const op = b[p];
     let next = isXzero(op) ? p + 2 : p + 1;
+    const rewriteEnd = next + REWRITE_REACH;
     if (next >= end) next = -1;
     const zero = isZero(op);
     const xzero = isXzero(op);
@@ -207,8 +232,77 @@ export class SparseHll {
       p++;
     }
     invalidateCache(b);
+    if (markAt !== null) this.moveMarks(Math.max(from, 0), prev, prevFirst, rewriteEnd, this.len - lenBefore);
     return 1;
   }
+
+  private buildMarks(): void {
+    const b = this.buf;
+    const end = this.len;
+    // An opcode takes one or two bytes, so there are at most end / MARK_EVERY marks.
+    const markAt = new Int32Array(Math.ceil(end / MARK_EVERY));
+    const markFirst = new Int32Array(markAt.length);
+    let count = 0;
+    let first = 0;
+    let n = 0;
+    for (let p = HLL_HDR_SIZE; p < end; p += isXzero(b[p]) ? 2 : 1) {
+      if (++n % MARK_EVERY === 0) {
+        markAt[count] = p;
+        markFirst[count++] = first;
+      }
+      first += opSpan(b, p, end);
+    }
+    this.markAt = markAt;
+    this.markFirst = markFirst;
+    this.markCount = count;
+    this.markedLen = end;
+  }
+
+  /** The mark before the last one at or below index (so a walk from it passes index's predecessor); negative: none. */
+  private markBefore(index: number): number {
+    const markFirst = this.markFirst;
+    let lo = 0;
+    let hi = this.markCount; // marks [0, lo) start at or below index, [hi, ..) above it
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (markFirst[mid] <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 2;
+  }
+
+  /**
+   * After a set(): marks in the rewritten bytes [prev, rewriteEnd) give way
+   * to one at prev (which stays where it was, starting the same register),
+   * and the marks after them move by the change in length.
+   */
+  private moveMarks(from: number, prev: number, prevFirst: number, rewriteEnd: number, delta: number): void {
+    const markAt = this.markAt!;
+    const markFirst = this.markFirst;
+    let count = this.markCount;
+    let i = from;
+    while (i < count && markAt[i] < prev) i++;
+    let j = i;
+    while (j < count && markAt[j] < rewriteEnd) j++;
+    if (j > i) {
+      if (prev >= 0) {
+        markAt[i] = prev;
+        markFirst[i++] = prevFirst;
+      }
+      markAt.copyWithin(i, j, count);
+      markFirst.copyWithin(i, j, count);
+      count -= j - i;
+      this.markCount = count;
+      j = i;
+    }
+    if (delta !== 0) { for (; j < count; j++) markAt[j] += delta; }
+  }
+}
+
+/** How many registers the opcode at p covers. */
+function opSpan(b: Uint8Array, p: number, end: number): number {
+  const op = b[p];
+  return isZero(op) ? zeroLen(op) : isVal(op) ? valLen(op) : xzeroLen(b, p, end);
 }
 
 /** Opcode kinds as walk() reports them. */

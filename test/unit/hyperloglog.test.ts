@@ -9,7 +9,16 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { patLen } from "../../core/types/hll-hash.ts";
 import { denseGet, denseSetRegister, HLL_DENSE_SIZE } from "../../core/types/hll-dense.ts";
-import { count, decodeSparse, emptySparse, encodingOf, HLL_DENSE, HllEdit, registers, sparseToDense } from "../../core/types/hyperloglog.ts";
+import {
+  count,
+  decodeSparse,
+  emptySparse,
+  encodingOf,
+  HLL_DENSE,
+  HllEdit,
+  registers,
+  sparseToDense,
+} from "../../core/types/hyperloglog.ts";
 import { rng } from "../lib/diff.ts";
 
 const SEED = 1206;
@@ -114,6 +123,29 @@ describe("HLL sparse form", () => {
         }
       }
       assert.equal(encodingOf(s.value()), HLL_DENSE);
+    }
+  });
+
+  it("one edit of many sets (walks from its index of marks) writes the bytes of one edit per set (walks from the start)", () => {
+    const next = rng(SEED + 4);
+    for (let round = 0; round < 6; round++) {
+      const limit = round < 3 ? 3000 : 1 << 20;
+      let many = new HllEdit(emptySparse());
+      let single = emptySparse();
+      for (let n = 0; n < 1500 * (round + 1); n++) {
+        // Clustered registers make long VAL runs, and so merges; low counts keep most of them sparse.
+        const index = next() < 0.5 ? Math.floor(next() * 16384) : 8000 + Math.floor(next() * 600);
+        const value = 1 + Math.floor(next() * next() * 6);
+        const r = many.set(index, value, limit);
+        const one = new HllEdit(single);
+        assert.equal(r, one.set(index, value, limit), `set ${n} changes both or neither`);
+        single = one.value();
+        if (n % 500 === 499) {
+          assert.deepEqual(many.value(), single, `bytes after ${n + 1} sets`);
+          if (round % 2 === 1) many = new HllEdit(many.value());
+        }
+      }
+      assert.deepEqual(many.value(), single);
     }
   });
 
