@@ -9,6 +9,8 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import * as os from "node:os";
 import process from "node:process";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import type { ChildProcessHandle, FileSystem, HostInfo } from "../core/io.ts";
 import { nodeFiles } from "./files-node.ts";
 import { denoFiles } from "./files-deno.ts";
@@ -40,7 +42,8 @@ const latin1Slice =
   (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 const bunLatin1 = (bytes: Uint8Array): string => latin1Slice.call(bytes, 0, bytes.length);
 
-export function hostInfo(io: string, configFile: string): HostInfo {
+/** ownProcess: the server is the process (the CLI), so it may run collections for it (releaseHeap). */
+export function hostInfo(io: string, configFile: string, ownProcess = false): HostInfo {
   return {
     runtime: runtimeVersion(),
     io,
@@ -59,6 +62,7 @@ export function hostInfo(io: string, configFile: string): HostInfo {
     latin1: detectRuntime() === "bun" ? bunLatin1 : undefined,
     copyArgumentsUpTo: detectRuntime() === "bun" ? 32 : 0,
     afterIo: detectRuntime() === "deno" ? denoAfterIo() : setImmediate,
+    releaseHeap: ownProcess && detectRuntime() !== "bun" ? releaseV8Heap : undefined,
     canExecute: (p) => {
       try {
         fs.accessSync(p, fs.constants.X_OK);
@@ -69,6 +73,34 @@ export function hostInfo(io: string, configFile: string): HostInfo {
     },
     spawn: spawnProgram,
   };
+}
+
+/** A young generation above this has grown under load (V8 starts it at 1 MB). */
+const YOUNG_GROWN = 4 << 20;
+let v8Collect: ((options?: { type: "minor" }) => void) | null = null;
+
+function youngGeneration(): number {
+  return v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
+}
+
+/**
+ * HostInfo.releaseHeap under V8 (Node, Deno): a minor collection, after
+ * which V8 shrinks a grown young generation once it sees the allocation
+ * rate low (server/heap-release.ts); then a full one, which returns the
+ * pages the shrink left pooled. gc() is reached without starting the
+ * process with --expose-gc: the flag set at run time exposes it in
+ * contexts made afterwards.
+ */
+function releaseV8Heap(): boolean {
+  if (youngGeneration() <= YOUNG_GROWN) return true;
+  if (v8Collect === null) {
+    v8.setFlagsFromString("--expose-gc");
+    v8Collect = vm.runInNewContext("gc");
+  }
+  v8Collect!({ type: "minor" });
+  if (youngGeneration() > YOUNG_GROWN) return false;
+  v8Collect!(); // full (Node 20's V8 reads { type: "major" } as minor)
+  return true;
 }
 
 function spawnProgram(file: string, args: string[]): ChildProcessHandle {

@@ -24,7 +24,10 @@ export interface RunningServer {
 
 export interface StartOptions {
   config?: Config;
-  /** Install SIGINT/SIGTERM handlers and exit the process on SHUTDOWN (the CLI does). */
+  /**
+   * Install SIGINT/SIGTERM handlers, exit the process on SHUTDOWN, and run
+   * collections that give back heap grown under load (the CLI does).
+   */
   ownProcess?: boolean;
   /** Run as a Sentinel (`--sentinel`): the `sentinel ...` config lines, as words after "sentinel". */
   sentinel?: string[][];
@@ -55,7 +58,14 @@ type Binding = Promise<TcpListeners> & { failedNow?: boolean };
  * listeners in `open` that are already there; a failing required address
  * fails the whole, and what it opened is closed again.
  */
-function listenTcp(engine: Engine, backend: Backend, port: number, bind: string, accept: Accept, open: TcpListeners): Binding {
+function listenTcp(
+  engine: Engine,
+  backend: Backend,
+  port: number,
+  bind: string,
+  accept: Accept,
+  open: TcpListeners,
+): Binding {
   const opening: Promise<[string, Listener, boolean] | null>[] = [];
   let failedNow = false;
   for (const { host, optional } of port === 0 ? [] : bindTargets(bind)) {
@@ -73,7 +83,9 @@ function listenTcp(engine: Engine, backend: Backend, port: number, bind: string,
       throw e;
     };
     try {
-      opening.push(backend.listenTcp(host, port, accept).then((l) => [addr, l, true] as [string, Listener, boolean], refused));
+      opening.push(
+        backend.listenTcp(host, port, accept).then((l) => [addr, l, true] as [string, Listener, boolean], refused),
+      );
     } catch (e) {
       if (!optional) failedNow = true;
       opening.push(Promise.resolve().then(() => refused(e)));
@@ -96,13 +108,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const engine = new Engine({
     config,
     fs: fileSystem,
-    host: hostInfo(backend.name, config.configFile),
+    host: hostInfo(backend.name, config.configFile, opts.ownProcess === true),
     logSink: logSinkFor(config),
     dialer: backend.dialer,
   });
   const pid = engine.host.pid;
   const sentinel = opts.sentinel ? installSentinel(engine, backend.dialer) : null;
-  if (sentinel) for (const words of opts.sentinel!) applySentinelDirective(sentinel, words);
+  if (sentinel) { for (const words of opts.sentinel!) applySentinelDirective(sentinel, words); }
   // dir is where the dataset lives, as the working directory (the CLI has moved there already; an embedder may not have).
   const dir = config.get("dir");
   if (dir !== "" && fileSystem.resolve("", dir) !== fileSystem.cwd()) {
@@ -114,7 +126,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     "warning",
     `Respite version=${RESPITE_VERSION} (Redis ${VERSION} compatible), runtime=${engine.host.runtime}, io=${backend.name}, pid=${pid}, just started`,
   );
-  engine.log("warning", config.configFile ? "Configuration loaded" : "Warning: no config file specified, using the default config.");
+  engine.log(
+    "warning",
+    config.configFile ? "Configuration loaded" : "Warning: no config file specified, using the default config.",
+  );
   if (config.bool("always-show-logo") || process.stdout.isTTY) engine.logRaw(banner(engine, config.num("port")));
   /** The Unix socket and the gateway; the TCP listeners move with CONFIG SET port/bind. */
   const listeners: Listener[] = [];
@@ -165,7 +180,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const binding = listenTcp(engine, backend, next.port, next.bind, accept, tcp);
     if (binding.failedNow) {
       binding.catch(() => {});
-      return next.port === previous.port ? "Failed to bind to specified addresses." : "Unable to listen on this port. Check server logs.";
+      return next.port === previous.port
+        ? "Failed to bind to specified addresses."
+        : "Unable to listen on this port. Check server logs.";
     }
     bound = next;
     binding.then((opened) => {
@@ -192,7 +209,10 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const gateway = await startGateway(engine);
     if (gateway) listeners.push(gateway);
   }
-  engine.log("notice", `Running mode=${sentinel ? "sentinel" : engine.cluster !== null ? "cluster" : "standalone"}, port=${port}.`);
+  engine.log(
+    "notice",
+    `Running mode=${sentinel ? "sentinel" : engine.cluster !== null ? "cluster" : "standalone"}, port=${port}.`,
+  );
   engine.start();
   if (sentinel) sentinel.start();
   else {

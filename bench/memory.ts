@@ -45,8 +45,11 @@ const opts = parseOptions(process.argv.slice(2), {
 });
 const runtimes = parseTargets(opts.runtimes);
 const BATCH = 1000;
-/** Time left to the runtime after loading so pending garbage collection can settle. */
-const SETTLE_MS = 3000;
+/**
+ * Time every server is left idle after loading before its RSS is read: pending garbage collection settles, and
+ * Respite gives back the young generation V8 grew under the load (within 5-10 s of quiet, server/heap-release.ts).
+ */
+const SETTLE_MS = 10000;
 
 const pad7 = (i: number) => String(i).padStart(7, "0");
 
@@ -136,9 +139,18 @@ async function measure(target: Target, w: Workload): Promise<Sample> {
     }
     loader.close();
     await sleep(SETTLE_MS);
-    const sample: Sample = { baseline, loaded: rssBytes(server.pid), usedBaseline, used: await usedMemory(server.port) };
+    const sample: Sample = {
+      baseline,
+      loaded: rssBytes(server.pid),
+      usedBaseline,
+      used: await usedMemory(server.port),
+    };
     if (loader.errors.length) sample.error = loader.errors[0];
-    process.stderr.write(`${target} ${w.name}: ${mb(sample.loaded)} MB (empty ${mb(baseline)} MB)${sample.error ? " " + sample.error : ""}\n`);
+    process.stderr.write(
+      `${target} ${w.name}: ${mb(sample.loaded)} MB (empty ${mb(baseline)} MB)${
+        sample.error ? " " + sample.error : ""
+      }\n`,
+    );
     return sample;
   } finally {
     await server.stop();
@@ -158,16 +170,44 @@ for (const w of WORKLOADS.filter((w) => only === null || only.includes(w.name)))
   for (const rt of runtimes) {
     const s = await measure(rt, w);
     if (s.error) {
-      rows.push([w.name, String(w.keys), rt, s.error.startsWith("-ERR unknown command") ? "unsupported" : s.error, "-", "-", "-", "-", "-"]);
+      rows.push([
+        w.name,
+        String(w.keys),
+        rt,
+        s.error.startsWith("-ERR unknown command") ? "unsupported" : s.error,
+        "-",
+        "-",
+        "-",
+        "-",
+        "-",
+      ]);
       continue;
     }
     const data = s.loaded - s.baseline;
-    rows.push([w.name, String(w.keys), rt, mb(s.loaded), mb(data),
-      (s.loaded / redis.loaded).toFixed(2) + "x", (data / redisData).toFixed(2) + "x", ...tracking(s)]);
+    rows.push([
+      w.name,
+      String(w.keys),
+      rt,
+      mb(s.loaded),
+      mb(data),
+      (s.loaded / redis.loaded).toFixed(2) + "x",
+      (data / redisData).toFixed(2) + "x",
+      ...tracking(s),
+    ]);
   }
 }
 console.log(`RSS ${SETTLE_MS / 1000}s after loading with pipelined writes (${BATCH} commands per batch)\n`);
 console.log(markdownTable(
-  ["workload", "keys", "server", "RSS MB", "over empty MB", "RSS/redis", "over-empty/redis", "used_memory MB", "RSS growth/used_memory growth"],
+  [
+    "workload",
+    "keys",
+    "server",
+    "RSS MB",
+    "over empty MB",
+    "RSS/redis",
+    "over-empty/redis",
+    "used_memory MB",
+    "RSS growth/used_memory growth",
+  ],
   rows,
 ));

@@ -131,6 +131,12 @@ export interface HostInfo {
    * waited milliseconds), so its adapter resumes through an async op.
    */
   afterIo(fn: () => void): void;
+  /**
+   * One try at giving back a heap grown under load (server/heap-release.ts):
+   * a collection, when the host can run one; true once there is nothing
+   * (more) to give back. Absent where the host cannot.
+   */
+  releaseHeap?: () => boolean;
   /** Whether this process may execute path (access(2) with X_OK): Sentinel checks its scripts with it. */
   canExecute(path: string): boolean;
   /** Runs a program with arguments, its output discarded (Sentinel's notification and reconfig scripts). */

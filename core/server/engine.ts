@@ -48,6 +48,7 @@ import type { ClusterState } from "../cluster/state.ts";
 import type { ClusterBus } from "../cluster/bus.ts";
 import { clusterAdmit, clusterBeforeSleep, clusterCron, createClusterState } from "./cluster-mode.ts";
 import { MigrateSockets } from "../cluster/migrate-sockets.ts";
+import { HeapRelease } from "./heap-release.ts";
 
 export { RESPITE_VERSION, VERSION } from "../version.ts";
 
@@ -154,7 +155,12 @@ export class Engine implements KeyspaceObserver {
   readonly memory = new UsedMemory(this);
   /** maxmemory and eviction (see evict.ts). */
   readonly evictor: Evictor;
-  readonly parserLimits = { maxBulkLen: 512 * 1024 * 1024, queryBufferLimit: 1024 * 1024 * 1024, authRequired: false, copyArgumentsUpTo: 0 };
+  readonly parserLimits = {
+    maxBulkLen: 512 * 1024 * 1024,
+    queryBufferLimit: 1024 * 1024 * 1024,
+    authRequired: false,
+    copyArgumentsUpTo: 0,
+  };
   /** Time of the command being run: one reading per command, as Redis caches mstime. */
   now: number;
   readonly startedAt: number;
@@ -215,6 +221,7 @@ export class Engine implements KeyspaceObserver {
   /** Clients whose replies wait for the end of the event-loop turn (see flush). */
   private held = new Set<Client>();
   private sleepScheduled = false;
+  private readonly heapRelease: HeapRelease;
   /** Some reply of this turn waited for the AOF (see flush). */
   private aofHolds = false;
 
@@ -244,6 +251,7 @@ export class Engine implements KeyspaceObserver {
     freeReplacedArenas(this.host.freeReplacedBuffers);
     useNativeLatin1(this.host.latin1 ?? null);
     this.parserLimits.copyArgumentsUpTo = this.host.copyArgumentsUpTo ?? 0;
+    this.heapRelease = new HeapRelease(this.host.releaseHeap);
     this.logSink = opts.logSink ?? ((line) => console.log(line));
     this.now = this.startedAt = this.clock.now();
     // Keys loaded at startup get their access clock from the time of loading (RDB IDLE/FREQ records).
@@ -263,7 +271,7 @@ export class Engine implements KeyspaceObserver {
     this.clientMemory = new ClientMemory(this);
     const databases = this.config.num("databases");
     for (let i = 0; i < databases; i++) this.dbs.push(new Db(i, this));
-    if (this.cluster !== null) for (const db of this.dbs) db.data.keepSlots();
+    if (this.cluster !== null) { for (const db of this.dbs) db.data.keepSlots(); }
     this.evictor = new Evictor(this);
     this.config.watch("proto-max-bulk-len", (v) => (this.parserLimits.maxBulkLen = Number(v)));
     this.config.watch("client-query-buffer-limit", (v) => (this.parserLimits.queryBufferLimit = Number(v)));
@@ -369,7 +377,10 @@ export class Engine implements KeyspaceObserver {
       c.parser.feed(chunk);
     } catch (e) {
       if (!(e instanceof QueryBufferLimitError)) throw e;
-      this.log("warning", `Closing client that reached max query buffer length: id=${c.id} addr=${c.conn.remoteAddress}`);
+      this.log(
+        "warning",
+        `Closing client that reached max query buffer length: id=${c.id} addr=${c.conn.remoteAddress}`,
+      );
       this.stats.clientQueryBufferLimitDisconnections++;
       return this.kill(c);
     }
@@ -607,7 +618,9 @@ export class Engine implements KeyspaceObserver {
       cmd.rejectedCalls++;
       return this.reject(c, diskError);
     }
-    if (this.primary.minToWrite !== 0 && this.replica.host === null && this.primary.refusesWrites() && isWrite(c, cmd)) {
+    if (
+      this.primary.minToWrite !== 0 && this.replica.host === null && this.primary.refusesWrites() && isWrite(c, cmd)
+    ) {
       cmd.rejectedCalls++;
       return this.reject(c, "NOREPLICAS Not enough good replicas to write.");
     }
@@ -626,7 +639,10 @@ export class Engine implements KeyspaceObserver {
       cmd.rejectedCalls++;
       return this.reject(c, "ERR Replica can't interact with the keyspace");
     }
-    if (following && !this.replica.linkUp && c !== this.replica.master && !this.config.bool("replica-serve-stale-data") && deniesStale(c, cmd)) {
+    if (
+      following && !this.replica.linkUp && c !== this.replica.master && !this.config.bool("replica-serve-stale-data") &&
+      deniesStale(c, cmd)
+    ) {
       cmd.rejectedCalls++;
       return this.reject(c, "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
     }
@@ -661,7 +677,9 @@ export class Engine implements KeyspaceObserver {
       // Its script was suspended: the command ends with the script (see suspended.ts).
       const others = this.suspended.othersErrors;
       const owned = ownedArgs(argv);
-      this.suspended.defer(() => this.called(c, cmd, owned, t0, errorsBefore + this.suspended.othersErrors - others, dirty));
+      this.suspended.defer(() =>
+        this.called(c, cmd, owned, t0, errorsBefore + this.suspended.othersErrors - others, dirty)
+      );
       return;
     }
     this.called(c, cmd, argv, t0, errorsBefore, dirty);
@@ -710,7 +728,9 @@ export class Engine implements KeyspaceObserver {
     if (failed) call.cmd.failedCalls++;
     const usec = call.usec + serveUsec;
     if (usec >= this.slowlog.threshold) this.slowlog.push(c, call.cmd, call.argv, usec);
-    if (serveUsec >= this.latency.thresholdUsec) this.latency.add("command-unblocking", Math.floor(serveUsec / 1000), this.clock.now());
+    if (serveUsec >= this.latency.thresholdUsec) {
+      this.latency.add("command-unblocking", Math.floor(serveUsec / 1000), this.clock.now());
+    }
   }
 
   private reject(c: Client, msg: string): null {
@@ -765,7 +785,9 @@ export class Engine implements KeyspaceObserver {
 
   expired(db: Db, key: string): void {
     this.stats.expiredKeys++;
-    if (this.propagation.on) this.propagation.also(db.id, [this.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
+    if (this.propagation.on) {
+      this.propagation.also(db.id, [this.config.bool("lazyfree-lazy-expire") ? "UNLINK" : "DEL", key]);
+    }
     this.notify(db, "expired", key, "x");
     if (this.watches.size !== 0) this.watches.touch(db, key);
     // An XREADGROUP waiting on the key answers -UNBLOCKED (Redis's signalDeletedKeyAsReady).
@@ -867,6 +889,7 @@ export class Engine implements KeyspaceObserver {
     // tick, not per command: a value in use would otherwise be rebuilt for every batch of commands.
     for (const db of this.dbs) db.data.settle(SETTLE_PER_TICK);
     this.slabWalk.step(this.dbs, SLAB_WALK_PER_TICK);
+    this.heapRelease.tick(this.now, this.stats.commandsProcessed);
   }
 
   private closeIdleClients(): void {
@@ -901,7 +924,12 @@ export class Engine implements KeyspaceObserver {
     if (!flags.now && this.config.num("shutdown-timeout") !== 0 && !this.primary.replicasInSync()) {
       if (this.pause.mode === null) this.primary.requestAcks();
       this.pause.holdWritesForShutdown(true);
-      this.pendingShutdown = { deadline: this.now + this.config.num("shutdown-timeout") * 1000, code, flags, waiting: [] };
+      this.pendingShutdown = {
+        deadline: this.now + this.config.num("shutdown-timeout") * 1000,
+        code,
+        flags,
+        waiting: [],
+      };
       if (c !== null) this.waitForShutdown(c);
       this.log("notice", "Waiting for replicas before shutting down.");
       return "waiting";
