@@ -77,29 +77,39 @@ export function hostInfo(io: string, configFile: string, ownProcess = false): Ho
 
 /** A young generation above this has grown under load (V8 starts it at 1 MB). */
 const YOUNG_GROWN = 4 << 20;
-let v8Collect: ((options?: { type: "minor" }) => void) | null = null;
+type V8Collect = (options?: { type: "minor" }) => void;
+/** V8's gc() once reached; undefined when it could not be (the release then does nothing); null before the first try. */
+let v8Collect: V8Collect | undefined | null = null;
 
 function youngGeneration(): number {
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")?.space_size ?? 0;
+}
+
+/** gc() without starting the process with --expose-gc: the flag set at run time exposes it in contexts made afterwards. */
+function reachV8Collect(): V8Collect | undefined {
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc");
+    return typeof gc === "function" ? gc : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * HostInfo.releaseHeap under V8 (Node, Deno): a minor collection, after
  * which V8 shrinks a grown young generation once it sees the allocation
  * rate low (server/heap-release.ts); then a full one, which returns the
- * pages the shrink left pooled. gc() is reached without starting the
- * process with --expose-gc: the flag set at run time exposes it in
- * contexts made afterwards.
+ * pages the shrink left pooled.
  */
 function releaseV8Heap(): boolean {
   if (youngGeneration() <= YOUNG_GROWN) return true;
-  if (v8Collect === null) {
-    v8.setFlagsFromString("--expose-gc");
-    v8Collect = vm.runInNewContext("gc");
-  }
-  v8Collect!({ type: "minor" });
+  if (v8Collect === null) v8Collect = reachV8Collect();
+  const collect = v8Collect;
+  if (collect === undefined) return true;
+  collect({ type: "minor" });
   if (youngGeneration() > YOUNG_GROWN) return false;
-  v8Collect!(); // full (Node 20's V8 reads { type: "major" } as minor)
+  collect(); // full (Node 20's V8 reads { type: "major" } as minor)
   return true;
 }
 
