@@ -868,6 +868,7 @@ export class Engine implements KeyspaceObserver {
     // A replica's async load still times out a primary that stops sending (Redis's repl-timeout on the socket).
     if (this.loading !== null) {
       if (this.loading.async) this.replica.cron();
+      this.heapRelease.busy(this.now);
       return;
     }
     // A replica's keys expire when its primary's DEL arrives, never here (Redis 7).

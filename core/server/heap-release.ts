@@ -3,7 +3,8 @@
  * quiet. Under load V8 grows its young generation to two 16 MB semispaces
  * and keeps them while nothing collects: it shrinks them in a collection
  * made once its estimate of the allocation rate has fallen, which an idle
- * server never makes. So IDLE_MS after the last burst of commands the
+ * server never makes. So IDLE_MS after the last burst of commands (or the
+ * end of loading a dataset) the
  * engine asks the host for a collection every RETRY_MS until the host has
  * nothing more to give back (HostInfo.releaseHeap), as Redis's allocator
  * returns freed pages in the background. Measured in bench/RESULTS.md
@@ -26,13 +27,18 @@ export class HeapRelease {
 
   constructor(private readonly release: (() => boolean) | undefined) {}
 
+  /** Work without commands (loading a dataset) counts as a burst. */
+  busy(now: number): void {
+    this.markedAt = now;
+    this.triesLeft = MAX_TRIES;
+  }
+
   /** Each cron tick, with the count of commands processed so far. */
   tick(now: number, commands: number): void {
     if (this.release === undefined) return;
     if (commands - this.commandsAtMark > BURST) {
       this.commandsAtMark = commands;
-      this.markedAt = now;
-      this.triesLeft = MAX_TRIES;
+      this.busy(now);
     } else if (this.triesLeft > 0 && now - this.markedAt >= IDLE_MS && now - this.triedAt >= RETRY_MS) {
       this.triedAt = now;
       this.triesLeft = this.release() ? 0 : this.triesLeft - 1;

@@ -17,6 +17,15 @@ describe("heap release schedule", () => {
     assert.deepEqual(calls, [5000, 5500, 6000, 6500]);
   });
 
+  it("loading a dataset (no commands) counts as a burst", () => {
+    const calls: number[] = [];
+    let now = 0;
+    const h = new HeapRelease(() => (calls.push(now), true));
+    for (now = 0; now <= 1000; now += 100) h.busy(now);
+    for (; now <= 10_000; now += 100) h.tick(now, 3);
+    assert.deepEqual(calls, [3000]);
+  });
+
   it("a trickle of commands is quiet; a new burst starts the count again; 60 tries at most", () => {
     const calls: number[] = [];
     let now = 0;
