@@ -4,11 +4,11 @@
  * and keeps them while nothing collects: it shrinks them in a collection
  * made once its estimate of the allocation rate has fallen, which an idle
  * server never makes. So IDLE_MS after the last burst of commands (or the
- * end of loading a dataset) the
- * engine asks the host for a collection every RETRY_MS until the host has
- * nothing more to give back (HostInfo.releaseHeap), as Redis's allocator
- * returns freed pages in the background. Measured in bench/RESULTS.md
- * ("The young generation given back").
+ * end of loading a dataset) the engine asks the host for a collection every
+ * RETRY_MS until the host has nothing more to give back
+ * (HostInfo.releaseHeap), as Redis's allocator returns freed pages in the
+ * background. Measured in bench/RESULTS.md ("The young generation given
+ * back").
  */
 
 /** Quiet time before the first try. */
