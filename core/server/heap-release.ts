@@ -16,8 +16,12 @@ const IDLE_MS = 2000;
 const RETRY_MS = 500;
 /** Tries after one burst: V8 agreed within 5-10 s of quiet in every run measured. */
 const MAX_TRIES = 60;
-/** More commands than this since the last mark make a burst (a trickle of PINGs is quiet). */
-const BURST = 1000;
+/**
+ * More commands than this since the last mark make a burst: quiet is under
+ * ~50 commands a second (a health check's PINGs), so a collection's pause
+ * does not fall on a server that is still serving.
+ */
+const BURST = 100;
 
 export class HeapRelease {
   private commandsAtMark = 0;
