@@ -16,7 +16,10 @@ const ZERO_MAX_LEN = 64;
 const MARK_EVERY = 16;
 /** Below this length a walk from the start is short enough and no index is kept. */
 const MARKS_FROM = 128;
-/** How far past the changed opcode's end a set() may rewrite bytes (its merges scan 5 opcodes from the one before). */
+/**
+ * How far past the changed opcode's end a set() may rewrite bytes: its merges scan 5 opcodes from the one
+ * before, and can swallow one starting up to 7 bytes past that end; 12 leaves room.
+ */
 const REWRITE_REACH = 12;
 
 /** hllSparseSet's answers besides 0 (unchanged), 1 (updated) and -1 (corrupted). */
