@@ -291,9 +291,9 @@ export class ShardedMap<V> {
       this.count++;
       this.keyBytes += key.length;
       if (this.slots !== null) this.slots.added(key, i * SHARDS + (h & (SHARDS - 1)));
-      if (immutable) shard.putBytes(i, kind, this.codec!.bytes(value));
-    } else if (immutable) shard.putBytes(i, kind, this.codec!.bytes(value));
-    else shard.setValue(i, value);
+    }
+    if (immutable) shard.putBytes(i, kind, this.codec!.bytes(value));
+    else if (!added) shard.setValue(i, value);
     const tracking = this.tracking;
     if (tracking !== null) {
       // A new key's clock starts. An overwrite renews the LRU time; under LFU the counter carries over, the write's
