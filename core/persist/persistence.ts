@@ -127,7 +127,7 @@ export class Persistence {
       return;
     }
     const dirtyAtStart = e.dirty;
-    const job = new BackgroundJob(file, e.clock.now(), () => this.path(), (err) => this.bgsaveEnded(job, dirtyAtStart, err), e.host.afterIo);
+    const job = new BackgroundJob(file, e.clock.now(), () => this.path(), (err) => this.bgsaveEnded(job, dirtyAtStart, err), e);
     this.bgsave = job;
     this.bgsaveScheduled = false;
     e.log("notice", `Background saving started by pid ${e.host.pid}`);

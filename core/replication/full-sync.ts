@@ -11,12 +11,10 @@ import type { Engine } from "../server/engine.ts";
 import { Crc64, RDB_EOF, RdbEncoder, rdbHeader } from "../persist/rdb/index.ts";
 import { functionLibraryCodes, RdbFile } from "../persist/rdb-file.ts";
 import { Snapshot } from "../persist/snapshot.ts";
-import { BackgroundJob } from "../persist/background.ts";
+import { BackgroundJob, sliceDeadline } from "../persist/background.ts";
 import { randomHex } from "../server/engine.ts";
 import type { ReplicaLink } from "./primary.ts";
 
-/** How long a slice of the walk runs before clients get their turn (ms), as background.ts. */
-const SLICE_MS = 0.05;
 /** A diskless transfer pauses while a replica's socket holds this much unsent. */
 const DISKLESS_HIGH_WATER = 8 * 1024 * 1024;
 const ENC = new TextEncoder();
@@ -73,7 +71,7 @@ export class FullSync {
         return;
       }
       try {
-        if (!snapshot.step(performance.now() + SLICE_MS)) return e.host.afterIo(step);
+        if (!snapshot.step(sliceDeadline(e))) return e.host.afterIo(step);
       } catch (err) {
         return done(String(err));
       }
@@ -116,7 +114,7 @@ export class FullSync {
         send(l, bytes);
       }
       done(null);
-    }, e.host.afterIo);
+    }, e);
   }
 
   /** Stops it (no replica left, SHUTDOWN): the snapshot ends, a disk sync's temporary file goes. */

@@ -218,6 +218,11 @@ export class Engine implements KeyspaceObserver {
   activeExpire = true;
   /** performance.now() when the last call() ended: the next pipelined command starts there. */
   private callEnd = 0;
+
+  /** performance.now() when the last command ended (0 before the first): a background walk runs long slices once it is a while ago. */
+  get lastCommandAt(): number {
+    return this.callEnd;
+  }
   /** Clients whose replies wait for the end of the event-loop turn (see flush). */
   private held = new Set<Client>();
   private sleepScheduled = false;

@@ -416,7 +416,7 @@ export class Aof implements PropagationReader {
       e.log("notice", "AOF rewrite child asks to stop sending diffs.");
       return `${this.dir}/${this.manifest.clone().newBase(this.filename, e.config.bool("aof-use-rdb-preamble"))}`;
     };
-    const rewrite: Rewrite = { job: new BackgroundJob(base, e.clock.now(), target, (err) => this.rewriteEnded(rewrite, err), e.host.afterIo), tmp };
+    const rewrite: Rewrite = { job: new BackgroundJob(base, e.clock.now(), target, (err) => this.rewriteEnded(rewrite, err), e), tmp };
     this.rewrite = rewrite;
     this.rewriteScheduled = false;
     e.log("notice", `Background append only file rewriting started by pid ${e.host.pid}`);
