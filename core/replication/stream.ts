@@ -58,6 +58,7 @@ export class StreamApplier {
       parser.feed(chunk);
     }
     this.applying = true;
+    let start = e.startBatch();
     try {
       // A command held by CLIENT PAUSE (the primary's client is paused too, as in Redis) stops the run, and so does
       // a script past busy-reply-threshold (the stream waits rather than getting -BUSY).
@@ -73,7 +74,7 @@ export class StreamApplier {
         if (argv === null) break;
         // The ACK reports what was applied before the GETACK, as Redis's.
         if (argv.length >= 2 && is(argv[0], "replconf") && is(argv[1], "getack")) this.ack();
-        else e.execute(c, argv);
+        else start = e.executeInBatch(c, argv, start);
         const applied = this.received - parser.pending;
         this.offset += applied - this.applied;
         this.applied = applied;
