@@ -185,6 +185,7 @@ export class Primary implements PropagationReader {
     const c = link.client;
     if (c.closed) return;
     c.conn.write(bytes);
+    this.engine.stats.writesProcessed++;
     link.streamWritten += bytes.length;
     c.netOut += bytes.length;
     this.netOutput += bytes.length;

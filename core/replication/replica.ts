@@ -334,6 +334,7 @@ export class Replica {
     const e = this.engine;
     this.lastIo = e.clock.now();
     e.stats.netInput += chunk.length;
+    e.stats.readsProcessed++;
     switch (this.phase) {
       case "connected":
         return this.stream!.apply(chunk);

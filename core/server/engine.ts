@@ -342,6 +342,8 @@ export class Engine implements KeyspaceObserver {
 
   /** The peer ended the connection: a half-closed one still reads, so replies held for the turn's end (not the AOF) go first. */
   private peerClosed(c: Client): void {
+    // Redis counts the read that met the end among total_reads_processed.
+    if (!c.closed) this.stats.readsProcessed++;
     if (this.held.has(c) && !this.repliesWait) this.sendNow(c);
     this.disconnect(c);
   }
@@ -380,6 +382,7 @@ export class Engine implements KeyspaceObserver {
   onData(c: Client, chunk: Uint8Array): void {
     if (c.closed) return;
     this.stats.netInput += chunk.length;
+    this.stats.readsProcessed++;
     c.netIn += chunk.length;
     try {
       c.parser.feed(chunk);
@@ -493,6 +496,7 @@ export class Engine implements KeyspaceObserver {
     if (c.out.pos > 0 && !c.closed) {
       const bytes = c.out.take();
       this.stats.netOutput += bytes.length;
+      this.stats.writesProcessed++;
       c.netOut += bytes.length;
       c.conn.write(bytes);
     }

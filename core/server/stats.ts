@@ -36,6 +36,9 @@ export class Stats {
   rejectedConnections = 0;
   netInput = 0;
   netOutput = 0;
+  /** Reads from clients' sockets (the primary's included) and writes to them, as Redis counts its read and write handlers' runs. */
+  readsProcessed = 0;
+  writesProcessed = 0;
   expiredKeys = 0;
   expiredStalePerc = 0;
   expiredTimeCapReached = 0;

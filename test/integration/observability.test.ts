@@ -289,6 +289,24 @@ for (const rt of RUNTIMES) {
       c.close();
     });
 
+    it("INFO counts reads and writes as Redis: one each per round trip, however many commands it carries", async () => {
+      const [want, got] = await onBoth(async (s) => {
+        const c = await RawConnection.connect(s.port);
+        await c.call("CONFIG", "RESETSTAT");
+        for (let i = 0; i < 5; i++) await c.call("SET", "rw", String(i));
+        // A client that leaves: its last read meets the end.
+        const brief = await RawConnection.connect(s.port);
+        await brief.call("PING");
+        brief.close();
+        await sleep(50);
+        await c.pipeline(Array.from({ length: 10 }, () => ["GET", "rw"]));
+        const stats = text(decode(await c.call("INFO", "stats")));
+        c.close();
+        return ["total_reads_processed", "total_writes_processed", "total_commands_processed"].map((f) => stats.match(new RegExp(`${f}:(\\d+)`))![0]);
+      });
+      assert.deepEqual(got, want);
+    });
+
     it("CLIENT PAUSE WRITE lets reads through and holds writes, then UNPAUSE releases them in order", async () => {
       await pair.sameAll([
         ["CLIENT", "PAUSE"],
