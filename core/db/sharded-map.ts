@@ -169,9 +169,11 @@ export class ShardedMap<V> {
     if (tracking === null || !this.locate(key)) return;
     const shard = this.shards[this.lastShard];
     const i = this.lastSlot;
-    // Strings and numbers are replaced whole (set() measured them); a value kept as bytes is unchanged since measured.
+    // A value kept as bytes is unchanged since measured (kinds first: a SET leaves values[i], a cache miss, unread);
+    // strings and numbers are replaced whole (set() measured them).
+    if (shard.kinds[i] !== 0) return;
     const v = shard.values[i];
-    if (typeof v !== "object" || shard.kinds[i] !== 0) return;
+    if (typeof v !== "object") return;
     this.record(shard, i, tracking.size(key, v));
   }
 
