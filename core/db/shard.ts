@@ -1,14 +1,16 @@
 /**
  * One shard of the keyspace's hash table (see sharded-map.ts): a chained
- * hash table over parallel arrays (key offset, value, kind, chain link) plus
- * bucket heads, with each key's bytes in a byte arena: a record of the key's
- * length as a varint and its bytes, followed, for a value kept as bytes
- * (kind > 0), by the value's length and bytes.
+ * hash table over parallel arrays (key offset, value, chain link, meta)
+ * plus bucket heads, with each key's bytes in a byte arena: a record of the
+ * key's length as a varint and its bytes, followed, for a value kept as
+ * bytes (kind > 0), by the value's length and bytes.
  *
- * A tracked shard (the keyspace's, not the expires table's) also keeps,
- * per slot, the key's access clock (see access.ts) and its estimated bytes
- * (see usage.ts), side by side in one Uint32Array (`meta`, words 2i and
- * 2i + 1) so that a write touches one cache line for both: 8 bytes a slot.
+ * `meta` holds two words a slot, side by side so that a command touches one
+ * cache line for all of them (at a million keys each separate array was a
+ * miss of its own): word 2i the slot's kind (top 8 bits) and, in a tracked
+ * shard (the keyspace's, not the expires table's), the key's access clock
+ * (the low 24 bits: Redis's lru field, see access.ts); word 2i + 1 its
+ * estimated bytes in a tracked shard (see usage.ts; 0 for holes).
  *
  * A linked shard (the keyspace's in cluster mode) keeps two more words per
  * slot, `links`, for the lists of keys by cluster slot that slot-keys.ts
@@ -46,7 +48,8 @@ const MIN_ARENA = 1024;
 const NO_CHAINS = Int32Array.of(NONE);
 const NO_SLOTS = new Int32Array(0);
 const NO_WORDS = new Uint32Array(0);
-const NO_KINDS = new Uint8Array(0);
+/** The access clock's bits of a meta word (see access.ts's LRU_CLOCK_MAX); the kind's are above. */
+const CLOCK_BITS = 0xffffff;
 const NO_BYTES = new Uint8Array(0);
 
 /** FNV-1a over the key's chars: a few ns for typical keys, even spread whatever the naming scheme. */
@@ -102,8 +105,6 @@ export class Shard<V> {
   values: (V | undefined)[] = [];
   /** Where each slot's record starts in `arena`, or HOLE. Its length is the capacity. */
   keyAt = NO_SLOTS;
-  /** 0 while a slot's value is in `values`, else the codec's kind of the bytes after its key. */
-  kinds = NO_KINDS;
   /** A live entry's next in its chain; a hole's next hole. */
   next = NO_SLOTS;
   /** First entry of each chain, by hash bits above the shard's; as many chains as slots (one while there are none). */
@@ -126,11 +127,7 @@ export class Shard<V> {
   frozen = false;
   /** Slots whose value may have become an object that could be kept as bytes (see ShardedMap.settle). */
   touched: number[] = [];
-  /**
-   * When tracked, two words per slot: meta[2i] the access clock (Redis's
-   * 24-bit lru field), meta[2i + 1] the estimated bytes of key and value
-   * (see usage.ts; 0 for holes).
-   */
+  /** Two words per slot (see the top): kind and access clock, estimated bytes. */
   meta = NO_WORDS;
   /** When linked, two words per slot owned by slot-keys.ts (a key's next and previous in its cluster slot's list). */
   links = NO_SLOTS;
@@ -142,6 +139,24 @@ export class Shard<V> {
 
   constructor(readonly tracked = false) {}
 
+  /** 0 while slot i's value is in `values`, else the codec's kind of the bytes after its key. */
+  kind(i: number): number {
+    return this.meta[i * 2] >>> 24;
+  }
+
+  private setKind(i: number, kind: number): void {
+    this.meta[i * 2] = (this.meta[i * 2] & CLOCK_BITS) | (kind << 24);
+  }
+
+  /** Slot i's access clock (tracked shards). */
+  clock(i: number): number {
+    return this.meta[i * 2] & CLOCK_BITS;
+  }
+
+  setClock(i: number, clock: number): void {
+    this.meta[i * 2] = (this.meta[i * 2] & ~CLOCK_BITS) | clock;
+  }
+
   /** Makes the shard linked (see links), its links left for slot-keys.ts to thread. */
   makeLinked(): void {
     this.linked = true;
@@ -151,10 +166,9 @@ export class Shard<V> {
   reset(capacity: number): void {
     this.values = emptyArray(capacity);
     this.keyAt = capacity === 0 ? NO_SLOTS : new Int32Array(capacity).fill(HOLE);
-    this.kinds = capacity === 0 ? NO_KINDS : new Uint8Array(capacity);
     this.next = capacity === 0 ? NO_SLOTS : new Int32Array(capacity);
     this.heads = capacity === 0 ? NO_CHAINS : new Int32Array(capacity).fill(NONE);
-    this.meta = capacity === 0 || !this.tracked ? NO_WORDS : new Uint32Array(capacity * 2);
+    this.meta = capacity === 0 ? NO_WORDS : new Uint32Array(capacity * 2);
     this.links = capacity === 0 || !this.linked ? NO_SLOTS : new Int32Array(capacity * 2);
     this.arena = NO_BYTES;
     this.top = 0;
@@ -201,7 +215,7 @@ export class Shard<V> {
 
   /** Slot i's kind (see ValueCodec); when its value is kept as bytes (kind > 0), lends them through ref. */
   bytesRef(i: number, ref: KeyRef): number {
-    const kind = this.kinds[i];
+    const kind = this.kind(i);
     if (kind !== 0) {
       ref.length = readVarint(this.arena, this.keyEnd(i));
       ref.at = cursor.at;
@@ -245,14 +259,14 @@ export class Shard<V> {
   /** Where slot i's record ends. */
   private recordEnd(i: number): number {
     const end = this.keyEnd(i);
-    if (this.kinds[i] === 0) return end;
+    if (this.kind(i) === 0) return end;
     const length = readVarint(this.arena, end);
     return cursor.at + length;
   }
 
   /** Slot i's value, made an object again if it was kept as bytes (its bytes become garbage). */
   value(i: number, codec: ValueCodec<V> | null): V {
-    const kind = this.kinds[i];
+    const kind = this.kind(i);
     if (kind === 0) return this.values[i]!;
     const v = codec!.revive(kind, this.valueBytes(i));
     if (codec!.immutable(kind)) return v;
@@ -263,27 +277,27 @@ export class Shard<V> {
 
   /** Slot i's value without keeping it: one kept as bytes is revived as a new object, the slot unchanged. */
   peek(i: number, codec: ValueCodec<V> | null): V {
-    const kind = this.kinds[i];
+    const kind = this.kind(i);
     return kind === 0 ? this.values[i]! : codec!.revive(kind, this.valueBytes(i));
   }
 
   /** Puts an object in slot i; bytes it kept for an earlier value become garbage. */
   setValue(i: number, v: V): void {
-    if (this.kinds[i] !== 0) {
+    if (this.kind(i) !== 0) {
       const keyEnd = this.keyEnd(i);
       this.garbage += this.recordEnd(i) - keyEnd;
-      this.kinds[i] = 0;
+      this.setKind(i, 0);
     }
     this.values[i] = v;
   }
 
   /** keepAsBytes() for a value being stored: over the slot's bytes when they have the same length. */
   putBytes(i: number, kind: number, bytes: string): void {
-    if (this.kinds[i] !== 0) {
+    if (this.kind(i) !== 0) {
       const end = this.keyEnd(i);
       if (readVarint(this.arena, end) === bytes.length) {
         this.writeString(end, bytes);
-        this.kinds[i] = kind;
+        this.setKind(i, kind);
         return;
       }
     }
@@ -304,7 +318,7 @@ export class Shard<V> {
     }
     this.top = this.writeString(at + keyLength, bytes);
     this.keyAt[i] = at;
-    this.kinds[i] = kind;
+    this.setKind(i, kind);
     this.values[i] = undefined;
     this.reclaim();
   }
@@ -377,16 +391,14 @@ export class Shard<V> {
     else this.next[prev] = this.next[i];
     this.garbage += this.recordEnd(i) - this.keyAt[i];
     this.keyAt[i] = HOLE;
-    this.kinds[i] = 0;
     this.values[i] = undefined;
     this.next[i] = this.freeHole;
     this.freeHole = i;
     this.live--;
-    let size = 0;
-    if (this.tracked) {
-      size = this.meta[i * 2 + 1];
-      this.meta[i * 2 + 1] = 0;
-    }
+    // Kind, clock and size go together (an untracked shard's size is always 0).
+    const size = this.meta[i * 2 + 1];
+    this.meta[i * 2] = 0;
+    this.meta[i * 2 + 1] = 0;
     if (this.live < this.keyAt.length >>> 3 && this.keyAt.length > MIN_CAPACITY && !this.frozen) this.compact();
     else this.reclaim();
     return size;
@@ -423,17 +435,12 @@ export class Shard<V> {
     const keyAt = new Int32Array(grown).fill(HOLE);
     keyAt.set(this.keyAt);
     this.keyAt = keyAt;
-    const kinds = new Uint8Array(grown);
-    kinds.set(this.kinds);
-    this.kinds = kinds;
     const next = new Int32Array(grown);
     next.set(this.next);
     this.next = next;
-    if (this.tracked) {
-      const meta = new Uint32Array(grown * 2);
-      meta.set(this.meta);
-      this.meta = meta;
-    }
+    const meta = new Uint32Array(grown * 2);
+    meta.set(this.meta);
+    this.meta = meta;
     if (this.linked) {
       const links = new Int32Array(grown * 2);
       links.set(this.links);
@@ -494,7 +501,7 @@ export class Shard<V> {
     const values: (V | undefined)[] = [];
     const kinds: number[] = [];
     const bytes: string[] = [];
-    const access: number[] = [];
+    const clocks: number[] = [];
     const sizes: number[] = [];
     const meta = this.meta;
     const links = this.links;
@@ -505,22 +512,19 @@ export class Shard<V> {
       if (moved !== null) moved[i] = keys.length;
       keys.push(this.key(i));
       values.push(this.values[i]);
-      kinds.push(this.kinds[i]);
-      bytes.push(this.kinds[i] === 0 ? "" : this.valueBytes(i));
-      if (this.tracked) {
-        access.push(meta[i * 2]);
-        sizes.push(meta[i * 2 + 1]);
-      }
+      const kind = this.kind(i);
+      kinds.push(kind);
+      bytes.push(kind === 0 ? "" : this.valueBytes(i));
+      clocks.push(this.clock(i));
+      sizes.push(meta[i * 2 + 1]);
     }
     let capacity = keys.length === 0 ? 0 : MIN_CAPACITY;
     while (capacity < keys.length * 2) capacity *= 2;
     this.reset(capacity);
     for (let j = 0; j < keys.length; j++) {
       const i = this.insert(keys[j], hashOf(keys[j]) >>> SHARD_BITS, values[j]!);
-      if (this.tracked) {
-        this.meta[i * 2] = access[j];
-        this.meta[i * 2 + 1] = sizes[j];
-      }
+      this.setClock(i, clocks[j]);
+      this.meta[i * 2 + 1] = sizes[j];
       if (kinds[j] !== 0) this.keepAsBytes(i, kinds[j], bytes[j]);
       else this.touched.push(i);
     }

@@ -136,7 +136,7 @@ export class ShardedMap<V> {
     if (i === NONE) return undefined;
     const tracking = this.tracking;
     if (tracking !== null) {
-      if (tracking.clock.touching) shard.meta[i * 2] = tracking.clock.accessed(shard.meta[i * 2]);
+      if (tracking.clock.touching) shard.setClock(i, tracking.clock.accessed(shard.clock(i)));
       this.remember(key, s, i);
       this.accessedIn = tracking.clock.command;
     }
@@ -169,9 +169,9 @@ export class ShardedMap<V> {
     if (tracking === null || !this.locate(key)) return;
     const shard = this.shards[this.lastShard];
     const i = this.lastSlot;
-    // A value kept as bytes is unchanged since measured (kinds first: a SET leaves values[i], a cache miss, unread);
-    // strings and numbers are replaced whole (set() measured them).
-    if (shard.kinds[i] !== 0) return;
+    // A value kept as bytes is unchanged since measured (the kind first: a SET leaves values[i], a cache miss,
+    // unread); strings and numbers are replaced whole (set() measured them).
+    if (shard.kind(i) !== 0) return;
     const v = shard.values[i];
     if (typeof v !== "object") return;
     this.record(shard, i, tracking.size(key, v));
@@ -185,12 +185,12 @@ export class ShardedMap<V> {
 
   /** Key's access clock field, or -1 when absent (tracked maps only). */
   accessOf(key: string): number {
-    return this.locate(key) ? this.shards[this.lastShard].meta[this.lastSlot * 2] : -1;
+    return this.locate(key) ? this.shards[this.lastShard].clock(this.lastSlot) : -1;
   }
 
   /** Sets key's access clock field (a loaded or restored key's IDLE/FREQ). */
   setAccess(key: string, field: number): void {
-    if (this.tracking !== null && this.locate(key)) this.shards[this.lastShard].meta[this.lastSlot * 2] = field;
+    if (this.tracking !== null && this.locate(key)) this.shards[this.lastShard].setClock(this.lastSlot, field);
   }
 
   /** A live entry's position (see position()) picked at random, as randomKey() picks; -1 when empty. */
@@ -222,7 +222,7 @@ export class ShardedMap<V> {
 
   /** The access clock field at a live position (tracked maps). */
   accessAtPosition(p: number): number {
-    return this.shards[shardOf(p)].meta[slotOf(p) * 2];
+    return this.shards[shardOf(p)].clock(slotOf(p));
   }
 
   /** The value at a live position, not revived in place. */
@@ -232,13 +232,13 @@ export class ShardedMap<V> {
 
   /** The access clock field at a walk's entry (tracked maps). */
   accessAt(w: Walk): number {
-    return this.shards[w.shard].meta[w.slot * 2];
+    return this.shards[w.shard].clock(w.slot);
   }
 
   /** Shard s's value at slot i; one kept as bytes becomes an object, touched for settle(), unless its kind is immutable. */
   private valueIn(s: number, i: number): V {
     const shard = this.shards[s];
-    const kind = shard.kinds[i];
+    const kind = shard.kind(i);
     if (kind !== 0 && !this.codec!.immutable(kind)) this.touchedValue(s);
     return shard.value(i, this.codec);
   }
@@ -302,10 +302,10 @@ export class ShardedMap<V> {
       // lookup counting as an access (Redis's lookupKeyWrite, then dbOverwrite keeping the old lru field) unless
       // the command looked the key up already.
       const clock = tracking.clock;
-      if (added) shard.meta[i * 2] = clock.fresh();
-      else if (!clock.lfu) shard.meta[i * 2] = clock.lruClock;
+      if (added) shard.setClock(i, clock.fresh());
+      else if (!clock.lfu) shard.setClock(i, clock.lruClock);
       else if (clock.touching && !(key === this.lastKey && this.accessedIn === clock.command)) {
-        shard.meta[i * 2] = clock.accessed(shard.meta[i * 2]);
+        shard.setClock(i, clock.accessed(shard.clock(i)));
       }
       this.record(shard, i, tracking.size(key, value));
       this.remember(key, h & (SHARDS - 1), i);
@@ -346,7 +346,7 @@ export class ShardedMap<V> {
         if (budget-- === 0) return;
         const i = touched.pop()!;
         this.unsettled = Math.max(0, this.unsettled - 1);
-        if (i >= shard.used || shard.keyAt[i] === HOLE || shard.kinds[i] !== 0) continue;
+        if (i >= shard.used || shard.keyAt[i] === HOLE || shard.kind(i) !== 0) continue;
         const v = shard.values[i]!;
         const kind = codec.kind(v);
         if (kind !== 0) shard.keepAsBytes(i, kind, codec.bytes(v));
@@ -473,7 +473,7 @@ export class ShardedMap<V> {
   /** The walk's value if it is held as an object, without reviving one kept as bytes. */
   objectAt(w: Walk): V | undefined {
     const shard = this.shards[w.shard];
-    return shard.kinds[w.slot] === 0 ? shard.values[w.slot] : undefined;
+    return shard.kind(w.slot) === 0 ? shard.values[w.slot] : undefined;
   }
 
   /** Puts v, equal to it byte for byte, in place of the walk's object: no clock, size or event. */
