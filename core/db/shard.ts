@@ -1,15 +1,16 @@
 /**
  * One shard of the keyspace's hash table (see sharded-map.ts): a chained
- * hash table over parallel arrays (key offset, value, chain link, meta)
- * plus bucket heads, with each key's bytes in a byte arena: a record of the
- * key's length as a varint and its bytes, followed, for a value kept as
- * bytes (kind > 0), by the value's length and bytes.
+ * hash table over slots (four words each) and their values, plus bucket
+ * heads, with each key's bytes in a byte arena: a record of the key's
+ * length as a varint and its bytes, followed, for a value kept as bytes
+ * (kind > 0), by the value's length and bytes.
  *
- * `meta` holds two words a slot, side by side so that a command touches one
+ * A slot's words lie side by side in `slots`, so that a lookup meets one
  * cache line for all of them (at a million keys each separate array was a
- * miss of its own): word 2i the slot's kind (top 8 bits) and, in a tracked
- * shard (the keyspace's, not the expires table's), the key's access clock
- * (the low 24 bits: Redis's lru field, see access.ts); word 2i + 1 its
+ * miss of its own): where its record starts in the arena (or HOLE), the
+ * next slot of its chain (a hole's next hole), its kind (top 8 bits) and,
+ * in a tracked shard (the keyspace's, not the expires table's), the key's
+ * access clock (the low 24 bits: Redis's lru field, see access.ts), and its
  * estimated bytes in a tracked shard (see usage.ts; 0 for holes).
  *
  * A linked shard (the keyspace's in cluster mode) keeps two more words per
@@ -39,7 +40,7 @@ export interface ValueCodec<V> {
 /** Hash bits the map spends choosing a shard; a shard's chains use the bits above. */
 export const SHARD_BITS = 6;
 export const NONE = -1;
-/** keyAt of a free slot. */
+/** The record offset of a free slot. */
 export const HOLE = -1;
 const MIN_CAPACITY = 8;
 /** Arenas smaller than this are not worth compacting. */
@@ -47,8 +48,13 @@ const MIN_ARENA = 1024;
 /** What every empty shard shares: 16 dbs of 2 maps of 64 shards would otherwise cost an idle server a few MB. */
 const NO_CHAINS = Int32Array.of(NONE);
 const NO_SLOTS = new Int32Array(0);
-const NO_WORDS = new Uint32Array(0);
-/** The access clock's bits of a meta word (see access.ts's LRU_CLOCK_MAX); the kind's are above. */
+/** Words a slot takes in `slots`, and each one's place. */
+const STRIDE = 4;
+const RECORD = 0;
+const NEXT = 1;
+const META = 2;
+const SIZE = 3;
+/** The access clock's bits of a META word (see access.ts's LRU_CLOCK_MAX); the kind's are above. */
 const CLOCK_BITS = 0xffffff;
 const NO_BYTES = new Uint8Array(0);
 
@@ -100,13 +106,17 @@ function emptyArray<T>(n: number): (T | undefined)[] {
   return a;
 }
 
+/** Marks slots from `first` on as holes (their other words zero), and returns the words. */
+function holesFrom(slots: Int32Array<ArrayBuffer>, first: number): Int32Array<ArrayBuffer> {
+  for (let w = first * STRIDE + RECORD; w < slots.length; w += STRIDE) slots[w] = HOLE;
+  return slots;
+}
+
 export class Shard<V> {
   /** Each slot's value while it is an object; undefined for holes and values kept as bytes. */
   values: (V | undefined)[] = [];
-  /** Where each slot's record starts in `arena`, or HOLE. Its length is the capacity. */
-  keyAt = NO_SLOTS;
-  /** A live entry's next in its chain; a hole's next hole. */
-  next = NO_SLOTS;
+  /** STRIDE words per slot (see the top); its length over STRIDE is the capacity. */
+  slots = NO_SLOTS;
   /** First entry of each chain, by hash bits above the shard's; as many chains as slots (one while there are none). */
   heads = NO_CHAINS;
   arena = NO_BYTES;
@@ -127,8 +137,6 @@ export class Shard<V> {
   frozen = false;
   /** Slots whose value may have become an object that could be kept as bytes (see ShardedMap.settle). */
   touched: number[] = [];
-  /** Two words per slot (see the top): kind and access clock, estimated bytes. */
-  meta = NO_WORDS;
   /** When linked, two words per slot owned by slot-keys.ts (a key's next and previous in its cluster slot's list). */
   links = NO_SLOTS;
   linked = false;
@@ -139,36 +147,64 @@ export class Shard<V> {
 
   constructor(readonly tracked = false) {}
 
+  get capacity(): number {
+    return this.slots.length / STRIDE;
+  }
+
+  /** Where slot i's record starts in the arena, or HOLE. */
+  private keyAt(i: number): number {
+    return this.slots[i * STRIDE + RECORD];
+  }
+
+  /** Whether slot i holds an entry (else it is a hole, or unused). */
+  occupied(i: number): boolean {
+    return this.slots[i * STRIDE + RECORD] !== HOLE;
+  }
+
+  /** The slot after i in its chain (a hole's next hole); NONE at the end. */
+  chainNext(i: number): number {
+    return this.slots[i * STRIDE + NEXT];
+  }
+
   /** 0 while slot i's value is in `values`, else the codec's kind of the bytes after its key. */
   kind(i: number): number {
-    return this.meta[i * 2] >>> 24;
+    return this.slots[i * STRIDE + META] >>> 24;
   }
 
   private setKind(i: number, kind: number): void {
-    this.meta[i * 2] = (this.meta[i * 2] & CLOCK_BITS) | (kind << 24);
+    const w = i * STRIDE + META;
+    this.slots[w] = (this.slots[w] & CLOCK_BITS) | (kind << 24);
   }
 
   /** Slot i's access clock (tracked shards). */
   clock(i: number): number {
-    return this.meta[i * 2] & CLOCK_BITS;
+    return this.slots[i * STRIDE + META] & CLOCK_BITS;
   }
 
   setClock(i: number, clock: number): void {
-    this.meta[i * 2] = (this.meta[i * 2] & ~CLOCK_BITS) | clock;
+    const w = i * STRIDE + META;
+    this.slots[w] = (this.slots[w] & ~CLOCK_BITS) | clock;
+  }
+
+  /** Slot i's estimated bytes (tracked shards; 0 for holes). */
+  sizeOf(i: number): number {
+    return this.slots[i * STRIDE + SIZE] >>> 0;
+  }
+
+  setSize(i: number, size: number): void {
+    this.slots[i * STRIDE + SIZE] = size;
   }
 
   /** Makes the shard linked (see links), its links left for slot-keys.ts to thread. */
   makeLinked(): void {
     this.linked = true;
-    this.links = this.keyAt.length === 0 ? NO_SLOTS : new Int32Array(this.keyAt.length * 2);
+    this.links = this.capacity === 0 ? NO_SLOTS : new Int32Array(this.capacity * 2);
   }
 
   reset(capacity: number): void {
     this.values = emptyArray(capacity);
-    this.keyAt = capacity === 0 ? NO_SLOTS : new Int32Array(capacity).fill(HOLE);
-    this.next = capacity === 0 ? NO_SLOTS : new Int32Array(capacity);
+    this.slots = capacity === 0 ? NO_SLOTS : holesFrom(new Int32Array(capacity * STRIDE), 0);
     this.heads = capacity === 0 ? NO_CHAINS : new Int32Array(capacity).fill(NONE);
-    this.meta = capacity === 0 ? NO_WORDS : new Uint32Array(capacity * 2);
     this.links = capacity === 0 || !this.linked ? NO_SLOTS : new Int32Array(capacity * 2);
     this.arena = NO_BYTES;
     this.top = 0;
@@ -183,7 +219,7 @@ export class Shard<V> {
   /** True when slot i holds key. */
   private holds(i: number, key: string): boolean {
     const arena = this.arena;
-    let at = this.keyAt[i];
+    let at = this.keyAt(i);
     let length = arena[at++];
     if (length >= 128) {
       length = readVarint(arena, at - 1);
@@ -197,7 +233,7 @@ export class Shard<V> {
   /** True when slot i holds the key lent by ref. */
   private holdsRef(i: number, ref: KeyRef): boolean {
     const arena = this.arena;
-    const length = readVarint(arena, this.keyAt[i]);
+    const length = readVarint(arena, this.keyAt(i));
     if (length !== ref.length) return false;
     const at = cursor.at;
     const bytes = ref.bytes;
@@ -206,11 +242,11 @@ export class Shard<V> {
   }
 
   key(i: number): string {
-    return this.stringAt(this.keyAt[i]);
+    return this.stringAt(this.keyAt(i));
   }
 
   keyLength(i: number): number {
-    return readVarint(this.arena, this.keyAt[i]);
+    return readVarint(this.arena, this.keyAt(i));
   }
 
   /** Slot i's kind (see ValueCodec); when its value is kept as bytes (kind > 0), lends them through ref. */
@@ -226,7 +262,7 @@ export class Shard<V> {
 
   /** Lends slot i's key bytes through ref. */
   keyRef(i: number, ref: KeyRef): void {
-    ref.length = readVarint(this.arena, this.keyAt[i]);
+    ref.length = readVarint(this.arena, this.keyAt(i));
     ref.at = cursor.at;
     ref.bytes = this.arena;
   }
@@ -252,7 +288,7 @@ export class Shard<V> {
 
   /** Where slot i's key ends: its value's bytes follow when it has a kind. */
   private keyEnd(i: number): number {
-    const length = readVarint(this.arena, this.keyAt[i]);
+    const length = readVarint(this.arena, this.keyAt(i));
     return cursor.at + length;
   }
 
@@ -306,10 +342,10 @@ export class Shard<V> {
 
   /** Keeps slot i's value as `bytes` of `kind`, in a record written anew at the arena's end (or in place when last). */
   keepAsBytes(i: number, kind: number, bytes: string): void {
-    const keyLength = this.keyEnd(i) - this.keyAt[i];
+    const keyLength = this.keyEnd(i) - this.keyAt(i);
     // Room first: reserve() may move every record, this one included.
     this.reserve(keyLength + varintSize(bytes.length) + bytes.length);
-    let at = this.keyAt[i];
+    let at = this.keyAt(i);
     const oldEnd = this.recordEnd(i);
     if (oldEnd !== this.top) {
       this.garbage += oldEnd - at;
@@ -317,7 +353,7 @@ export class Shard<V> {
       at = this.top;
     }
     this.top = this.writeString(at + keyLength, bytes);
-    this.keyAt[i] = at;
+    this.slots[i * STRIDE + RECORD] = at;
     this.setKind(i, kind);
     this.values[i] = undefined;
     this.reclaim();
@@ -325,14 +361,14 @@ export class Shard<V> {
 
   find(key: string, h: number): number {
     let i = this.heads[h & (this.heads.length - 1)];
-    while (i !== NONE && !this.holds(i, key)) i = this.next[i];
+    while (i !== NONE && !this.holds(i, key)) i = this.slots[i * STRIDE + NEXT];
     return i;
   }
 
   /** find() for a key lent by ref. */
   findRef(ref: KeyRef, h: number): number {
     let i = this.heads[h & (this.heads.length - 1)];
-    while (i !== NONE && !this.holdsRef(i, ref)) i = this.next[i];
+    while (i !== NONE && !this.holdsRef(i, ref)) i = this.slots[i * STRIDE + NEXT];
     return i;
   }
 
@@ -340,14 +376,14 @@ export class Shard<V> {
   insert(key: string, h: number, value: V): number {
     let i = this.frozen ? NONE : this.freeHole;
     if (i !== NONE) {
-      this.freeHole = this.next[i];
+      this.freeHole = this.slots[i * STRIDE + NEXT];
     } else {
-      if (this.used === this.keyAt.length) this.grow();
+      if (this.used === this.capacity) this.grow();
       i = this.used++;
     }
     const at = this.reserve(varintSize(key.length) + key.length);
     this.top = this.writeString(at, key);
-    this.keyAt[i] = at;
+    this.slots[i * STRIDE + RECORD] = at;
     this.values[i] = value;
     this.link(i, h);
     this.live++;
@@ -365,7 +401,7 @@ export class Shard<V> {
     let i = this.heads[h & (this.heads.length - 1)];
     while (i !== NONE && !this.holds(i, key)) {
       prev = i;
-      i = this.next[i];
+      i = this.slots[i * STRIDE + NEXT];
     }
     this.sought = prev;
     return i;
@@ -381,25 +417,25 @@ export class Shard<V> {
     const length = this.keyLength(i);
     const bucket = (hashOfBytes(this.arena, cursor.at, length) >>> SHARD_BITS) & (this.heads.length - 1);
     let prev = NONE;
-    for (let j = this.heads[bucket]; j !== i; j = this.next[j]) prev = j;
+    for (let j = this.heads[bucket]; j !== i; j = this.slots[j * STRIDE + NEXT]) prev = j;
     return this.unlink(i, bucket, prev);
   }
 
   /** Takes slot i, preceded by prev in its chain, out of the table: it becomes a hole. */
   private unlink(i: number, bucket: number, prev: number): number {
-    if (prev === NONE) this.heads[bucket] = this.next[i];
-    else this.next[prev] = this.next[i];
-    this.garbage += this.recordEnd(i) - this.keyAt[i];
-    this.keyAt[i] = HOLE;
+    if (prev === NONE) this.heads[bucket] = this.slots[i * STRIDE + NEXT];
+    else this.slots[prev * STRIDE + NEXT] = this.slots[i * STRIDE + NEXT];
+    this.garbage += this.recordEnd(i) - this.keyAt(i);
+    this.slots[i * STRIDE + RECORD] = HOLE;
     this.values[i] = undefined;
-    this.next[i] = this.freeHole;
+    this.slots[i * STRIDE + NEXT] = this.freeHole;
     this.freeHole = i;
     this.live--;
     // Kind, clock and size go together (an untracked shard's size is always 0).
-    const size = this.meta[i * 2 + 1];
-    this.meta[i * 2] = 0;
-    this.meta[i * 2 + 1] = 0;
-    if (this.live < this.keyAt.length >>> 3 && this.keyAt.length > MIN_CAPACITY && !this.frozen) this.compact();
+    const size = this.sizeOf(i);
+    this.slots[i * STRIDE + META] = 0;
+    this.slots[i * STRIDE + SIZE] = 0;
+    if (this.live < this.capacity >>> 3 && this.capacity > MIN_CAPACITY && !this.frozen) this.compact();
     else this.reclaim();
     return size;
   }
@@ -419,7 +455,7 @@ export class Shard<V> {
 
   private link(i: number, h: number): void {
     const bucket = h & (this.heads.length - 1);
-    this.next[i] = this.heads[bucket];
+    this.slots[i * STRIDE + NEXT] = this.heads[bucket];
     this.heads[bucket] = i;
   }
 
@@ -429,18 +465,12 @@ export class Shard<V> {
    * walking it) grows with holes in it, since inserts then never reuse them.
    */
   private grow(): void {
-    const capacity = this.keyAt.length;
+    const capacity = this.capacity;
     const grown = Math.max(MIN_CAPACITY, capacity * 2);
     for (let i = capacity; i < grown; i++) this.values.push(undefined);
-    const keyAt = new Int32Array(grown).fill(HOLE);
-    keyAt.set(this.keyAt);
-    this.keyAt = keyAt;
-    const next = new Int32Array(grown);
-    next.set(this.next);
-    this.next = next;
-    const meta = new Uint32Array(grown * 2);
-    meta.set(this.meta);
-    this.meta = meta;
+    const slots = holesFrom(new Int32Array(grown * STRIDE), capacity);
+    slots.set(this.slots);
+    this.slots = slots;
     if (this.linked) {
       const links = new Int32Array(grown * 2);
       links.set(this.links);
@@ -449,8 +479,8 @@ export class Shard<V> {
     this.heads = new Int32Array(grown).fill(NONE);
     const arena = this.arena;
     for (let i = 0; i < capacity; i++) {
-      if (keyAt[i] === HOLE) continue;
-      const length = readVarint(arena, keyAt[i]);
+      if (!this.occupied(i)) continue;
+      const length = readVarint(arena, this.keyAt(i));
       this.link(i, hashOfBytes(arena, cursor.at, length) >>> SHARD_BITS);
     }
   }
@@ -476,10 +506,10 @@ export class Shard<V> {
     const arena = inPlace ? scratchOf(size) : new Uint8Array(size);
     let top = 0;
     for (let i = 0; i < this.used; i++) {
-      const at = this.keyAt[i];
+      const at = this.keyAt(i);
       if (at === HOLE) continue;
       const end = this.recordEnd(i);
-      this.keyAt[i] = top;
+      this.slots[i * STRIDE + RECORD] = top;
       // Records are mostly short keys: a loop costs less than a view per record.
       for (let j = at; j < end; j++) arena[top++] = old[j];
     }
@@ -503,11 +533,10 @@ export class Shard<V> {
     const bytes: string[] = [];
     const clocks: number[] = [];
     const sizes: number[] = [];
-    const meta = this.meta;
     const links = this.links;
     const moved = this.linked ? new Int32Array(this.used).fill(NONE) : null;
     for (let i = 0; i < this.used; i++) {
-      if (this.keyAt[i] === HOLE) continue;
+      if (!this.occupied(i)) continue;
       // Entries go back in order into an empty table: the j-th live one lands in slot j.
       if (moved !== null) moved[i] = keys.length;
       keys.push(this.key(i));
@@ -516,7 +545,7 @@ export class Shard<V> {
       kinds.push(kind);
       bytes.push(kind === 0 ? "" : this.valueBytes(i));
       clocks.push(this.clock(i));
-      sizes.push(meta[i * 2 + 1]);
+      sizes.push(this.sizeOf(i));
     }
     let capacity = keys.length === 0 ? 0 : MIN_CAPACITY;
     while (capacity < keys.length * 2) capacity *= 2;
@@ -524,7 +553,7 @@ export class Shard<V> {
     for (let j = 0; j < keys.length; j++) {
       const i = this.insert(keys[j], hashOf(keys[j]) >>> SHARD_BITS, values[j]!);
       this.setClock(i, clocks[j]);
-      this.meta[i * 2 + 1] = sizes[j];
+      this.setSize(i, sizes[j]);
       if (kinds[j] !== 0) this.keepAsBytes(i, kinds[j], bytes[j]);
       else this.touched.push(i);
     }

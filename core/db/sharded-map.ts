@@ -35,7 +35,7 @@
  * whatever is written meanwhile; a compaction bumps the shard's epoch, and
  * a walk that finds the epoch changed starts that shard over.
  */
-import { hashOf, hashOfBytes, HOLE, type KeyRef, NONE, Shard, SHARD_BITS, type ValueCodec } from "./shard.ts";
+import { hashOf, hashOfBytes, type KeyRef, NONE, Shard, SHARD_BITS, type ValueCodec } from "./shard.ts";
 import type { AccessClock } from "./access.ts";
 import { SlotKeys } from "./slot-keys.ts";
 
@@ -61,7 +61,7 @@ export interface Walk {
   epoch: number;
 }
 
-/** What the keyspace's table keeps per key besides its value (see Shard.meta). */
+/** What the keyspace's table keeps per key besides its value (see Shard's slots). */
 export interface Tracking<V> {
   clock: AccessClock;
   /** A key's estimated bytes with its value (see usage.ts). */
@@ -115,7 +115,7 @@ export class ShardedMap<V> {
     for (let s = 0; s < SHARDS; s++) {
       const shard = this.shards[s];
       shard.makeLinked();
-      for (let i = 0; i < shard.used; i++) if (shard.keyAt[i] !== HOLE) slots.added(shard.key(i), i * SHARDS + s);
+      for (let i = 0; i < shard.used; i++) if (shard.occupied(i)) slots.added(shard.key(i), i * SHARDS + s);
     }
     this.slots = slots;
   }
@@ -179,8 +179,8 @@ export class ShardedMap<V> {
 
   private record(shard: Shard<V>, i: number, size: number): void {
     if (size > MAX_SIZE) size = MAX_SIZE;
-    this.bytes += size - shard.meta[i * 2 + 1];
-    shard.meta[i * 2 + 1] = size;
+    this.bytes += size - shard.sizeOf(i);
+    shard.setSize(i, size);
   }
 
   /** Key's access clock field, or -1 when absent (tracked maps only). */
@@ -203,7 +203,7 @@ export class ShardedMap<V> {
       const slot = ((r - s) * shard.used) | 0;
       if (shard.used === 0) continue;
       // A tracked slot is live when it records a size (one cache line with its access clock).
-      if (shard.tracked ? shard.meta[slot * 2 + 1] !== 0 : shard.keyAt[slot] !== HOLE) return slot * SHARDS + s;
+      if (shard.tracked ? shard.sizeOf(slot) !== 0 : shard.occupied(slot)) return slot * SHARDS + s;
     }
     return -1;
   }
@@ -212,7 +212,7 @@ export class ShardedMap<V> {
   liveAt(p: number): boolean {
     const shard = this.shards[shardOf(p)];
     const slot = slotOf(p);
-    return slot < shard.used && shard.keyAt[slot] !== HOLE;
+    return slot < shard.used && shard.occupied(slot);
   }
 
   /** The key at a live position. */
@@ -346,7 +346,7 @@ export class ShardedMap<V> {
         if (budget-- === 0) return;
         const i = touched.pop()!;
         this.unsettled = Math.max(0, this.unsettled - 1);
-        if (i >= shard.used || shard.keyAt[i] === HOLE || shard.kind(i) !== 0) continue;
+        if (i >= shard.used || !shard.occupied(i) || shard.kind(i) !== 0) continue;
         const v = shard.values[i]!;
         const kind = codec.kind(v);
         if (kind !== 0) shard.keepAsBytes(i, kind, codec.bytes(v));
@@ -404,7 +404,7 @@ export class ShardedMap<V> {
 
   *keys(): IterableIterator<string> {
     for (const shard of this.shards) {
-      for (let i = 0; i < shard.used; i++) if (shard.keyAt[i] !== HOLE) yield shard.key(i);
+      for (let i = 0; i < shard.used; i++) if (shard.occupied(i)) yield shard.key(i);
     }
   }
 
@@ -414,7 +414,7 @@ export class ShardedMap<V> {
       const shard = this.shards[Math.floor(Math.random() * SHARDS)];
       // A shard at least an eighth full (compact() sees to it) takes a few tries at most.
       const slot = Math.floor(Math.random() * shard.used);
-      if (shard.used > 0 && shard.keyAt[slot] !== HOLE) return shard.key(slot);
+      if (shard.used > 0 && shard.occupied(slot)) return shard.key(slot);
     }
     return undefined;
   }
@@ -440,10 +440,9 @@ export class ShardedMap<V> {
         w.slot = 0;
         w.ends[w.shard] = shard.used;
       }
-      const keyAt = shard.keyAt;
       // A shard emptied since the walk began has fewer slots in use than it had then.
       const end = Math.min(w.ends[w.shard], shard.used);
-      while (w.slot < end && keyAt[w.slot] === HOLE) w.slot++;
+      while (w.slot < end && !shard.occupied(w.slot)) w.slot++;
       if (w.slot < end) return true;
       if (w.shard === SHARDS - 1) return false;
       w.shard++;

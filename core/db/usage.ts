@@ -20,9 +20,9 @@ const BYTES_OVERHEAD = 144;
 export const HEAP_NUMBER = 16;
 /**
  * One entry of a keyspace table at its average fill (about 0.7: tables
- * double when full): 28 bytes per slot for the value, key offset, chain
- * link, bucket head, and the meta words of kind, access clock and size
- * (see shard.ts).
+ * double when full): 28 bytes per slot for the value, the bucket head and
+ * the slot's four words (record offset, chain link, kind and access clock,
+ * size: see shard.ts).
  */
 export const TABLE_ENTRY = 40;
 const SMALL_INT = 2 ** 30;

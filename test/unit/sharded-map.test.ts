@@ -10,7 +10,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ShardedMap } from "../../core/db/sharded-map.ts";
-import type { ValueCodec } from "../../core/db/shard.ts";
+import type { Shard, ValueCodec } from "../../core/db/shard.ts";
 import { AccessClock } from "../../core/db/access.ts";
 import { rng } from "../lib/diff.ts";
 
@@ -78,14 +78,12 @@ describe("ShardedMap", () => {
     for (let i = 0; i < 4000; i += 2) map.delete(`k${i}`), model.delete(`k${i}`);
     for (let i = 0; i < 12000; i++) map.set(`n${i}`, i), model.set(`n${i}`, i);
     map.freeze(false);
-    const shards =
-      (map as unknown as { shards: Array<{ heads: Int32Array; next: Int32Array; keyAt: Int32Array; used: number }> })
-        .shards;
+    const shards = (map as unknown as { shards: Shard<number>[] }).shards;
     for (const shard of shards) {
       let linked = 0;
       for (const head of shard.heads) {
-        for (let i = head; i !== -1; i = shard.next[i]) {
-          assert.notEqual(shard.keyAt[i], -1, "a hole in a chain");
+        for (let i = head; i !== -1; i = shard.chainNext(i)) {
+          assert.ok(shard.occupied(i), "a hole in a chain");
           assert.ok(++linked <= shard.used, "a chain runs in a circle");
         }
       }
