@@ -79,6 +79,8 @@ export class Evictor {
   private readonly poolDbs = new Int32Array(POOL_SIZE);
   private readonly poolRanks = new Float64Array(POOL_SIZE);
   private rank: Rank = () => 0;
+  /** The positions one populate() samples. */
+  private picks = new Int32Array(POOL_SIZE);
   private allKeys = true;
   /** A *-random policy. */
   private random = false;
@@ -252,8 +254,14 @@ export class Evictor {
     const ranks = this.poolRanks;
     const dbs = this.poolDbs;
     const clock = this.engine.access;
-    for (let n = 0; n < this.samples; n++) {
-      const p = map.randomPosition();
+    // Every sample's slot first, then their ranks: the slots' cache misses overlap instead of one waiting for the
+    // pool insertion after another (each rank then reads a line already loaded).
+    const samples = this.samples;
+    if (this.picks.length < samples) this.picks = new Int32Array(samples);
+    const picks = this.picks;
+    for (let n = 0; n < samples; n++) picks[n] = map.randomPosition();
+    for (let n = 0; n < samples; n++) {
+      const p = picks[n];
       const rank = this.rank(clock, db, map, p);
       if (rank < 0) continue;
       let k = 0;
