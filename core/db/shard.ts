@@ -145,8 +145,6 @@ export class Shard<V> {
   /** The chain predecessor of the slot seek() last found (NONE when first in its chain). */
   private sought = NONE;
 
-  constructor(readonly tracked = false) {}
-
   get capacity(): number {
     return this.slots.length / STRIDE;
   }
@@ -361,14 +359,14 @@ export class Shard<V> {
 
   find(key: string, h: number): number {
     let i = this.heads[h & (this.heads.length - 1)];
-    while (i !== NONE && !this.holds(i, key)) i = this.slots[i * STRIDE + NEXT];
+    while (i !== NONE && !this.holds(i, key)) i = this.chainNext(i);
     return i;
   }
 
   /** find() for a key lent by ref. */
   findRef(ref: KeyRef, h: number): number {
     let i = this.heads[h & (this.heads.length - 1)];
-    while (i !== NONE && !this.holdsRef(i, ref)) i = this.slots[i * STRIDE + NEXT];
+    while (i !== NONE && !this.holdsRef(i, ref)) i = this.chainNext(i);
     return i;
   }
 
@@ -376,7 +374,7 @@ export class Shard<V> {
   insert(key: string, h: number, value: V): number {
     let i = this.frozen ? NONE : this.freeHole;
     if (i !== NONE) {
-      this.freeHole = this.slots[i * STRIDE + NEXT];
+      this.freeHole = this.chainNext(i);
     } else {
       if (this.used === this.capacity) this.grow();
       i = this.used++;
@@ -401,7 +399,7 @@ export class Shard<V> {
     let i = this.heads[h & (this.heads.length - 1)];
     while (i !== NONE && !this.holds(i, key)) {
       prev = i;
-      i = this.slots[i * STRIDE + NEXT];
+      i = this.chainNext(i);
     }
     this.sought = prev;
     return i;
@@ -417,14 +415,14 @@ export class Shard<V> {
     const length = this.keyLength(i);
     const bucket = (hashOfBytes(this.arena, cursor.at, length) >>> SHARD_BITS) & (this.heads.length - 1);
     let prev = NONE;
-    for (let j = this.heads[bucket]; j !== i; j = this.slots[j * STRIDE + NEXT]) prev = j;
+    for (let j = this.heads[bucket]; j !== i; j = this.chainNext(j)) prev = j;
     return this.unlink(i, bucket, prev);
   }
 
   /** Takes slot i, preceded by prev in its chain, out of the table: it becomes a hole. */
   private unlink(i: number, bucket: number, prev: number): number {
-    if (prev === NONE) this.heads[bucket] = this.slots[i * STRIDE + NEXT];
-    else this.slots[prev * STRIDE + NEXT] = this.slots[i * STRIDE + NEXT];
+    if (prev === NONE) this.heads[bucket] = this.chainNext(i);
+    else this.slots[prev * STRIDE + NEXT] = this.chainNext(i);
     this.garbage += this.recordEnd(i) - this.keyAt(i);
     this.slots[i * STRIDE + RECORD] = HOLE;
     this.values[i] = undefined;

@@ -101,7 +101,7 @@ export class ShardedMap<V> {
     private readonly codec: ValueCodec<V> | null = null,
     private readonly tracking: Tracking<V> | null = null,
   ) {
-    this.shards = Array.from({ length: SHARDS }, () => new Shard<V>(tracking !== null));
+    this.shards = Array.from({ length: SHARDS }, () => new Shard<V>());
   }
 
   get size(): number {
@@ -202,8 +202,8 @@ export class ShardedMap<V> {
       const shard = this.shards[s];
       const slot = ((r - s) * shard.used) | 0;
       if (shard.used === 0) continue;
-      // A tracked slot is live when it records a size (one cache line with its access clock).
-      if (shard.tracked ? shard.sizeOf(slot) !== 0 : shard.occupied(slot)) return slot * SHARDS + s;
+      // The record word shares its cache line with the access clock that ranks the pick.
+      if (shard.occupied(slot)) return slot * SHARDS + s;
     }
     return -1;
   }
