@@ -44,6 +44,8 @@ function openWritable(p: string, mode: OpenMode): WritableFile {
     append: mode === "append",
     mode: 0o644,
   });
+  // Deno never hands a resource id out again: a second close would only throw.
+  let closed = false;
   return {
     write(bytes) {
       let done = 0;
@@ -56,7 +58,11 @@ function openWritable(p: string, mode: OpenMode): WritableFile {
     truncate: (size) => file.truncateSync(size),
     syncNow: () => file.syncDataSync(),
     sync: () => file.syncData(),
-    close: () => file.close(),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      file.close();
+    },
   };
 }
 

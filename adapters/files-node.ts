@@ -11,21 +11,48 @@ import type { FileSystem, OpenMode, WritableFile } from "../core/io.ts";
 
 const FLAGS = { truncate: "w", append: "a", overwrite: fs.constants.O_WRONLY | fs.constants.O_CREAT };
 
+/**
+ * A file descriptor is a number the kernel hands out again as soon as it is
+ * closed: a second close, or a write or fsync after the first, would reach
+ * whatever was opened next (a client's socket, another file). So the file
+ * refuses use once closed, and a close while an fsync is on the thread pool
+ * waits for it to come back.
+ */
 function openWritable(p: string, mode: OpenMode): WritableFile {
   const fd = fs.openSync(p, FLAGS[mode], 0o644);
+  let closed = false;
+  let syncing = 0;
+  let closeAfterSync = false;
+  const open = () => {
+    if (closed) throw Object.assign(new Error(`EBADF: file closed, ${p}`), { code: "EBADF" });
+    return fd;
+  };
   return {
     write(bytes) {
       let done = 0;
       try {
-        while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+        while (done < bytes.length) done += fs.writeSync(open(), bytes, done, bytes.length - done);
       } catch (err) {
         throw Object.assign(err as Error, { written: done });
       }
     },
-    truncate: (size) => fs.ftruncateSync(fd, size),
-    syncNow: () => fs.fdatasyncSync(fd),
-    sync: () => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))),
-    close: () => fs.closeSync(fd),
+    truncate: (size) => fs.ftruncateSync(open(), size),
+    syncNow: () => fs.fdatasyncSync(open()),
+    sync: () =>
+      new Promise<void>((resolve, reject) => {
+        fs.fsync(open(), (e) => {
+          if (--syncing === 0 && closeAfterSync) fs.close(fd, () => {});
+          if (e) reject(e);
+          else resolve();
+        });
+        syncing++;
+      }),
+    close: () => {
+      if (closed) return;
+      closed = true;
+      if (syncing > 0) closeAfterSync = true;
+      else fs.closeSync(fd);
+    },
   };
 }
 

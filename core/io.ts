@@ -59,6 +59,7 @@ export interface WritableFile {
   syncNow(): void;
   /** fsync off the event loop (a worker or the runtime's thread pool), so clients keep being served. */
   sync(): Promise<void>;
+  /** Closes it once (later calls do nothing), even with a sync() in flight; any other call after it throws. */
   close(): void;
 }
 

@@ -9,6 +9,8 @@ import type { FileSystem, WritableFile } from "../io.ts";
 
 export class TempFile {
   private readonly file: WritableFile;
+  /** Once renamed or given up, the temporary name may already be the next job's. */
+  private state: "writing" | "committed" | "discarded" = "writing";
 
   constructor(private readonly fs: FileSystem, readonly tmpPath: string) {
     this.file = fs.open(tmpPath, "truncate");
@@ -25,25 +27,33 @@ export class TempFile {
     this.rename(path);
   }
 
-  /** For a background job: the fsync runs off the event loop. */
+  /**
+   * For a background job: the fsync runs off the event loop. Discarded
+   * meanwhile, it renames nothing: the next job may already be writing a
+   * file of the same temporary name.
+   */
   async commit(path: string): Promise<void> {
     await this.file.sync();
+    if (this.state === "discarded") throw new Error(`${this.tmpPath} was discarded`);
     this.file.close();
     this.rename(path);
   }
 
   private rename(path: string): void {
     this.fs.rename(this.tmpPath, path);
+    this.state = "committed";
     const cut = path.lastIndexOf("/");
     this.fs.syncDir(cut > 0 ? path.slice(0, cut) : cut === 0 ? "/" : ".");
   }
 
-  /** Gives up: the temporary file goes, the real one was never touched. */
+  /** Gives up: the temporary file goes, the real one was never touched. Nothing once committed. */
   discard(): void {
+    if (this.state !== "writing") return;
+    this.state = "discarded";
     try {
       this.file.close();
     } catch {
-      // already closed
+      // a failed close leaves nothing to undo: the file is removed below
     }
     this.fs.remove(this.tmpPath);
   }
