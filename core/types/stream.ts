@@ -156,7 +156,7 @@ export class Stream extends collectionBase("stream") implements Collection {
       if (c < 0) return true;
       if (c === 0 && !(flags & FLAG_DELETED)) pos = p;
       return false;
-    });
+    }, id.ms, id.seq);
     return pos < 0 ? null : { node: i, pos };
   }
 
@@ -194,7 +194,7 @@ export class Stream extends collectionBase("stream") implements Collection {
           visited++;
           if (fn(ms, seq, node, p) === false) return !(stop = true);
           return true;
-        });
+        }, start.ms, start.seq);
       }
       return visited;
     }

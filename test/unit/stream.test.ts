@@ -99,4 +99,47 @@ describe("Stream", () => {
       if (model.length) assert.equal(formatId(s.firstId), model[0][0]);
     }
   });
+
+  it("reads that stop part way (a reader taking the next entry, lookups) match a model between writes", () => {
+    // Nodes of up to 300 entries: their live and deleted counts outgrow the 7-bit encoding, moving entries.
+    const limits = { maxBytes: 0, maxEntries: 300 };
+    const key = (i: StreamId) => formatId(i);
+    for (const seed of [4, 5, 6]) {
+      const r = rng(seed);
+      const s = new Stream();
+      const model: Array<{ ms: number; seq: number; v: string }> = [];
+      const after = (ms: number, seq: number) => model.find((e) => e.ms > ms || (e.ms === ms && e.seq > seq));
+      let ms = 1;
+      let cursor = { ms: 0, seq: 0 };
+      for (let step = 0; step < 6000; step++) {
+        const roll = r();
+        if (roll < 0.55) {
+          ms += r() < 0.1 ? 1 : 0;
+          const next = incrId(s.lastId)!;
+          const nid = ms > Number(next.ms) ? id(ms, 0) : next;
+          s.add(nid, ["f", String(step)], limits);
+          model.push({ ms: Number(nid.ms), seq: Number(nid.seq), v: String(step) });
+        } else if (roll < 0.65 && model.length) {
+          const [victim] = model.splice(Math.floor(r() * model.length), 1);
+          assert.equal(s.deleteIds([id(victim.ms, victim.seq)]), 1);
+        } else if (roll < 0.66) {
+          const n = s.trim({ maxlen: model.length - Math.floor(r() * 20), approx: false, limit: 0 });
+          model.splice(0, n);
+        } else if (roll < 0.9) {
+          const got: string[] = [];
+          s.range(incrId(id(cursor.ms, cursor.seq))!, MAX_ID, false, (i, f) => {
+            got.push(`${key(i)} ${f[1]}`);
+            return false;
+          });
+          const want = after(cursor.ms, cursor.seq);
+          assert.deepEqual(got, want ? [`${want.ms}-${want.seq} ${want.v}`] : [], `seed ${seed} step ${step}`);
+          cursor = want ?? { ms: 0, seq: 0 };
+        } else if (model.length) {
+          const e = model[Math.floor(r() * model.length)];
+          assert.deepEqual(s.get(id(e.ms, e.seq)), ["f", e.v], `seed ${seed} step ${step}`);
+          assert.equal(s.has(id(e.ms, e.seq + 1)), model.some((o) => o.ms === e.ms && o.seq === e.seq + 1));
+        }
+      }
+    }
+  });
 });
