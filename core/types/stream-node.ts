@@ -274,7 +274,8 @@ export class StreamNode {
     const lp = this.lp;
     const mpos = this.masterFieldsPos();
     const mf = this.count(elementInt(lp, mpos), mpos);
-    const hinted = this.hintPos >= 0 && fromMs !== undefined && compareParts(this.hintMs, this.hintSeq, fromMs, fromSeq!) <= 0;
+    const hinted = this.hintPos >= 0 && fromMs !== undefined &&
+      compareParts(this.hintMs, this.hintSeq, fromMs, fromSeq!) <= 0;
     let p = hinted ? this.hintPos : this.firstEntryPos();
     const end = this.bytes - 1;
     while (p < end) {
