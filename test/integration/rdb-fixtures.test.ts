@@ -106,6 +106,16 @@ async function redisLoad(file: string, sanitize: boolean): Promise<{ snapshot?: 
   }
 }
 
+/**
+ * Whether redis-server's log holds line, with rdb.c's line numbers left out of
+ * the comparison: Debian's security updates of 7.0.15 move them (deb12u7's
+ * CRLF fix moved those after it by one), and they name no behaviour.
+ */
+function inRedisLog(log: string, line: string): boolean {
+  const anyLine = (text: string) => text.replace(/rdb\.c:\d+/g, "rdb.c:N");
+  return anyLine(log).includes(anyLine(line));
+}
+
 /** Loads a file into redis-server and through our loader: same contents, or the same refusal. */
 async function sameAsRedis(file: string, sanitize: boolean): Promise<void> {
   const name = path.basename(file);
@@ -121,10 +131,10 @@ async function sameAsRedis(file: string, sanitize: boolean): Promise<void> {
   if (theirs.snapshot) {
     assert.equal(error, undefined, `${name}: redis-server loads it, we refused: ${error?.message}`);
     assertSame(ourSnapshot(ours!.records), theirs.snapshot, name);
-    for (const line of ours!.loader.warnings) assert.ok(theirs.log.includes(line), `${name}: "${line}" not in redis-server's log`);
+    for (const line of ours!.loader.warnings) assert.ok(inRedisLog(theirs.log, line), `${name}: "${line}" not in redis-server's log`);
   } else {
     assert.ok(error, `${name}: redis-server refuses it, we loaded it:\n${theirs.log}`);
-    for (const line of error.lines) assert.ok(theirs.log.includes(line), `${name}: "${line}" not in redis-server's log:\n${theirs.log}`);
+    for (const line of error.lines) assert.ok(inRedisLog(theirs.log, line), `${name}: "${line}" not in redis-server's log:\n${theirs.log}`);
   }
 }
 
