@@ -357,6 +357,15 @@ export class Shard<V> {
     this.reclaim();
   }
 
+  /**
+   * The arena offset of the first record in key hash h's chain (-1 when the
+   * chain is empty): the first two of a lookup's reads, for prefetching.
+   */
+  chainRecord(h: number): number {
+    const i = this.heads.length === 0 ? NONE : this.heads[h & (this.heads.length - 1)];
+    return i === NONE ? -1 : this.slots[i * STRIDE + RECORD];
+  }
+
   find(key: string, h: number): number {
     let i = this.heads[h & (this.heads.length - 1)];
     while (i !== NONE && !this.holds(i, key)) i = this.chainNext(i);

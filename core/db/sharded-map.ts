@@ -40,6 +40,8 @@ import type { AccessClock } from "./access.ts";
 import { SlotKeys } from "./slot-keys.ts";
 
 const SHARDS = 1 << SHARD_BITS;
+/** The most keys one prefetch() reads ahead for. */
+export const PREFETCH_MAX = 32;
 
 /** The shard and slot of a position() answer. */
 export const shardOf = (position: number): number => position & (SHARDS - 1);
@@ -92,6 +94,9 @@ export class ShardedMap<V> {
   /** Touched slots across the shards (some listed twice, some since deleted): what settle() has to look at. */
   unsettled = 0;
   private isTouched = new Uint8Array(SHARDS);
+  /** prefetch()'s shard and chain record per key. */
+  private readonly prefetchShards = new Int32Array(PREFETCH_MAX);
+  private readonly prefetchRecords = new Int32Array(PREFETCH_MAX);
   /** Snapshots walking this map (see freeze). */
   private freezes = 0;
   /** In cluster mode, the keys by cluster slot (see keepSlots); null otherwise. */
@@ -118,6 +123,28 @@ export class ShardedMap<V> {
       for (let i = 0; i < shard.used; i++) if (shard.occupied(i)) slots.added(shard.key(i), i * SHARDS + s);
     }
     this.slots = slots;
+  }
+
+  /**
+   * Reads what looking up each of n keys (bytes[starts[k], + lengths[k]))
+   * will read (its chain's head, first slot and record), one step for all
+   * keys before the next: the keys' cache misses overlap instead of each
+   * lookup waiting for its own in turn. At a million keys a pipelined GET or
+   * SET spent a third of its time in those misses. Returns a sum of what it
+   * read, which the caller keeps so that no read is optimised away.
+   */
+  prefetch(bytes: Uint8Array, starts: Int32Array, lengths: Int32Array, n: number): number {
+    const shards = this.prefetchShards;
+    const records = this.prefetchRecords;
+    for (let k = 0; k < n; k++) {
+      const h = hashOfBytes(bytes, starts[k], lengths[k]);
+      shards[k] = h & (SHARDS - 1);
+      records[k] = h >>> SHARD_BITS;
+    }
+    for (let k = 0; k < n; k++) records[k] = this.shards[shards[k]].chainRecord(records[k]);
+    let sum = 0;
+    for (let k = 0; k < n; k++) if (records[k] >= 0) sum += this.shards[shards[k]].arena[records[k]];
+    return sum;
   }
 
   get(key: string): V | undefined {

@@ -152,6 +152,45 @@ export class RequestParser {
     return !this.authenticated && this.limits.authRequired !== false;
   }
 
+  /**
+   * Where the second argument (most commands' first key) of each complete
+   * command waiting in the buffer is, up to starts.length of them, as
+   * offsets into `buffered`: what their lookups read can then be loaded for
+   * all at once (ShardedMap.prefetch). Only reads; stops at the first thing
+   * that is not a plain complete multibulk, which next() then deals with.
+   */
+  peekKeys(starts: Int32Array, lengths: Int32Array): number {
+    if (this.remaining !== 0) return 0;
+    const buf = this.buf;
+    const end = this.end;
+    let i = this.start;
+    let n = 0;
+    while (n < starts.length && i < end && buf[i] === 42 /* '*' */) {
+      let count = 0;
+      for (i++; i < end && buf[i] >= 48 && buf[i] <= 57 && count < INT_MAX; i++) count = count * 10 + buf[i] - 48;
+      i += 2;
+      for (let k = 0; k < count; k++) {
+        if (i >= end || buf[i] !== 36 /* '$' */) return n;
+        let len = 0;
+        for (i++; i < end && buf[i] >= 48 && buf[i] <= 57 && len < INT_MAX; i++) len = len * 10 + buf[i] - 48;
+        i += 2;
+        if (k === 1) {
+          starts[n] = i;
+          lengths[n] = len;
+        }
+        i += len + 2;
+      }
+      if (i > end) return n;
+      if (count >= 2) n++;
+    }
+    return n;
+  }
+
+  /** The buffer peekKeys() gives offsets into. */
+  get buffered(): Uint8Array {
+    return this.buf;
+  }
+
   /** The next complete command, or null when more bytes are needed. */
   next(): Uint8Array[] | null {
     for (;;) {

@@ -110,6 +110,40 @@ for (const rt of RUNTIMES) {
       await pair.sameAll(cmds);
     });
 
+    it("answers pipelines split anywhere in a db big enough for their keys to be prefetched, as Redis", async () => {
+      // Past 131,072 keys a pipeline's keys are read ahead from its input (engine.ts prefetchKeys).
+      for (let i = 0; i < 140_000; i += 1000) {
+        await pair.sameAll([["MSET", ...Array.from({ length: 1000 }, (_, j) => [`big:${i + j}`, `${i + j}`]).flat()]]);
+      }
+      const rand = rng(7);
+      const key = () => (rand() < 0.1 ? Buffer.from([0, 13, 10, 255, Math.floor(rand() * 4)]) : `big:${Math.floor(rand() * 150_000)}`);
+      const cmds: Cmd[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const r = rand();
+        if (r < 0.35) cmds.push(["GET", key()]);
+        else if (r < 0.6) cmds.push(["SET", key(), `w${i}`]);
+        else if (r < 0.7) cmds.push(["DEL", key(), key()]);
+        else if (r < 0.8) cmds.push(["INCR", key()]);
+        else if (r < 0.9) cmds.push(["MGET", key(), key(), key()]);
+        else cmds.push(["PING"]);
+      }
+      const bytes = Buffer.concat(cmds.map((c) => encodeCommand(c)));
+      const send = async (conn: RawConnection) => {
+        const cut = rng(11);
+        for (let pos = 0; pos < bytes.length;) {
+          const next = Math.min(bytes.length, pos + 1 + Math.floor(cut() * 2000));
+          conn.write(bytes.subarray(pos, next));
+          pos = next;
+          if (cut() < 0.2) await new Promise((r) => setTimeout(r, 1));
+        }
+        return conn.readReplies(cmds.length);
+      };
+      const [a, b] = await Promise.all([send(pair.redis), send(pair.respite)]);
+      for (let i = 0; i < cmds.length; i++) assert.equal(show(b[i]), show(a[i]), `reply ${i}`);
+      await pair.same("DBSIZE");
+      await pair.same("FLUSHALL");
+    });
+
     it("accepts a bulk split across many reads", async () => {
       const value = Buffer.alloc(900_000);
       for (let i = 0; i < value.length; i++) value[i] = (i * 31) & 255;

@@ -274,3 +274,41 @@ describe("limits", () => {
     assert.deepEqual(parseOne(encodeCommand(Array(20).fill("x")).reduce((s, b) => s + String.fromCharCode(b), ""), authed).length, 1);
   });
 });
+
+describe("peekKeys (the keys a pipeline's lookups are prefetched for)", () => {
+  const peek = (input: string, max = 32, skip = 0) => {
+    const parser = new RequestParser(LIMITS);
+    parser.feed(latin1(input));
+    for (let i = 0; i < skip; i++) parser.next();
+    const starts = new Int32Array(max);
+    const lengths = new Int32Array(max);
+    const n = parser.peekKeys(starts, lengths);
+    const buf = parser.buffered;
+    return Array.from(
+      { length: n },
+      (_, k) => Buffer.from(buf.subarray(starts[k], starts[k] + lengths[k])).toString("latin1"),
+    );
+  };
+  const wire = (...cmds: string[][]) => cmds.map((c) => Buffer.from(encodeCommand(c)).toString("latin1")).join("");
+
+  it("gives each complete command's second argument, binary or empty, and only what is still to run", () => {
+    const input = wire(["GET", "a\r\n\0b"], ["PING"], ["SET", "", "v"], ["MSET", "k1", "1", "k2", "2"], ["GET", "c"]);
+    assert.deepEqual(peek(input), ["a\r\n\0b", "", "k1", "c"]);
+    assert.deepEqual(peek(input, 32, 2), ["", "k1", "c"]);
+    assert.deepEqual(peek(input, 2), ["a\r\n\0b", ""]);
+  });
+
+  it("stops at a partial command, an inline one or anything odd, and leaves parsing as it was", () => {
+    const whole = wire(["GET", "a"], ["GET", "b"]);
+    assert.deepEqual(peek(whole + "*2\r\n$3\r\nGET\r\n$5\r\nabc"), ["a", "b"]);
+    assert.deepEqual(peek(whole + "*2\r\n$3\r\nGET\r\n$100\r\n" + "x".repeat(10)), ["a", "b"]);
+    assert.deepEqual(peek(whole + "GET c\r\n" + wire(["GET", "d"])), ["a", "b"]);
+    assert.deepEqual(peek(whole + "*-1\r\n" + wire(["GET", "e"])), ["a", "b"]);
+    assert.deepEqual(peek("*abc\r\n" + whole), []);
+    const parser = new RequestParser(LIMITS);
+    const input = latin1(whole + "*2\r\n$3\r\nGET\r\n$1\r\n");
+    parser.feed(input);
+    parser.peekKeys(new Int32Array(4), new Int32Array(4));
+    assert.deepEqual(parseAll([latin1("z\r\n")], parser).map(text), [["GET", "a"], ["GET", "b"], ["GET", "z"]]);
+  });
+});
