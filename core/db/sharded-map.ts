@@ -126,8 +126,9 @@ export class ShardedMap<V> {
   }
 
   /**
-   * Reads what looking up each of n keys (bytes[starts[k], + lengths[k]))
-   * will read (its chain's head, first slot and record), one step for all
+   * Reads what looking up each of n keys (bytes[starts[k], + lengths[k]),
+   * none where the length is -1) will read (its chain's head, first slot
+   * and record), one step for all
    * keys before the next: the keys' cache misses overlap instead of each
    * lookup waiting for its own in turn. At a million keys a pipelined GET or
    * SET spent a third of its time in those misses. Returns a sum of what it
@@ -137,11 +138,11 @@ export class ShardedMap<V> {
     const shards = this.prefetchShards;
     const records = this.prefetchRecords;
     for (let k = 0; k < n; k++) {
-      const h = hashOfBytes(bytes, starts[k], lengths[k]);
+      const h = lengths[k] < 0 ? 0 : hashOfBytes(bytes, starts[k], lengths[k]);
       shards[k] = h & (SHARDS - 1);
-      records[k] = h >>> SHARD_BITS;
+      records[k] = lengths[k] < 0 ? -1 : h >>> SHARD_BITS;
     }
-    for (let k = 0; k < n; k++) records[k] = this.shards[shards[k]].chainRecord(records[k]);
+    for (let k = 0; k < n; k++) if (records[k] >= 0) records[k] = this.shards[shards[k]].chainRecord(records[k]);
     let sum = 0;
     for (let k = 0; k < n; k++) if (records[k] >= 0) sum += this.shards[shards[k]].arena[records[k]];
     return sum;

@@ -59,10 +59,12 @@ export class StreamApplier {
     }
     this.applying = true;
     let start = e.startBatch();
+    let ahead = 0;
     try {
       // A command held by CLIENT PAUSE (the primary's client is paused too, as in Redis) stops the run, and so does
       // a script past busy-reply-threshold (the stream waits rather than getting -BUSY).
       while (c.postponed === null && e.busyError === null) {
+        ahead = ahead > 0 ? ahead - 1 : e.prefetchKeys(parser, c.db) - 1;
         let argv: Uint8Array[] | null;
         try {
           argv = parser.next();

@@ -154,10 +154,12 @@ export class RequestParser {
 
   /**
    * Where the second argument (most commands' first key) of each complete
-   * command waiting in the buffer is, up to starts.length of them, as
-   * offsets into `buffered`: what their lookups read can then be loaded for
-   * all at once (ShardedMap.prefetch). Only reads; stops at the first thing
-   * that is not a plain complete multibulk, which next() then deals with.
+   * command waiting in the buffer is, for up to starts.length commands, as
+   * offsets into `buffered` (length -1 for a command of one argument): what
+   * their lookups read can then be loaded for all at once
+   * (ShardedMap.prefetch). Returns how many commands it covered. Only reads;
+   * stops at the first thing that is not a plain complete multibulk, which
+   * next() then deals with.
    */
   peekKeys(starts: Int32Array, lengths: Int32Array): number {
     if (this.remaining !== 0) return 0;
@@ -168,7 +170,9 @@ export class RequestParser {
     while (n < starts.length && i < end && buf[i] === 42 /* '*' */) {
       let count = 0;
       for (i++; i < end && buf[i] >= 48 && buf[i] <= 57 && count < INT_MAX; i++) count = count * 10 + buf[i] - 48;
+      if (count === 0) return n;
       i += 2;
+      lengths[n] = -1;
       for (let k = 0; k < count; k++) {
         if (i >= end || buf[i] !== 36 /* '$' */) return n;
         let len = 0;
@@ -181,7 +185,7 @@ export class RequestParser {
         i += len + 2;
       }
       if (i > end) return n;
-      if (count >= 2) n++;
+      n++;
     }
     return n;
   }

@@ -9,7 +9,7 @@ import { Db, type KeyspaceObserver, ScanRegistry } from "../db/db.ts";
 import { freeReplacedArenas } from "../db/shard.ts";
 import { PREFETCH_MAX } from "../db/sharded-map.ts";
 import { type Command, CommandTable } from "../commands/table.ts";
-import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
+import { ProtocolError, QueryBufferLimitError, type RequestParser } from "../resp/parser.ts";
 import { CONST } from "../resp/writer.ts";
 import { Watches } from "../db/watch.ts";
 import { AccessClock } from "../db/access.ts";
@@ -435,8 +435,10 @@ export class Engine implements KeyspaceObserver {
   processInput(c: Client): void {
     let start = this.startBatch();
     c.parser.markBatch();
-    if (c.parser.pending >= PREFETCH_FROM) this.prefetchKeys(c);
+    // How many of the commands after this one prefetchKeys covered.
+    let ahead = 0;
     while (c.blocked === null && c.postponed === null && !c.inBusyScript && !c.closeAfterReply) {
+      ahead = ahead > 0 ? ahead - 1 : this.prefetchKeys(c.parser, c.db) - 1;
       let argv: Uint8Array[] | null;
       try {
         argv = c.parser.next();
@@ -457,14 +459,17 @@ export class Engine implements KeyspaceObserver {
   }
 
   /**
-   * A pipeline's keys: what their lookups will read is read for all of them
-   * first (ShardedMap.prefetch), once the db is too big for the caches to
-   * hold its tables (below that the extra hashing costs ~2%).
+   * A pipeline's keys: what the lookups of the commands waiting in parser
+   * will read is read for all of them first (ShardedMap.prefetch), once
+   * db is too big for the caches to hold its tables (below that the extra
+   * hashing costs ~2%). Returns how many of the commands it covered (0 when
+   * it did not look): the caller looks again once they have run.
    */
-  private prefetchKeys(c: Client): void {
-    if (c.db.data.size < PREFETCH_KEYS) return;
-    const n = c.parser.peekKeys(this.keyStarts, this.keyLengths);
-    if (n > 1) this.prefetched += c.db.data.prefetch(c.parser.buffered, this.keyStarts, this.keyLengths, n);
+  prefetchKeys(parser: RequestParser, db: Db): number {
+    if (parser.pending < PREFETCH_FROM || db.data.size < PREFETCH_KEYS) return 0;
+    const n = parser.peekKeys(this.keyStarts, this.keyLengths);
+    if (n > 1) this.prefetched += db.data.prefetch(parser.buffered, this.keyStarts, this.keyLengths, n);
+    return n;
   }
 
   /**

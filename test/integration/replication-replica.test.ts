@@ -215,6 +215,34 @@ for (const rt of RUNTIMES) {
       }
     });
 
+    test("a db big enough for the stream's keys to be prefetched: the replica applies it as redis-server's does", async () => {
+      const p = await startRedis(["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
+      const pc = await conn(p);
+      // Past 131,072 keys the stream's keys are read ahead from each chunk (engine.ts prefetchKeys).
+      for (let i = 0; i < 140_000; i += 1000) {
+        await pc.call("MSET", ...Array.from({ length: 1000 }, (_, j) => [`big:${i + j}`, `${i + j}`]).flat());
+      }
+      const r = await startRespite(rt, ["--replicaof", `127.0.0.1 ${p.port}`]);
+      const rc = await conn(r);
+      try {
+        await synced(pc, rc);
+        const rand = rng(21);
+        const key = () => `big:${Math.floor(rand() * 150_000)}`;
+        const cmds: Cmd[] = [];
+        for (let i = 0; i < 5000; i++) {
+          const x = rand();
+          cmds.push(x < 0.5 ? ["SET", key(), `w${i}`] : x < 0.7 ? ["INCR", key()] : x < 0.85 ? ["DEL", key()] : ["APPEND", key(), "+"]);
+        }
+        await pc.pipeline(cmds);
+        await send(pc, writeStream(9, 500, "p"));
+        await synced(pc, rc);
+        assert.equal(text(await rc.call("DBSIZE")), text(await pc.call("DBSIZE")));
+        assert.equal(text(await rc.call("DEBUG", "DIGEST")), text(await pc.call("DEBUG", "DIGEST")));
+      } finally {
+        await shutdown([pc, rc], [r, p]);
+      }
+    });
+
     test("diskless EOF-marker sync loaded from memory, a chained redis-server replica, promotion keeping replid2", async () => {
       const p = await startRedis(["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"]);
       const pc = await conn(p);

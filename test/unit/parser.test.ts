@@ -286,16 +286,16 @@ describe("peekKeys (the keys a pipeline's lookups are prefetched for)", () => {
     const buf = parser.buffered;
     return Array.from(
       { length: n },
-      (_, k) => Buffer.from(buf.subarray(starts[k], starts[k] + lengths[k])).toString("latin1"),
+      (_, k) => (lengths[k] < 0 ? null : Buffer.from(buf.subarray(starts[k], starts[k] + lengths[k])).toString("latin1")),
     );
   };
   const wire = (...cmds: string[][]) => cmds.map((c) => Buffer.from(encodeCommand(c)).toString("latin1")).join("");
 
-  it("gives each complete command's second argument, binary or empty, and only what is still to run", () => {
+  it("gives each complete command's second argument (none for one argument), binary or empty, of what is left", () => {
     const input = wire(["GET", "a\r\n\0b"], ["PING"], ["SET", "", "v"], ["MSET", "k1", "1", "k2", "2"], ["GET", "c"]);
-    assert.deepEqual(peek(input), ["a\r\n\0b", "", "k1", "c"]);
+    assert.deepEqual(peek(input), ["a\r\n\0b", null, "", "k1", "c"]);
     assert.deepEqual(peek(input, 32, 2), ["", "k1", "c"]);
-    assert.deepEqual(peek(input, 2), ["a\r\n\0b", ""]);
+    assert.deepEqual(peek(input, 2), ["a\r\n\0b", null]);
   });
 
   it("stops at a partial command, an inline one or anything odd, and leaves parsing as it was", () => {
