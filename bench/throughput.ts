@@ -6,7 +6,7 @@
  *
  *   node --import tsx bench/throughput.ts [--runtimes bun,deno,node] [--requests 200000]
  *        [--tests set,get,incr,mset,ping] [--pipelines 1,16] [--clients 50] [--rounds 1]
- *        [--warmup 1000000] [--no-build]
+ *        [--warmup 1000000] [--keyspace 0] [--no-build]
  *
  * --requests is the count at -P 1; a deeper pipeline runs that many times
  * its depth (up to ten times): at -P 16 a server answers 200,000 requests
@@ -17,6 +17,11 @@
  * the hot paths during its first few hundred thousand commands, and a
  * long-running server is measured, not its first second.
  *
+ * --keyspace N spreads every run over N keys (redis-benchmark -r N), each
+ * server first given all N (`SET key:%012d xxx`, redis-benchmark's names and
+ * 3-byte value): a real dataset's lookups miss the CPU caches, one key's
+ * never do. 0, the default, is redis-benchmark's single key.
+ *
  * Tests are redis-benchmark's names (lpush rpush lpop rpop sadd hset spop
  * zadd zpopmin lrange_100 lrange_600 ...); "ping" means ping_mbulk. A test
  * whose command Respite answers with an error is reported as such instead
@@ -25,6 +30,7 @@
 import * as net from "node:net";
 import {
   buildNode,
+  Loader,
   markdownTable,
   median,
   parseOptions,
@@ -66,6 +72,7 @@ const opts = parseOptions(process.argv.slice(2), {
   clients: "50",
   rounds: "1",
   warmup: "1000000",
+  keyspace: "0",
   "no-build": false,
 });
 const runtimes = parseTargets(opts.runtimes);
@@ -75,8 +82,24 @@ const pipelines = opts.pipelines.split(",").map(Number);
 const rounds = Number(opts.rounds);
 const requestsAt = (pipeline: number) => String(Number(opts.requests) * Math.min(pipeline, 10));
 
+const keyspace = Number(opts.keyspace);
+
 function runBenchmark(port: number, testList: string[], pipeline: number, requests = requestsAt(pipeline)): Map<string, number> {
-  return redisBenchmark(port, ["-c", opts.clients, "-n", requests, "-P", String(pipeline), "-t", testList.join(",")]);
+  const spread = keyspace > 0 ? ["-r", String(keyspace)] : [];
+  return redisBenchmark(port, ["-c", opts.clients, "-n", requests, "-P", String(pipeline), ...spread, "-t", testList.join(",")]);
+}
+
+/** Every key --keyspace names, as redis-benchmark's SET writes it, in pipelined batches. */
+async function fill(port: number): Promise<void> {
+  const loader = new Loader();
+  await loader.connect(port);
+  for (let i = 0; i < keyspace; i += 1000) {
+    const end = Math.min(i + 1000, keyspace);
+    let payload = "";
+    for (let k = i; k < end; k++) payload += resp("SET", `key:${String(k).padStart(12, "0")}`, "xxx");
+    await loader.send(payload, end - i);
+  }
+  loader.close();
 }
 
 /** Sends each test's probe command; returns the error reply per unsupported test. */
@@ -131,6 +154,7 @@ async function measure(target: Target): Promise<void> {
   try {
     const unsupported = await probe(server.port);
     const runnable = tests.filter((t) => !unsupported.has(t));
+    if (keyspace > 0) await fill(server.port);
     if (runnable.length && Number(opts.warmup) > 0) runBenchmark(server.port, runnable, Math.max(...pipelines), opts.warmup);
     const byDepth = results.get(target) ?? new Map();
     results.set(target, byDepth);
@@ -193,5 +217,6 @@ for (let round = 0; round < rounds; round++) {
   for (const target of order) await measure(target);
 }
 const warmup = Number(opts.warmup) > 0 ? `, after an untimed run of ${opts.warmup} requests per test` : ", no warm-up run";
-console.log(`redis-benchmark -c ${opts.clients} -n ${opts.requests} x min(depth, 10) -q --csv -P <depth> -t <tests>${warmup}; rps: median of ${rounds} round(s); ratio: median of per-round ratios\n`);
+const spread = keyspace > 0 ? ` -r ${keyspace} (each server first given all ${keyspace} keys)` : "";
+console.log(`redis-benchmark -c ${opts.clients} -n ${opts.requests} x min(depth, 10) -q --csv -P <depth>${spread} -t <tests>${warmup}; rps: median of ${rounds} round(s); ratio: median of per-round ratios\n`);
 console.log(report());
