@@ -127,12 +127,12 @@ export class ShardedMap<V> {
 
   /**
    * Reads what looking up each of n keys (bytes[starts[k], + lengths[k]),
-   * none where the length is -1) will read (its chain's head, first slot
-   * and record), one step for all
-   * keys before the next: the keys' cache misses overlap instead of each
-   * lookup waiting for its own in turn. At a million keys a pipelined GET or
-   * SET spent a third of its time in those misses. Returns a sum of what it
-   * read, which the caller keeps so that no read is optimised away.
+   * none where the length is -1) will read: its chain's head, first slot
+   * and key record, each step for all keys before the next, so that their
+   * cache misses overlap instead of each lookup waiting for its own in turn.
+   * At a million keys a pipelined GET or SET spent a third of its time in
+   * those misses. Returns a sum of what it read, which the caller keeps so
+   * that no read is optimised away.
    */
   prefetch(bytes: Uint8Array, starts: Int32Array, lengths: Int32Array, n: number): number {
     const shards = this.prefetchShards;

@@ -91,12 +91,12 @@ const NO_FS: FileSystem = {
   chdir: noFileSystem,
 };
 
-/** Commands that act at once inside MULTI instead of being queued. */
 /** Input of at least this many bytes may hold several commands: their keys are prefetched (see prefetchKeys). */
 const PREFETCH_FROM = 64;
 /** ...once the client's db holds this many keys. */
 const PREFETCH_KEYS = 1 << 17;
 
+/** Commands that act at once inside MULTI instead of being queued. */
 const RUN_INSIDE_MULTI = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
 export interface ShutdownFlags {
@@ -224,7 +224,7 @@ export class Engine implements KeyspaceObserver {
   activeExpire = true;
   /** performance.now() when the last call() ended: the next pipelined command starts there. */
   private callEnd = 0;
-  /** Where a pipeline's keys are in its client's input (see prefetchKeys), and what their prefetch read. */
+  /** Where a pipeline's keys are in its client's input (see prefetchKeys), and the sum their prefetch read. */
   private readonly keyStarts = new Int32Array(PREFETCH_MAX);
   private readonly keyLengths = new Int32Array(PREFETCH_MAX);
   private prefetched = 0;
@@ -468,7 +468,7 @@ export class Engine implements KeyspaceObserver {
   prefetchKeys(parser: RequestParser, db: Db): number {
     if (parser.pending < PREFETCH_FROM || db.data.size < PREFETCH_KEYS) return 0;
     const n = parser.peekKeys(this.keyStarts, this.keyLengths);
-    if (n > 1) this.prefetched += db.data.prefetch(parser.buffered, this.keyStarts, this.keyLengths, n);
+    if (n > 1) this.prefetched = db.data.prefetch(parser.buffered, this.keyStarts, this.keyLengths, n);
     return n;
   }
 
