@@ -7,6 +7,8 @@ import type { Client } from "../server/client.ts";
 import { parseDouble, parseInteger } from "../util/number.ts";
 import { str } from "../util/bytes.ts";
 import { isString, type StringValue, type Value } from "../types/value.ts";
+import type { KeyRef } from "../db/shard.ts";
+import { LENT } from "../db/sharded-map.ts";
 
 export const ERR = {
   syntax: "ERR syntax error",
@@ -37,7 +39,11 @@ export function floatArg(c: Client, arg: Uint8Array, msg = ERR.notFloat): number
  * (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family, OBJECT).
  */
 export function readKey(c: Client, key: string, touch = true): Value | undefined {
-  const v = touch ? c.db.lookup(key, c.engine.now) : c.db.peek(key, c.engine.now);
+  return counted(c, key, touch ? c.db.lookup(key, c.engine.now) : c.db.peek(key, c.engine.now));
+}
+
+/** A read's lookup counted as a keyspace hit or miss (a miss is also a keymiss event). */
+function counted<T>(c: Client, key: string, v: T | undefined): T | undefined {
   if (v === undefined) {
     c.engine.stats.keyspaceMisses++;
     c.engine.notify(c.db, "keymiss", key, "m");
@@ -47,7 +53,19 @@ export function readKey(c: Client, key: string, touch = true): Value | undefined
 
 /** A string value for a read: undefined when missing, null (WRONGTYPE sent) when another type. */
 export function readString(c: Client, key: string): StringValue | undefined | null {
-  const v = readKey(c, key);
+  return stringOrWrongType(c, readKey(c, key));
+}
+
+/**
+ * readString() for a reply that only copies the value out (GET): a string
+ * kept as bytes is lent through ref and LENT returned (see Db.lookupLent).
+ */
+export function readStringLent(c: Client, key: string, ref: KeyRef): StringValue | typeof LENT | undefined | null {
+  const v = counted(c, key, c.db.lookupLent(key, c.engine.now, ref));
+  return v === LENT ? v : stringOrWrongType(c, v);
+}
+
+function stringOrWrongType(c: Client, v: Value | undefined): StringValue | undefined | null {
   if (v === undefined || isString(v)) return v;
   c.error(ERR.wrongType);
   return null;

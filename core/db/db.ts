@@ -6,8 +6,8 @@
 import type { Value } from "../types/value.ts";
 import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
-import { ShardedMap, type Tracking, type Walk } from "./sharded-map.ts";
-import type { ValueCodec } from "./shard.ts";
+import { type LENT, ShardedMap, type Tracking, type Walk } from "./sharded-map.ts";
+import type { KeyRef, ValueCodec } from "./shard.ts";
 import type { AccessClock } from "./access.ts";
 import { deadlineBytes, keyBytes } from "./usage.ts";
 import type { SlotKeys } from "./slot-keys.ts";
@@ -124,6 +124,11 @@ export class Db {
   /** The live value of key, expiring it first if its deadline has passed; an access for its access clock. */
   lookup(key: string, now: number): Value | undefined {
     return this.live(key, now) ? this.data.access(key) : undefined;
+  }
+
+  /** lookup() for a reader that only copies the value out: a string kept as bytes comes lent (ShardedMap.accessLent). */
+  lookupLent(key: string, now: number, ref: KeyRef): Value | undefined | typeof LENT {
+    return this.live(key, now) ? this.data.accessLent(key, ref) : undefined;
   }
 
   /** lookup() that is no access for the clock (Redis's LOOKUP_NOTOUCH: EXISTS, TYPE, the TTL family, OBJECT, SCAN). */

@@ -40,6 +40,8 @@ import type { AccessClock } from "./access.ts";
 import { SlotKeys } from "./slot-keys.ts";
 
 const SHARDS = 1 << SHARD_BITS;
+/** accessLent()'s answer when it lent the value's bytes rather than returning a value. */
+export const LENT: unique symbol = Symbol("lent");
 /** The most keys one prefetch() reads ahead for. */
 export const PREFETCH_MAX = 32;
 
@@ -94,6 +96,9 @@ export class ShardedMap<V> {
   /** Touched slots across the shards (some listed twice, some since deleted): what settle() has to look at. */
   unsettled = 0;
   private isTouched = new Uint8Array(SHARDS);
+  /** Where accessed() found its key. */
+  private foundShard = 0;
+  private foundSlot = 0;
   /** prefetch()'s shard and chain record per key. */
   private readonly prefetchShards = new Int32Array(PREFETCH_MAX);
   private readonly prefetchRecords = new Int32Array(PREFETCH_MAX);
@@ -157,18 +162,40 @@ export class ShardedMap<V> {
 
   /** get() that counts as an access to the key, for its access clock (Redis's lookupKey), unless the clock says not to. */
   access(key: string): V | undefined {
+    return this.accessed(key) ? this.valueIn(this.foundShard, this.foundSlot) : undefined;
+  }
+
+  /**
+   * access() for a reader that only copies the value out (GET): a value of
+   * an immutable kind kept as bytes (a string) is lent through ref, valid
+   * until the map next changes, and LENT returned instead of the string it
+   * would have to become.
+   */
+  accessLent(key: string, ref: KeyRef): V | undefined | typeof LENT {
+    if (!this.accessed(key)) return undefined;
+    const shard = this.shards[this.foundShard];
+    const kind = shard.kind(this.foundSlot);
+    if (kind === 0 || !this.codec!.immutable(kind)) return this.valueIn(this.foundShard, this.foundSlot);
+    shard.bytesRef(this.foundSlot, ref);
+    return LENT;
+  }
+
+  /** Finds key for an access (see access()) into foundShard and foundSlot; false when it is absent. */
+  private accessed(key: string): boolean {
     const h = hashOf(key);
     const s = h & (SHARDS - 1);
     const shard = this.shards[s];
     const i = shard.find(key, h >>> SHARD_BITS);
-    if (i === NONE) return undefined;
+    if (i === NONE) return false;
     const tracking = this.tracking;
     if (tracking !== null) {
       if (tracking.clock.touching) shard.setClock(i, tracking.clock.accessed(shard.clock(i)));
       this.remember(key, s, i);
       this.accessedIn = tracking.clock.command;
     }
-    return this.valueIn(s, i);
+    this.foundShard = s;
+    this.foundSlot = i;
+    return true;
   }
 
   private remember(key: string, s: number, i: number): void {
