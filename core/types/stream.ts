@@ -93,7 +93,7 @@ export class Stream extends collectionBase("stream") implements Collection {
     for (let i = 0; i < n; i++) lp += nodes[i].lp.length;
     if (n === nodes.length) bytes += lp;
     else bytes += Math.floor(lp / n) * (nodes.length - 1) + nodes[nodes.length - 1].lp.length;
-    if (this.groups !== null) { for (const g of this.groups.values()) bytes += g.memoryUsage(); }
+    if (this.groups !== null) for (const g of this.groups.values()) bytes += g.memoryUsage();
     return bytes;
   }
 
@@ -151,16 +151,12 @@ export class Stream extends collectionBase("stream") implements Collection {
     const i = this.nodeAtOrBefore(id);
     if (i < 0) return null;
     let pos = -1;
-    this.nodes[i].walk(
-      (p, flags, ms, seq) => {
-        const c = compareParts(ms, seq, id.ms, id.seq);
-        if (c < 0) return true;
-        if (c === 0 && !(flags & FLAG_DELETED)) pos = p;
-        return false;
-      },
-      id.ms,
-      id.seq,
-    );
+    this.nodes[i].walk((p, flags, ms, seq) => {
+      const c = compareParts(ms, seq, id.ms, id.seq);
+      if (c < 0) return true;
+      if (c === 0 && !(flags & FLAG_DELETED)) pos = p;
+      return false;
+    }, id.ms, id.seq);
     return pos < 0 ? null : { node: i, pos };
   }
 
@@ -190,19 +186,15 @@ export class Stream extends collectionBase("stream") implements Collection {
       for (let i = Math.max(0, this.nodeAtOrBefore(start)); i < nodes.length && !stop; i++) {
         const node = nodes[i];
         if (!toMax && compareParts(node.ms, node.seq, end.ms, end.seq) > 0) break;
-        node.walk(
-          (p, flags, ms, seq) => {
-            // An entry before start (most of those a node's walk meets) is also before end: one comparison.
-            if (compareParts(ms, seq, start.ms, start.seq) < 0) return true;
-            if (!toMax && compareParts(ms, seq, end.ms, end.seq) > 0) return !(stop = true);
-            if (flags & FLAG_DELETED) return true;
-            visited++;
-            if (fn(ms, seq, node, p) === false) return !(stop = true);
-            return true;
-          },
-          start.ms,
-          start.seq,
-        );
+        node.walk((p, flags, ms, seq) => {
+          // An entry before start (most of those a node's walk meets) is also before end: one comparison.
+          if (compareParts(ms, seq, start.ms, start.seq) < 0) return true;
+          if (!toMax && compareParts(ms, seq, end.ms, end.seq) > 0) return !(stop = true);
+          if (flags & FLAG_DELETED) return true;
+          visited++;
+          if (fn(ms, seq, node, p) === false) return !(stop = true);
+          return true;
+        }, start.ms, start.seq);
       }
       return visited;
     }

@@ -8,17 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
-  compareIds,
-  decrId,
-  formatId,
-  incrId,
-  MAX_ID,
-  MIN_ID,
-  parseId,
-  Stream,
-  type StreamId,
-  StreamNode,
-  U64_MAX,
+  compareIds, decrId, formatId, incrId, MAX_ID, MIN_ID, parseId, Stream, type StreamId, StreamNode, U64_MAX,
 } from "../../core/types/stream.ts";
 import { decodeIdKey, encodeIdKey } from "../../core/types/stream-id.ts";
 import { listpackEntries } from "../../core/persist/rdb/listpack.ts";
@@ -39,31 +29,13 @@ describe("stream IDs", () => {
     assert.equal(formatId(MAX_ID), "18446744073709551615-18446744073709551615");
     assert.deepEqual(parseId("18446744073709551615-*", 0, true), { ms: U64_MAX, seq: -1 });
     assert.equal(parseId("18446744073709551616", 0), null);
-    assert.deepEqual(
-      decodeIdKey(encodeIdKey(id(2n ** 63n + 5n, 9007199254740993n))),
-      id(2n ** 63n + 5n, 9007199254740993n),
-    );
+    assert.deepEqual(decodeIdKey(encodeIdKey(id(2n ** 63n + 5n, 9007199254740993n))), id(2n ** 63n + 5n, 9007199254740993n));
   });
 });
 
 describe("stream nodes", () => {
   it("lay entries out as Redis does: master entry, delta IDs, SAMEFIELDS, lp-count, integers at every width", () => {
-    const values = [
-      "0",
-      "127",
-      "128",
-      "-4096",
-      "4095",
-      "-4097",
-      "32767",
-      "32768",
-      "8388607",
-      "8388608",
-      "2147483648",
-      "-9223372036854775808",
-      "01",
-      "x",
-    ];
+    const values = ["0", "127", "128", "-4096", "4095", "-4097", "32767", "32768", "8388607", "8388608", "2147483648", "-9223372036854775808", "01", "x"];
     const node = StreamNode.create(10, 5, ["a", "1", "b", "2"], 4096);
     node.append(10, 5, ["a", "1", "b", "2"]);
     node.append(12, 0, ["a", values[1], "b", values[2]]);
@@ -74,19 +46,9 @@ describe("stream nodes", () => {
     assert.deepEqual(e.slice(6, 12), ["2", "0", "0", "1", "2", "5"]); // SAMEFIELDS, delta 0-0, values, lp-count 2+3
     assert.deepEqual(e.slice(12, 18), ["2", "2", "-5", "127", "128", "5"]);
     assert.deepEqual(e.slice(18, 25), ["0", "2", "2", "1", "c", "x", "6"]); // fields of its own: num-fields then pairs, lp-count 2*1+4
-    for (let i = 0; i < values.length; i++) {
-      assert.deepEqual(e.slice(25 + 7 * i, 32 + 7 * i), ["0", String(3 + i), "-5", "1", "v", values[i], "6"]);
-    }
+    for (let i = 0; i < values.length; i++) assert.deepEqual(e.slice(25 + 7 * i, 32 + 7 * i), ["0", String(3 + i), "-5", "1", "v", values[i], "6"]);
     node.markDeleted(node.firstEntryPos());
-    assert.deepEqual(listpackEntries(node.listpack(), true)!.slice(0, 7), [
-      String(2 + values.length),
-      "1",
-      "2",
-      "a",
-      "b",
-      "0",
-      "3",
-    ]);
+    assert.deepEqual(listpackEntries(node.listpack(), true)!.slice(0, 7), [String(2 + values.length), "1", "2", "a", "b", "0", "3"]);
   });
 
   it("a count that outgrows its 7-bit encoding moves the rest of the node", () => {
