@@ -7,8 +7,8 @@ import type { Client } from "../server/client.ts";
 import { parseDouble, parseInteger } from "../util/number.ts";
 import { str } from "../util/bytes.ts";
 import { isString, type StringValue, type Value } from "../types/value.ts";
-import type { KeyRef } from "../db/shard.ts";
-import { LENT } from "../db/sharded-map.ts";
+import { LENT, type Lent } from "../db/sharded-map.ts";
+import { PACKED_STRING } from "../db/db.ts";
 
 export const ERR = {
   syntax: "ERR syntax error",
@@ -56,13 +56,18 @@ export function readString(c: Client, key: string): StringValue | undefined | nu
   return stringOrWrongType(c, readKey(c, key));
 }
 
-/**
- * readString() for a reply that only copies the value out (GET): a string
- * kept as bytes is lent through ref and LENT returned (see Db.lookupLent).
- */
-export function readStringLent(c: Client, key: string, ref: KeyRef): StringValue | typeof LENT | undefined | null {
-  const v = counted(c, key, c.db.lookupLent(key, c.engine.now, ref));
-  return v === LENT ? v : stringOrWrongType(c, v);
+/** readKey() for a reader of the value's bytes: a value kept as bytes is lent through ref (see Db.lookupLent). */
+export function readLent(c: Client, key: string, ref: Lent): Value | typeof LENT | undefined {
+  return counted(c, key, c.db.lookupLent(key, c.engine.now, ref));
+}
+
+/** readString() for a reply that only copies the value out (GET): a string kept as bytes comes lent (LENT). */
+export function readStringLent(c: Client, key: string, ref: Lent): StringValue | typeof LENT | undefined | null {
+  const v = readLent(c, key, ref);
+  if (v !== LENT) return stringOrWrongType(c, v);
+  if (ref.kind === PACKED_STRING) return v;
+  c.error(ERR.wrongType);
+  return null;
 }
 
 function stringOrWrongType(c: Client, v: Value | undefined): StringValue | undefined | null {

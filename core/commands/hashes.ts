@@ -8,8 +8,10 @@ import type { CommandDef, Handler } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
-import { ERR, readKey } from "./args.ts";
-import { HashValue, type HashLimits } from "../types/hash.ts";
+import { ERR, readKey, readLent } from "./args.ts";
+import { HashValue, type HashLimits, packedField, packedValue } from "../types/hash.ts";
+import { LENT, type Lent } from "../db/sharded-map.ts";
+import { PACKED_HASH } from "../db/db.ts";
 import type { StringValue, Value } from "../types/value.ts";
 import { purgeHash } from "../db/field-expiry.ts";
 import { addLongDouble, formatLongDouble, longDoubleFromInteger, parseLongDouble } from "../util/longdouble.ts";
@@ -95,8 +97,19 @@ const hsetnx: Handler = (c, argv) => {
   c.out.int(1);
 };
 
+/** Where HGET's hash is lent when the keyspace keeps it as bytes. */
+const lent: Lent = { bytes: new Uint8Array(0), at: 0, length: 0, kind: 0 };
+
 const hget: Handler = (c, argv) => {
-  const h = readHash(c, str(argv[1]));
+  const key = str(argv[1]);
+  const found = readLent(c, key, lent);
+  if (found === LENT) {
+    // Read in place: no hash object, and nothing to pack again afterwards.
+    if (lent.kind !== PACKED_HASH) return c.error(ERR.wrongType);
+    if (!packedField(lent.bytes, lent.at, lent.length, argv[2])) return c.out.nullBulk();
+    return c.out.bulkFrom(lent.bytes, packedValue.valueStart, packedValue.valueEnd - packedValue.valueStart);
+  }
+  const h = checkHash(c, key, found);
   if (h === null) return;
   const v = h?.get(str(argv[2]));
   if (v === undefined) c.out.nullBulk();

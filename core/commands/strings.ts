@@ -9,8 +9,7 @@ import type { Client } from "../server/client.ts";
 import { is, lower, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { ERR, readKey, readString, readStringLent } from "./args.ts";
-import type { KeyRef } from "../db/shard.ts";
-import { LENT } from "../db/sharded-map.ts";
+import { LENT, type Lent } from "../db/sharded-map.ts";
 import { fromArg } from "../types/string.ts";
 import { isString, type StringValue } from "../types/value.ts";
 import { counterCommands } from "./strings-counters.ts";
@@ -182,7 +181,7 @@ function setPairs(c: Client, argv: Uint8Array[]): void {
 const base = { acl: "string", group: "string" };
 
 /** Where GET's value is lent (read at once into the reply). */
-const lent: KeyRef = { bytes: new Uint8Array(0), at: 0, length: 0 };
+const lent: Lent = { bytes: new Uint8Array(0), at: 0, length: 0, kind: 0 };
 
 const wholeValueCommands: CommandDef[] = [
   {

@@ -6,8 +6,8 @@
 import type { Value } from "../types/value.ts";
 import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
-import { type LENT, ShardedMap, type Tracking, type Walk } from "./sharded-map.ts";
-import type { KeyRef, ValueCodec } from "./shard.ts";
+import { type LENT, type Lent, ShardedMap, type Tracking, type Walk } from "./sharded-map.ts";
+import type { ValueCodec } from "./shard.ts";
 import type { AccessClock } from "./access.ts";
 import { deadlineBytes, keyBytes } from "./usage.ts";
 import type { SlotKeys } from "./slot-keys.ts";
@@ -52,7 +52,7 @@ const MAX_SCANS = 10_000;
 /** The keyspace's kind for a small hash kept as its packed bytes (a snapshot writes them without reviving the hash). */
 export const PACKED_HASH = 1;
 const PACKED_ZSET = 2;
-const PACKED_STRING = 3;
+export const PACKED_STRING = 3;
 
 /**
  * Small hashes and sorted sets are kept in the keyspace as their listpack
@@ -126,8 +126,8 @@ export class Db {
     return this.live(key, now) ? this.data.access(key) : undefined;
   }
 
-  /** lookup() for a reader that only copies the value out: a string kept as bytes comes lent (ShardedMap.accessLent). */
-  lookupLent(key: string, now: number, ref: KeyRef): Value | undefined | typeof LENT {
+  /** lookup() for a reader of the value's bytes: a value kept as bytes comes lent (ShardedMap.accessLent). */
+  lookupLent(key: string, now: number, ref: Lent): Value | undefined | typeof LENT {
     return this.live(key, now) ? this.data.accessLent(key, ref) : undefined;
   }
 

@@ -42,6 +42,10 @@ import { SlotKeys } from "./slot-keys.ts";
 const SHARDS = 1 << SHARD_BITS;
 /** accessLent()'s answer when it lent the value's bytes rather than returning a value. */
 export const LENT: unique symbol = Symbol("lent");
+/** A value's bytes lent by accessLent(), and the codec's kind of them. */
+export interface Lent extends KeyRef {
+  kind: number;
+}
 /** The most keys one prefetch() reads ahead for. */
 export const PREFETCH_MAX = 32;
 
@@ -166,17 +170,17 @@ export class ShardedMap<V> {
   }
 
   /**
-   * access() for a reader that only copies the value out (GET): a value of
-   * an immutable kind kept as bytes (a string) is lent through ref, valid
-   * until the map next changes, and LENT returned instead of the string it
-   * would have to become.
+   * access() for a reader that only reads the value's bytes (GET, HGET): a
+   * value kept as bytes is lent through ref with its codec kind, valid until
+   * the map next changes, and LENT returned instead of the object it would
+   * have to become (a string made of its bytes; a hash, which would also
+   * have to be packed again later).
    */
-  accessLent(key: string, ref: KeyRef): V | undefined | typeof LENT {
+  accessLent(key: string, ref: Lent): V | undefined | typeof LENT {
     if (!this.accessed(key)) return undefined;
-    const shard = this.shards[this.foundShard];
-    const kind = shard.kind(this.foundSlot);
-    if (kind === 0 || !this.codec!.immutable(kind)) return this.valueIn(this.foundShard, this.foundSlot);
-    shard.bytesRef(this.foundSlot, ref);
+    const kind = this.shards[this.foundShard].bytesRef(this.foundSlot, ref);
+    if (kind === 0) return this.valueIn(this.foundShard, this.foundSlot);
+    ref.kind = kind;
     return LENT;
   }
 

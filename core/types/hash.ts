@@ -52,6 +52,27 @@ function locate(buf: Uint8Array, pos: number): void {
   pair.valueEnd = cursor.at + valueLength;
 }
 
+/**
+ * HGET on a hash the keyspace keeps as bytes (its listpack string at
+ * bytes[at, at + length)): where field's value is, as [start, end) in
+ * `pair`'s valueStart and valueEnd, or false when the hash lacks it.
+ */
+export function packedField(bytes: Uint8Array, at: number, length: number, field: Uint8Array): boolean {
+  const end = at + length;
+  readVarint(bytes, at);
+  for (let pos = cursor.at; pos < end; pos = pair.valueEnd) {
+    locate(bytes, pos);
+    if (pair.fieldEnd - pair.fieldStart !== field.length) continue;
+    let same = true;
+    for (let i = 0; i < field.length && same; i++) same = bytes[pair.fieldStart + i] === field[i];
+    if (same) return true;
+  }
+  return false;
+}
+
+/** Where packedField() found the value. */
+export const packedValue: { readonly valueStart: number; readonly valueEnd: number } = pair;
+
 /** Bytes one entry of `length` bytes takes in the listpack. */
 function entrySize(length: number): number {
   return varintSize(length) + length;
