@@ -97,34 +97,43 @@ const hsetnx: Handler = (c, argv) => {
   c.out.int(1);
 };
 
-/** Where HGET's hash is lent when the keyspace keeps it as bytes. */
+/** Where HGET's and HMGET's hash is lent when the keyspace keeps it as bytes. */
 const lent: Lent = { bytes: new Uint8Array(0), at: 0, length: 0, kind: 0 };
 
-const hget: Handler = (c, argv) => {
-  const key = str(argv[1]);
+/**
+ * readHash() for reads of a few fields: LENT when the keyspace keeps the
+ * hash as bytes (in `lent`, for packedField: no hash object, and nothing to
+ * pack again afterwards).
+ */
+function readHashLent(c: Client, key: string): HashValue | typeof LENT | undefined | null {
   const found = readLent(c, key, lent);
-  if (found === LENT) {
-    // Read in place: no hash object, and nothing to pack again afterwards.
-    if (lent.kind !== PACKED_HASH) return c.error(ERR.wrongType);
-    if (!packedField(lent.bytes, lent.at, lent.length, argv[2])) return c.out.nullBulk();
+  if (found !== LENT) return checkHash(c, key, found);
+  if (lent.kind === PACKED_HASH) return LENT;
+  c.error(ERR.wrongType);
+  return null;
+}
+
+/** The value of field in the hash readHashLent() gave, as a bulk reply (null when absent). */
+function replyField(c: Client, h: HashValue | typeof LENT | undefined, field: Uint8Array): void {
+  if (h === LENT) {
+    if (!packedField(lent.bytes, lent.at, lent.length, field)) return c.out.nullBulk();
     return c.out.bulkFrom(lent.bytes, packedValue.valueStart, packedValue.valueEnd - packedValue.valueStart);
   }
-  const h = checkHash(c, key, found);
-  if (h === null) return;
-  const v = h?.get(str(argv[2]));
+  const v = h?.get(str(field));
   if (v === undefined) c.out.nullBulk();
   else c.out.bulkValue(v);
+}
+
+const hget: Handler = (c, argv) => {
+  const h = readHashLent(c, str(argv[1]));
+  if (h !== null) replyField(c, h, argv[2]);
 };
 
 const hmget: Handler = (c, argv) => {
-  const h = readHash(c, str(argv[1]));
+  const h = readHashLent(c, str(argv[1]));
   if (h === null) return;
   c.out.array(argv.length - 2);
-  for (let i = 2; i < argv.length; i++) {
-    const v = h?.get(str(argv[i]));
-    if (v === undefined) c.out.nullBulk();
-    else c.out.bulkValue(v);
-  }
+  for (let i = 2; i < argv.length; i++) replyField(c, h, argv[i]);
 };
 
 const hdel: Handler = (c, argv) => {

@@ -61,7 +61,7 @@ for (const rt of RUNTIMES) {
       ]);
     });
 
-    it("HGET and GET on hashes and strings the keyspace keeps as bytes (read in place) match redis-server", async () => {
+    it("HGET, HMGET and GET on hashes and strings the keyspace keeps as bytes (read in place) match redis-server", async () => {
       section++;
       const p = prefix();
       const rand = rng(31);
@@ -78,7 +78,8 @@ for (const rt of RUNTIMES) {
       for (let i = 0; i < 3000; i++) {
         const k = Math.floor(rand() * 3100);
         const x = rand();
-        if (x < 0.6) reads.push(["HGET", `${p}h${k}`, field(Math.floor(rand() * 10))]);
+        if (x < 0.5) reads.push(["HGET", `${p}h${k}`, field(Math.floor(rand() * 10))]);
+        else if (x < 0.6) reads.push(["HMGET", `${p}h${k}`, field(Math.floor(rand() * 10)), field(0), field(3)]);
         else if (x < 0.75) reads.push(["HGET", `${p}s${k - (k % 10)}`, "f0"]);
         else if (x < 0.9) reads.push(["GET", `${p}s${k - (k % 10)}`]);
         else reads.push(["GET", `${p}h${k}`]);
