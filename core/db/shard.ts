@@ -154,14 +154,22 @@ export class Shard<V> {
     return this.slots[i * STRIDE + RECORD];
   }
 
+  private setKeyAt(i: number, at: number): void {
+    this.slots[i * STRIDE + RECORD] = at;
+  }
+
   /** Whether slot i holds an entry (else it is a hole, or unused). */
   occupied(i: number): boolean {
-    return this.slots[i * STRIDE + RECORD] !== HOLE;
+    return this.keyAt(i) !== HOLE;
   }
 
   /** The slot after i in its chain (a hole's next hole); NONE at the end. */
   chainNext(i: number): number {
     return this.slots[i * STRIDE + NEXT];
+  }
+
+  private setChainNext(i: number, next: number): void {
+    this.slots[i * STRIDE + NEXT] = next;
   }
 
   /** 0 while slot i's value is in `values`, else the codec's kind of the bytes after its key. */
@@ -351,7 +359,7 @@ export class Shard<V> {
       at = this.top;
     }
     this.top = this.writeString(at + keyLength, bytes);
-    this.slots[i * STRIDE + RECORD] = at;
+    this.setKeyAt(i, at);
     this.setKind(i, kind);
     this.values[i] = undefined;
     this.reclaim();
@@ -362,8 +370,8 @@ export class Shard<V> {
    * chain is empty): the first two of a lookup's reads, for prefetching.
    */
   chainRecord(h: number): number {
-    const i = this.heads.length === 0 ? NONE : this.heads[h & (this.heads.length - 1)];
-    return i === NONE ? -1 : this.slots[i * STRIDE + RECORD];
+    const i = this.heads[h & (this.heads.length - 1)];
+    return i === NONE ? -1 : this.keyAt(i);
   }
 
   find(key: string, h: number): number {
@@ -390,7 +398,7 @@ export class Shard<V> {
     }
     const at = this.reserve(varintSize(key.length) + key.length);
     this.top = this.writeString(at, key);
-    this.slots[i * STRIDE + RECORD] = at;
+    this.setKeyAt(i, at);
     this.values[i] = value;
     this.link(i, h);
     this.live++;
@@ -431,11 +439,11 @@ export class Shard<V> {
   /** Takes slot i, preceded by prev in its chain, out of the table: it becomes a hole. */
   private unlink(i: number, bucket: number, prev: number): number {
     if (prev === NONE) this.heads[bucket] = this.chainNext(i);
-    else this.slots[prev * STRIDE + NEXT] = this.chainNext(i);
+    else this.setChainNext(prev, this.chainNext(i));
     this.garbage += this.recordEnd(i) - this.keyAt(i);
-    this.slots[i * STRIDE + RECORD] = HOLE;
+    this.setKeyAt(i, HOLE);
     this.values[i] = undefined;
-    this.slots[i * STRIDE + NEXT] = this.freeHole;
+    this.setChainNext(i, this.freeHole);
     this.freeHole = i;
     this.live--;
     // Kind, clock and size go together (an untracked shard's size is always 0).
@@ -462,7 +470,7 @@ export class Shard<V> {
 
   private link(i: number, h: number): void {
     const bucket = h & (this.heads.length - 1);
-    this.slots[i * STRIDE + NEXT] = this.heads[bucket];
+    this.setChainNext(i, this.heads[bucket]);
     this.heads[bucket] = i;
   }
 
@@ -516,7 +524,7 @@ export class Shard<V> {
       const at = this.keyAt(i);
       if (at === HOLE) continue;
       const end = this.recordEnd(i);
-      this.slots[i * STRIDE + RECORD] = top;
+      this.setKeyAt(i, top);
       // Records are mostly short keys: a loop costs less than a view per record.
       for (let j = at; j < end; j++) arena[top++] = old[j];
     }

@@ -147,9 +147,13 @@ export class ShardedMap<V> {
     const shards = this.prefetchShards;
     const records = this.prefetchRecords;
     for (let k = 0; k < n; k++) {
-      const h = lengths[k] < 0 ? 0 : hashOfBytes(bytes, starts[k], lengths[k]);
+      if (lengths[k] < 0) {
+        records[k] = -1;
+        continue;
+      }
+      const h = hashOfBytes(bytes, starts[k], lengths[k]);
       shards[k] = h & (SHARDS - 1);
-      records[k] = lengths[k] < 0 ? -1 : h >>> SHARD_BITS;
+      records[k] = h >>> SHARD_BITS;
     }
     for (let k = 0; k < n; k++) if (records[k] >= 0) records[k] = this.shards[shards[k]].chainRecord(records[k]);
     let sum = 0;
