@@ -56,18 +56,25 @@ export function readString(c: Client, key: string): StringValue | undefined | nu
   return stringOrWrongType(c, readKey(c, key));
 }
 
-/** readKey() for a reader of the value's bytes: a value kept as bytes is lent through ref (see Db.lookupLent). */
-export function readLent(c: Client, key: string, ref: Lent): Value | typeof LENT | undefined {
-  return counted(c, key, c.db.lookupLent(key, c.engine.now, ref));
-}
+/** Where readLent() lends a value's bytes (commands read them at once, before the keyspace next changes). */
+export const lent: Lent = { bytes: new Uint8Array(0), at: 0, length: 0, kind: 0 };
 
-/** readString() for a reply that only copies the value out (GET): a string kept as bytes comes lent (LENT). */
-export function readStringLent(c: Client, key: string, ref: Lent): StringValue | typeof LENT | undefined | null {
-  const v = readLent(c, key, ref);
-  if (v !== LENT) return stringOrWrongType(c, v);
-  if (ref.kind === PACKED_STRING) return v;
+/**
+ * readKey() for a reader of the value's bytes (GET, HGET): LENT, the bytes
+ * in `lent`, when the keyspace keeps the value as bytes of `kind`; null
+ * after WRONGTYPE when it keeps bytes of another kind (see Db.lookupLent).
+ */
+export function readLent(c: Client, key: string, kind: number): Value | typeof LENT | undefined | null {
+  const v = counted(c, key, c.db.lookupLent(key, c.engine.now, lent));
+  if (v !== LENT || lent.kind === kind) return v;
   c.error(ERR.wrongType);
   return null;
+}
+
+/** readString() for a reply that only copies the value out (GET): LENT for a string kept as bytes. */
+export function readStringLent(c: Client, key: string): StringValue | typeof LENT | undefined | null {
+  const v = readLent(c, key, PACKED_STRING);
+  return v === LENT || v === null ? v : stringOrWrongType(c, v);
 }
 
 function stringOrWrongType(c: Client, v: Value | undefined): StringValue | undefined | null {

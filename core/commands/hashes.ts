@@ -8,9 +8,9 @@ import type { CommandDef, Handler } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
-import { ERR, readKey, readLent } from "./args.ts";
+import { ERR, lent, readKey, readLent } from "./args.ts";
 import { HashValue, type HashLimits, packedField, packedValue } from "../types/hash.ts";
-import { LENT, type Lent } from "../db/sharded-map.ts";
+import { LENT } from "../db/sharded-map.ts";
 import { PACKED_HASH } from "../db/db.ts";
 import type { StringValue, Value } from "../types/value.ts";
 import { purgeHash } from "../db/field-expiry.ts";
@@ -97,20 +97,14 @@ const hsetnx: Handler = (c, argv) => {
   c.out.int(1);
 };
 
-/** Where HGET's and HMGET's hash is lent when the keyspace keeps it as bytes. */
-const lent: Lent = { bytes: new Uint8Array(0), at: 0, length: 0, kind: 0 };
-
 /**
  * readHash() for reads of a few fields: LENT when the keyspace keeps the
  * hash as bytes (in `lent`, for packedField: no hash object, and nothing to
  * pack again afterwards).
  */
 function readHashLent(c: Client, key: string): HashValue | typeof LENT | undefined | null {
-  const found = readLent(c, key, lent);
-  if (found !== LENT) return checkHash(c, key, found);
-  if (lent.kind === PACKED_HASH) return LENT;
-  c.error(ERR.wrongType);
-  return null;
+  const v = readLent(c, key, PACKED_HASH);
+  return v === LENT || v === null ? v : checkHash(c, key, v);
 }
 
 /** The value of field in the hash readHashLent() gave, as a bulk reply (null when absent). */

@@ -8,8 +8,8 @@ import type { PropArg } from "../persist/propagate.ts";
 import type { Client } from "../server/client.ts";
 import { is, lower, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
-import { ERR, readKey, readString, readStringLent } from "./args.ts";
-import { LENT, type Lent } from "../db/sharded-map.ts";
+import { ERR, lent, readKey, readString, readStringLent } from "./args.ts";
+import { LENT } from "../db/sharded-map.ts";
 import { fromArg } from "../types/string.ts";
 import { isString, type StringValue } from "../types/value.ts";
 import { counterCommands } from "./strings-counters.ts";
@@ -180,9 +180,6 @@ function setPairs(c: Client, argv: Uint8Array[]): void {
 
 const base = { acl: "string", group: "string" };
 
-/** Where GET's value is lent (read at once into the reply). */
-const lent: Lent = { bytes: new Uint8Array(0), at: 0, length: 0, kind: 0 };
-
 const wholeValueCommands: CommandDef[] = [
   {
     ...base,
@@ -193,7 +190,7 @@ const wholeValueCommands: CommandDef[] = [
     since: "1.0.0",
     summary: "Returns the string value of a key.",
     run(c, argv) {
-      const v = readStringLent(c, str(argv[1]), lent);
+      const v = readStringLent(c, str(argv[1]));
       if (v === null) return;
       if (v === undefined) c.out.nullBulk();
       else if (v === LENT) c.out.bulkFrom(lent.bytes, lent.at, lent.length);
