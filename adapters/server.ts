@@ -169,8 +169,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const accept = engine.attach.bind(engine);
   const port = config.num("port");
   let bound = { port, bind: config.get("bind") };
-  tcp = await listenTcp(engine, backend, port, bound.bind, accept, tcp);
+  // The bus first: a client that gets an answer on the port finds the bus open too (as once redis-server serves).
   if (engine.cluster !== null) listeners.push(...(await startClusterBus(engine, backend, bound.bind)).values());
+  tcp = await listenTcp(engine, backend, port, bound.bind, accept, tcp);
   // CONFIG SET port/bind moves the listeners: the new addresses are opened (keeping those that stay)
   // before the old ones close, so a failure leaves everything as it was; connected clients stay.
   const rebind = (get: (name: string) => string): string | null => {
