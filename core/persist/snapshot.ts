@@ -15,7 +15,7 @@
  * early-written entries of dbs the walk has not reached yet wait in memory
  * (for the db being walked they go straight to the output).
  */
-import { type Db, PACKED_HASH, type SnapshotWalker } from "../db/db.ts";
+import { type Db, PACKED_HASH, PACKED_STRING, type SnapshotWalker } from "../db/db.ts";
 import type { ShardedMap, Walk } from "../db/sharded-map.ts";
 import { positionAt, shardOf, slotOf } from "../db/sharded-map.ts";
 import type { KeyRef } from "../db/shard.ts";
@@ -29,6 +29,8 @@ export interface SnapshotEncoder {
   entry(key: string, value: Value, expireAt: number, access: number): void;
   /** entry() for a key lent in place: the walk makes no string per key, whose garbage would pause clients. */
   entryAt(key: KeyRef, value: Value, expireAt: number, access: number): void;
+  /** entryAt() for a string kept in the keyspace as its bytes (see Db's PACKED_STRING), lent in place too. */
+  stringAt(key: KeyRef, value: KeyRef, expireAt: number, access: number): void;
   /** entryAt() for a small hash kept in the keyspace as its packed bytes (see Db's PACKED_HASH), lent in place too. */
   packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number, access: number): void;
   /** The bytes appended since the last take(): possibly a view of the encoder's buffer, valid until its next call. */
@@ -100,7 +102,11 @@ class DbWalk implements SnapshotWalker {
       if (early.size === 0 || !early.delete(positionAt(walk))) {
         data.keyRefAt(walk, keyRef);
         const expireAt = expires.size === 0 ? -1 : expires.peekRef(keyRef) ?? -1;
-        if (data.bytesAt(walk, packedRef) === PACKED_HASH) encoder.packedHashAt(keyRef, packedRef, expireAt, data.accessAt(walk));
+        // Values kept as bytes are written from them: a string or object made per key is garbage whose
+        // collection pauses the clients served between slices.
+        const kind = data.bytesAt(walk, packedRef);
+        if (kind === PACKED_STRING) encoder.stringAt(keyRef, packedRef, expireAt, data.accessAt(walk));
+        else if (kind === PACKED_HASH) encoder.packedHashAt(keyRef, packedRef, expireAt, data.accessAt(walk));
         else encoder.entryAt(keyRef, data.peekAt(walk), expireAt, data.accessAt(walk));
         if (encoder.buffered >= CHUNK) flush();
       }

@@ -35,6 +35,9 @@ class RecordingEncoder implements SnapshotEncoder {
   entryAt(key: KeyRef, value: Value, expireAt: number): void {
     this.entry(refText(key), value, expireAt);
   }
+  stringAt(key: KeyRef, value: KeyRef, expireAt: number): void {
+    this.entry(refText(key), refText(value), expireAt);
+  }
   packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number): void {
     this.entry(refText(key), HashValue.fromPacked(refText(packed)), expireAt);
   }

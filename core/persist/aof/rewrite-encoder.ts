@@ -74,6 +74,10 @@ export class AofEncoder implements SnapshotEncoder {
     this.entry(refText(key), value, expireAt);
   }
 
+  stringAt(key: KeyRef, value: KeyRef, expireAt: number): void {
+    this.entry(refText(key), refText(value), expireAt);
+  }
+
   packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number): void {
     this.entry(refText(key), HashValue.fromPacked(refText(packed)), expireAt);
   }

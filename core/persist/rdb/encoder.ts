@@ -236,6 +236,12 @@ export class RdbEncoder implements SnapshotEncoder {
     this.entry(key, value, expireAt, access);
   }
 
+  /** A string from its bytes in place. */
+  stringAt(key: KeyRef, value: KeyRef, expireAt: number, access: number): void {
+    this.head(key, TYPE.STRING, expireAt, access);
+    this.w.stringIn(value.bytes, value.at, value.length, this.compress);
+  }
+
   /** A listpack hash from its packed bytes in place: no hash object, no string per field. */
   packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number, access: number): void {
     this.head(key, TYPE.HASH_LISTPACK, expireAt, access);
