@@ -9,7 +9,7 @@ import type { Client } from "../server/client.ts";
 import { is, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { ERR, lent, readKey, readLent } from "./args.ts";
-import { HashValue, type HashLimits, packedField, packedValue } from "../types/hash.ts";
+import { HashValue, type HashLimits, packedEach, packedField, packedFields, packedValue } from "../types/hash.ts";
 import { LENT } from "../db/sharded-map.ts";
 import { PACKED_HASH } from "../db/db.ts";
 import type { StringValue, Value } from "../types/value.ts";
@@ -98,9 +98,9 @@ const hsetnx: Handler = (c, argv) => {
 };
 
 /**
- * readHash() for reads of a few fields: LENT when the keyspace keeps the
- * hash as bytes (in `lent`, for packedField: no hash object, and nothing to
- * pack again afterwards).
+ * readHash() for reads that copy fields out (HGET, HLEN, HGETALL...): LENT
+ * when the keyspace keeps the hash as bytes (in `lent`, read by hash.ts's
+ * packed* functions: no hash object, and nothing to pack again afterwards).
  */
 function readHashLent(c: Client, key: string): HashValue | typeof LENT | undefined | null {
   const v = readLent(c, key, PACKED_HASH);
@@ -143,23 +143,46 @@ const hdel: Handler = (c, argv) => {
 };
 
 /** A command answering one integer about a hash (0 when the key is missing). */
-const hashInt = (fn: (h: HashValue, argv: Uint8Array[]) => number): Handler => (c, argv) => {
-  const h = readHash(c, str(argv[1]));
+/** A number about one hash (0 when missing): inPlace answers for a hash kept as bytes (in `lent`), fn for the object. */
+const hashInt = (
+  inPlace: (argv: Uint8Array[]) => number,
+  fn: (h: HashValue, argv: Uint8Array[]) => number,
+): Handler =>
+(c, argv) => {
+  const h = readHashLent(c, str(argv[1]));
   if (h === null) return;
-  c.out.int(h === undefined ? 0 : fn(h, argv));
+  c.out.int(h === undefined ? 0 : h === LENT ? inPlace(argv) : fn(h, argv));
 };
+
+const hlen = hashInt(() => packedFields(lent.bytes, lent.at), (h) => h.size);
+const hstrlen = hashInt(
+  (argv) => (packedField(lent.bytes, lent.at, lent.length, argv[2]) ? packedValue.valueEnd - packedValue.valueStart : 0),
+  (h, argv) => h.valueLength(str(argv[2])),
+);
+const hexists = hashInt(
+  (argv) => (packedField(lent.bytes, lent.at, lent.length, argv[2]) ? 1 : 0),
+  (h, argv) => (h.has(str(argv[2])) ? 1 : 0),
+);
 
 type Part = "keys" | "values" | "all";
 const hgetallLike = (part: Part): Handler => (c, argv) => {
-  const h = readHash(c, str(argv[1]));
+  const h = readHashLent(c, str(argv[1]));
   if (h === null) return;
-  const n = h?.size ?? 0;
+  const n = h === undefined ? 0 : h === LENT ? packedFields(lent.bytes, lent.at) : h.size;
   if (part === "all") c.out.map(n);
   else c.out.array(n);
-  h?.forEach((f, v) => {
-    if (part !== "values") c.out.bulkStr(f);
-    if (part !== "keys") c.out.bulkValue(v);
-  });
+  if (h === LENT) {
+    const bytes = lent.bytes;
+    packedEach(bytes, lent.at, lent.length, (fieldStart, fieldEnd, valueStart, valueEnd) => {
+      if (part !== "values") c.out.bulkFrom(bytes, fieldStart, fieldEnd - fieldStart);
+      if (part !== "keys") c.out.bulkFrom(bytes, valueStart, valueEnd - valueStart);
+    });
+  } else {
+    h?.forEach((f, v) => {
+      if (part !== "values") c.out.bulkStr(f);
+      if (part !== "keys") c.out.bulkValue(v);
+    });
+  }
 };
 
 const MAX_INT64 = 2n ** 63n - 1n;
@@ -291,12 +314,12 @@ export const hashCommands: CommandDef[] = [
     summary: "Returns the values of all fields in a hash.", complexity: "O(N) where N is the number of fields being requested." },
   { name: "hdel", arity: -3, flags: "write fast", ...key1, keySpec: "RW delete", since: "2.0.0", run: hdel,
     summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", complexity: "O(N) where N is the number of fields to be removed." },
-  { name: "hlen", arity: 2, flags: "readonly fast", ...key1, keySpec: "RO", since: "2.0.0", run: hashInt((h) => h.size),
+  { name: "hlen", arity: 2, flags: "readonly fast", ...key1, keySpec: "RO", since: "2.0.0", run: hlen,
     summary: "Returns the number of fields in a hash." },
   { name: "hstrlen", arity: 3, flags: "readonly fast", ...key1, keySpec: "RO", since: "3.2.0",
-    run: hashInt((h, argv) => h.valueLength(str(argv[2]))), summary: "Returns the length of the value of a field." },
+    run: hstrlen, summary: "Returns the length of the value of a field." },
   { name: "hexists", arity: 3, flags: "readonly fast", ...key1, keySpec: "RO", since: "2.0.0",
-    run: hashInt((h, argv) => (h.has(str(argv[2])) ? 1 : 0)), summary: "Determines whether a field exists in a hash." },
+    run: hexists, summary: "Determines whether a field exists in a hash." },
   { name: "hkeys", arity: 2, flags: "readonly", ...key1, tips: "nondeterministic_output_order", since: "2.0.0", run: hgetallLike("keys"),
     summary: "Returns all fields in a hash.", complexity: "O(N) where N is the size of the hash." },
   { name: "hvals", arity: 2, flags: "readonly", ...key1, tips: "nondeterministic_output_order", since: "2.0.0", run: hgetallLike("values"),

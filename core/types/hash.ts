@@ -73,6 +73,26 @@ export function packedField(bytes: Uint8Array, at: number, length: number, field
 /** Where packedField() found the value. */
 export const packedValue: { readonly valueStart: number; readonly valueEnd: number } = pair;
 
+/** HLEN of a hash kept as bytes (see packedField). */
+export function packedFields(bytes: Uint8Array, at: number): number {
+  return readVarint(bytes, at);
+}
+
+/** HGETALL and friends on a hash kept as bytes (see packedField): each pair's field and value as [start, end) of bytes. */
+export function packedEach(
+  bytes: Uint8Array,
+  at: number,
+  length: number,
+  fn: (fieldStart: number, fieldEnd: number, valueStart: number, valueEnd: number) => void,
+): void {
+  const end = at + length;
+  readVarint(bytes, at);
+  for (let pos = cursor.at; pos < end; pos = pair.valueEnd) {
+    locate(bytes, pos);
+    fn(pair.fieldStart, pair.fieldEnd, pair.valueStart, pair.valueEnd);
+  }
+}
+
 /** Bytes one entry of `length` bytes takes in the listpack. */
 function entrySize(length: number): number {
   return varintSize(length) + length;

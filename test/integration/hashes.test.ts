@@ -61,7 +61,7 @@ for (const rt of RUNTIMES) {
       ]);
     });
 
-    it("HGET, HMGET and GET on hashes and strings the keyspace keeps as bytes (read in place) match redis-server", async () => {
+    it("hash reads and GET on hashes and strings the keyspace keeps as bytes (read in place) match redis-server", async () => {
       section++;
       const p = prefix();
       const rand = rng(31);
@@ -78,9 +78,16 @@ for (const rt of RUNTIMES) {
       for (let i = 0; i < 3000; i++) {
         const k = Math.floor(rand() * 3100);
         const x = rand();
-        if (x < 0.5) reads.push(["HGET", `${p}h${k}`, field(Math.floor(rand() * 10))]);
-        else if (x < 0.6) reads.push(["HMGET", `${p}h${k}`, field(Math.floor(rand() * 10)), field(0), field(3)]);
-        else if (x < 0.75) reads.push(["HGET", `${p}s${k - (k % 10)}`, "f0"]);
+        const f = field(Math.floor(rand() * 10));
+        if (x < 0.3) reads.push(["HGET", `${p}h${k}`, f]);
+        else if (x < 0.35) reads.push(["HMGET", `${p}h${k}`, f, field(0), field(3)]);
+        else if (x < 0.4) reads.push(["HLEN", `${p}h${k}`]);
+        else if (x < 0.45) reads.push(["HSTRLEN", `${p}h${k}`, f]);
+        else if (x < 0.5) reads.push(["HEXISTS", `${p}h${k}`, f]);
+        else if (x < 0.55) reads.push(["HGETALL", `${p}h${k}`]);
+        else if (x < 0.58) reads.push(["HKEYS", `${p}h${k}`]);
+        else if (x < 0.6) reads.push(["HVALS", `${p}h${k}`]);
+        else if (x < 0.7) reads.push([["HGET", "HLEN", "HSTRLEN", "HEXISTS", "HGETALL"][k % 5], `${p}s${k - (k % 10)}`, "f0"].slice(0, k % 5 === 1 || k % 5 === 4 ? 2 : 3));
         else if (x < 0.9) reads.push(["GET", `${p}s${k - (k % 10)}`]);
         else reads.push(["GET", `${p}h${k}`]);
       }
