@@ -4,10 +4,12 @@
  * strtod-style number reading behind it, and the scored-array reply.
  */
 import type { Client } from "../server/client.ts";
-import { ERR, readKey } from "./args.ts";
+import { ERR, lent, readLent } from "./args.ts";
 import { str } from "../util/bytes.ts";
 import { parseDouble } from "../util/number.ts";
-import { isZset, type ZSet, type ZsetLimits } from "../types/zset.ts";
+import { isZset, ZSet, type ZsetLimits } from "../types/zset.ts";
+import { LENT } from "../db/sharded-map.ts";
+import { PACKED_ZSET } from "../db/db.ts";
 import type { Value } from "../types/value.ts";
 import { fromConfig } from "./collection-args.ts";
 
@@ -31,9 +33,15 @@ function checkZset(c: Client, v: Value | undefined): ZSet | undefined | null {
   return fail(c, ERR.wrongType);
 }
 
-/** A zset for a read: undefined when missing, null (WRONGTYPE sent) when another type. */
+/**
+ * A zset for a read: undefined when missing, null (WRONGTYPE sent) when
+ * another type. A set the keyspace keeps as bytes comes as a copy read in
+ * place (ZSet.lentCopy), so callers must not change what they get.
+ */
 export function readZset(c: Client, key: string): ZSet | undefined | null {
-  return checkZset(c, readKey(c, key));
+  const v = readLent(c, key, PACKED_ZSET);
+  if (v === LENT) return ZSet.lentCopy(lent.bytes, lent.at, lent.length);
+  return v === null ? null : checkZset(c, v);
 }
 
 /** Like readZset for writes: no hit/miss counting. */

@@ -51,7 +51,7 @@ const MAX_SCANS = 10_000;
 
 /** The keyspace's kind for a small hash kept as its packed bytes (a snapshot writes them without reviving the hash). */
 export const PACKED_HASH = 1;
-const PACKED_ZSET = 2;
+export const PACKED_ZSET = 2;
 export const PACKED_STRING = 3;
 
 /**

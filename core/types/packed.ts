@@ -52,6 +52,24 @@ export class PackBuffer {
     return buf;
   }
 
+  /**
+   * Makes the buffer hold a packed value lent in place (bytes[at, at +
+   * length): its count, then its entries) for owner, which then reads it
+   * here with no string made. Marked changed, so owner gets its string if
+   * the buffer moves on to another value while owner is still in use.
+   */
+  openBytes(owner: PackedOwner, bytes: Uint8Array, at: number, length: number): void {
+    this.flush();
+    const count = readVarint(bytes, at);
+    const n = at + length - cursor.at;
+    this.reserve(n);
+    this.buf.set(bytes.subarray(cursor.at, at + length), BODY);
+    this.end = BODY + n;
+    this.count = count;
+    this.owner = owner;
+    this.dirty = true;
+  }
+
   /** Makes the buffer hold a new, empty value of owner's (a builder for values made whole). */
   openEmpty(owner: PackedOwner): void {
     this.flush();

@@ -166,6 +166,17 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
     return z;
   }
 
+  /**
+   * A copy of a set the keyspace keeps as bytes, read from where they are
+   * lent (see ShardedMap.accessLent) without reviving the stored value: for
+   * reads only, since nothing done to the copy reaches the keyspace.
+   */
+  static lentCopy(bytes: Uint8Array, at: number, length: number): ZSet {
+    const z = new ZSet();
+    pack.openBytes(z, bytes, at, length);
+    return z;
+  }
+
   /** The listpack's bytes, for a set in that encoding (which the keyspace keeps as bytes: see db.ts). */
   packedBytes(): string {
     return this.packed();

@@ -73,19 +73,44 @@ export function parseDouble(s: string): number | null {
   return null;
 }
 
-/** printf("%.17g"), which Redis 7.0 uses for double replies. */
+/**
+ * printf("%.17g"), which Redis 7.0 uses for double replies: 17 significant
+ * digits, rounded half to even as glibc does (JS rounds a tie away from
+ * zero), in fixed notation for exponents -4 to 16, trailing zeros dropped.
+ */
 export function formatDouble(d: number): string {
   if (d === Infinity) return "inf";
   if (d === -Infinity) return "-inf";
   if (Number.isNaN(d)) return "nan";
   if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  const [mant, expPart] = d.toExponential(16).split("e");
-  const exp = Number(expPart);
+  // Scores are mostly integers or short fractions (1.5, 0.25), whose exact digits (17 or fewer) are what
+  // both print. k is at most 16 minus d's decimal exponent, whatever log10's rounding.
+  const abs = Math.abs(d);
+  if (abs >= 1e-4 && abs < 1e15 && Number.isInteger(d * 2 ** (15 - Math.floor(Math.log10(abs))))) return String(d);
+  let s = d.toExponential(16);
+  const e = s.indexOf("e");
+  const exp = Number(s.slice(e + 1));
+  if (isTie(d, exp) && (s.charCodeAt(e - 1) & 1) === 1) s = s.slice(0, e - 1) + String.fromCharCode(s.charCodeAt(e - 1) - 1) + s.slice(e);
+  const neg = d < 0;
+  const mant = s.slice(neg ? 1 : 0, e);
   if (exp < -4 || exp >= 17) {
     const abs = Math.abs(exp);
-    return trimZeros(mant) + "e" + (exp < 0 ? "-" : "+") + (abs < 10 ? "0" : "") + abs;
+    return (neg ? "-" : "") + trimZeros(mant) + "e" + (exp < 0 ? "-" : "+") + (abs < 10 ? "0" : "") + abs;
   }
-  return trimZeros(d.toFixed(16 - exp));
+  const digits = mant.charAt(0) + mant.slice(2);
+  const fixed = exp >= 0 ? digits.slice(0, exp + 1) + "." + digits.slice(exp + 1) : "0." + "0".repeat(-exp - 1) + digits;
+  return (neg ? "-" : "") + trimZeros(fixed);
+}
+
+/**
+ * Whether d (of decimal exponent exp) lies exactly half way between two
+ * 17-digit neighbours: its exact expansion then has 18 significant digits,
+ * which for d = m / 2^k (m odd) means k = 17 - exp fraction digits (the
+ * last one a 5). Scaling by a power of two is exact, so this is too.
+ */
+function isTie(d: number, exp: number): boolean {
+  const k = 17 - exp;
+  return k > 0 && Number.isInteger(d * 2 ** k) && !Number.isInteger(d * 2 ** (k - 1));
 }
 
 function trimZeros(s: string): string {
