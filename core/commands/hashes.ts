@@ -8,7 +8,7 @@ import type { CommandDef, Handler } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
-import { ERR, lent, readKey, readLent } from "./args.ts";
+import { ERR, lent, readLent } from "./args.ts";
 import { HashValue, type HashLimits, packedEach, packedField, packedFields, packedValue } from "../types/hash.ts";
 import { LENT } from "../db/sharded-map.ts";
 import { PACKED_HASH } from "../db/db.ts";
@@ -39,9 +39,15 @@ function checkHash(c: Client, key: string, v: Value | undefined): HashValue | un
   return purgeHash(c.engine, c.db, key, v);
 }
 
-/** A hash for a read: undefined when missing, null (WRONGTYPE sent) when another type. */
+/**
+ * A hash for a read: undefined when missing, null (WRONGTYPE sent) when
+ * another type. A hash the keyspace keeps as bytes comes as a copy read in
+ * place (HashValue.lentCopy), so callers must not change what they get.
+ */
 export function readHash(c: Client, key: string): HashValue | undefined | null {
-  return checkHash(c, key, readKey(c, key));
+  const v = readLent(c, key, PACKED_HASH);
+  if (v === LENT) return HashValue.lentCopy(lent.bytes, lent.at, lent.length);
+  return v === null ? null : checkHash(c, key, v);
 }
 
 /** Like readHash for writes: no hit/miss counting. */

@@ -110,6 +110,13 @@ export class HashValue extends collectionBase("hash") implements Collection, Pac
     return h;
   }
 
+  /** A copy of a hash the keyspace keeps as bytes, read where they are lent: for reads only (see ZSet.lentCopy). */
+  static lentCopy(bytes: Uint8Array, at: number, length: number): HashValue {
+    const h = new HashValue();
+    pack.openBytes(h, bytes, at, length);
+    return h;
+  }
+
   /** True while a listpack without field deadlines, which the keyspace may keep as bytes instead of this object (see db.ts). */
   packable(): boolean {
     return typeof this.rep === "string" && this.expiry === null;

@@ -87,6 +87,8 @@ for (const rt of RUNTIMES) {
         else if (x < 0.55) reads.push(["HGETALL", `${p}h${k}`]);
         else if (x < 0.58) reads.push(["HKEYS", `${p}h${k}`]);
         else if (x < 0.6) reads.push(["HVALS", `${p}h${k}`]);
+        else if (x < 0.62) reads.push(["HRANDFIELD", `${p}h${k}`, "50", "WITHVALUES"]);
+        else if (x < 0.64) reads.push(["HSCAN", `${p}h${k}`, "0"]);
         else if (x < 0.7) reads.push([["HGET", "HLEN", "HSTRLEN", "HEXISTS", "HGETALL"][k % 5], `${p}s${k - (k % 10)}`, "f0"].slice(0, k % 5 === 1 || k % 5 === 4 ? 2 : 3));
         else if (x < 0.9) reads.push(["GET", `${p}s${k - (k % 10)}`]);
         else reads.push(["GET", `${p}h${k}`]);
