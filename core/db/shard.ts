@@ -84,8 +84,17 @@ export function refText(ref: KeyRef): string {
   return str(ref.bytes.subarray(ref.at, ref.at + ref.length));
 }
 
-/** Where copyRecords() compacts an arena it then keeps: grown to the largest arena compacted in place. */
+/** Where copyRecords() compacts an arena about as large as the one it had (see there). */
 let scratch = new Uint8Array(0);
+
+/** Runs up to this long are copied byte by byte: a loop costs less than the view set() needs. */
+const LOOP_COPY_MAX = 64;
+
+/** Copies from[start, end) to `to` at `at`. */
+function copyRun(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): void {
+  if (end - start <= LOOP_COPY_MAX) for (let j = start; j < end; j++) to[at++] = from[j];
+  else to.set(from.subarray(start, end), at);
+}
 
 function scratchOf(size: number) {
   if (scratch.length < size) scratch = new Uint8Array(size);
@@ -512,24 +521,39 @@ export class Shard<V> {
    * `size` bytes; slots stay put. Under churn (a delete per insert, as
    * eviction makes) the arena fills with garbage as fast as with records,
    * and the new arena would be about the old one's size: then the records
-   * go through a scratch buffer back into the old arena, which spares an
-   * allocation (and the collector's work) per compaction.
+   * go into a scratch buffer that becomes the arena, the old arena the next
+   * scratch, which spares an allocation (and the collector's work) per
+   * compaction. A scratch much larger than the arena (left by a larger
+   * shard) is copied back from instead, so no shard keeps room it never
+   * needed.
    */
   private copyRecords(size: number): void {
     const old = this.arena;
     const inPlace = size <= old.length && size * 4 >= old.length * 3;
     const arena = inPlace ? scratchOf(size) : new Uint8Array(size);
     let top = 0;
+    // Records that lay end to end (in slot order, as the last compaction left them) move as one run.
+    let runFrom = 0;
+    let runTo = 0;
     for (let i = 0; i < this.used; i++) {
       const at = this.keyAt(i);
       if (at === HOLE) continue;
       const end = this.recordEnd(i);
+      if (at !== runTo) {
+        copyRun(old, runFrom, runTo, arena, top - (runTo - runFrom));
+        runFrom = at;
+      }
+      runTo = end;
       this.setKeyAt(i, top);
-      // Records are mostly short keys: a loop costs less than a view per record.
-      for (let j = at; j < end; j++) arena[top++] = old[j];
+      top += end - at;
     }
-    if (inPlace) old.set(arena.subarray(0, top));
-    else {
+    copyRun(old, runFrom, runTo, arena, top - (runTo - runFrom));
+    if (inPlace && arena.length > old.length * 1.5) old.set(arena.subarray(0, top));
+    else if (inPlace) {
+      // The scratch becomes the arena and the old arena the next scratch: no second copy.
+      this.arena = arena;
+      scratch = old;
+    } else {
       this.arena = arena;
       // Nothing keeps a view of an arena past a method call, so the old one can go now (not the shared empty one).
       if (freeReplaced && old !== NO_BYTES) {

@@ -7,15 +7,18 @@
 const chr = String.fromCharCode;
 
 /**
- * A host's native bytes-to-binary-string decoder (HostInfo.latin1), used for
- * all but the shortest inputs: JSC's many-argument fromCharCode is slow (16
- * bytes: ~125 ns, Bun's Buffer latin1Slice ~35 ns). Process-wide, like the
- * runtime it describes; set by the engine from its host.
+ * A host's native bytes-to-binary-string decoder (HostInfo.latin1), used
+ * from nativeFrom bytes on: JSC's many-argument fromCharCode is slow (16
+ * bytes: ~125 ns, Bun's Buffer latin1Slice ~35 ns), and apply() past 32
+ * arguments is slow everywhere. Process-wide, like the runtime it
+ * describes; set by the engine from its host.
  */
 let nativeLatin1: ((b: Uint8Array) => string) | null = null;
+let nativeFrom = Infinity;
 
-export function useNativeLatin1(decode: ((b: Uint8Array) => string) | null): void {
+export function useNativeLatin1(decode: ((b: Uint8Array) => string) | null, from = 4): void {
   nativeLatin1 = decode;
+  nativeFrom = decode === null ? Infinity : from;
 }
 
 /**
@@ -27,7 +30,7 @@ export function useNativeLatin1(decode: ((b: Uint8Array) => string) | null): voi
  */
 export function str(b: Uint8Array): string {
   const n = b.length;
-  if (n > 3 && nativeLatin1 !== null) return nativeLatin1(b);
+  if (n >= nativeFrom) return nativeLatin1!(b);
   switch (n) {
     case 0: return "";
     case 1: return chr(b[0]);
