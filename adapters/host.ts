@@ -41,6 +41,9 @@ export const fileSystem: FileSystem = detectRuntime() === "deno" ? denoFiles : n
 const latin1Slice =
   (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
 const nativeLatin1 = (bytes: Uint8Array): string => latin1Slice.call(bytes, 0, bytes.length);
+const latin1Write =
+  (Buffer.prototype as unknown as { latin1Write(this: Uint8Array, s: string, at: number, length: number): number }).latin1Write;
+const nativeLatin1Write = (s: string, into: Uint8Array, at: number): void => void latin1Write.call(into, s, at, s.length);
 
 /** ownProcess: the server is the process (the CLI), so it may run collections for it (releaseHeap). */
 export function hostInfo(io: string, configFile: string, ownProcess = false): HostInfo {
@@ -61,6 +64,8 @@ export function hostInfo(io: string, configFile: string, ownProcess = false): Ho
     freeReplacedBuffers: detectRuntime() === "deno",
     latin1: nativeLatin1,
     latin1From: detectRuntime() === "bun" ? 4 : 33,
+    latin1Write: detectRuntime() === "deno" ? undefined : nativeLatin1Write,
+    latin1WriteFrom: detectRuntime() === "bun" ? 8 : 33,
     copyArgumentsUpTo: detectRuntime() === "bun" ? 32 : 0,
     afterIo: detectRuntime() === "deno" ? denoAfterIo() : setImmediate,
     releaseHeap: ownProcess && detectRuntime() !== "bun" ? releaseV8Heap : undefined,

@@ -132,6 +132,14 @@ export interface HostInfo {
   latin1?: (bytes: Uint8Array) => string;
   latin1From?: number;
   /**
+   * The reverse: a binary string's chars written as bytes into `into` at
+   * `at`, used from latin1WriteFrom chars on (Node's Buffer latin1Write, 65
+   * ns whatever the length, against a loop's ~2 ns a char; Deno's is slower
+   * than the loop).
+   */
+  latin1Write?: (s: string, into: Uint8Array, at: number) => void;
+  latin1WriteFrom?: number;
+  /**
    * Runs fn once the sockets have had their turn: a long job (a snapshot)
    * resumes through it between slices. setImmediate on Node and Bun; Deno
    * runs a chain of setImmediate without polling its sockets (clients

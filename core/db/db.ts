@@ -6,6 +6,7 @@
 import type { Value } from "../types/value.ts";
 import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
+import { str } from "../util/bytes.ts";
 import { type LENT, type Lent, ShardedMap, type Tracking, type Walk } from "./sharded-map.ts";
 import type { ValueCodec } from "./shard.ts";
 import type { AccessClock } from "./access.ts";
@@ -74,9 +75,10 @@ const packedValues: ValueCodec<Value> = {
       ? PACKED_ZSET
       : 0,
   bytes: (v) => (typeof v === "string" ? v : (v as HashValue | ZSet).packedBytes()),
-  revive: (kind, bytes) => {
-    if (kind === PACKED_STRING) return bytes;
-    return kind === PACKED_HASH ? HashValue.fromPacked(bytes) : ZSet.fromPacked(bytes);
+  revive: (kind, bytes, at, length) => {
+    if (kind === PACKED_STRING) return str(bytes.subarray(at, at + length));
+    // Opened straight into the pack buffer the command then edits: no string of the bytes on the way.
+    return kind === PACKED_HASH ? HashValue.lentCopy(bytes, at, length) : ZSet.lentCopy(bytes, at, length);
   },
   immutable: (kind) => kind === PACKED_STRING,
 };

@@ -23,7 +23,7 @@
  * a linked shard, leaves where each slot went in `moved`).
  */
 import { cursor, readVarint, varintSize, writeVarint } from "../types/packed.ts";
-import { str } from "../util/bytes.ts";
+import { str, writeBinary } from "../util/bytes.ts";
 
 /** How a map keeps some values as bytes in its arena instead of as objects (see Db's packed collections). */
 export interface ValueCodec<V> {
@@ -31,8 +31,8 @@ export interface ValueCodec<V> {
   kind(v: V): number;
   /** v's bytes, as a binary string. */
   bytes(v: V): string;
-  /** The value back from its kind and bytes. */
-  revive(kind: number, bytes: string): V;
+  /** The value back from its kind and bytes (bytes[at, at + length), lent: copied if kept). */
+  revive(kind: number, bytes: Uint8Array, at: number, length: number): V;
   /** Whether values of kind never change in place: a read then revives a copy and leaves the bytes stored. */
   immutable(kind: number): boolean;
 }
@@ -296,9 +296,7 @@ export class Shard<V> {
   /** Writes s, length first, at `at` in the arena (room reserved); returns where it ends. */
   private writeString(at: number, s: string): number {
     const arena = this.arena;
-    let p = writeVarint(arena, at, s.length);
-    for (let j = 0; j < s.length; j++) arena[p++] = s.charCodeAt(j);
-    return p;
+    return writeBinary(s, arena, writeVarint(arena, at, s.length));
   }
 
   /** Where slot i's key ends: its value's bytes follow when it has a kind. */
@@ -319,7 +317,7 @@ export class Shard<V> {
   value(i: number, codec: ValueCodec<V> | null): V {
     const kind = this.kind(i);
     if (kind === 0) return this.values[i]!;
-    const v = codec!.revive(kind, this.valueBytes(i));
+    const v = this.revived(i, kind, codec!);
     if (codec!.immutable(kind)) return v;
     this.setValue(i, v);
     this.touched.push(i);
@@ -329,7 +327,13 @@ export class Shard<V> {
   /** Slot i's value without keeping it: one kept as bytes is revived as a new object, the slot unchanged. */
   peek(i: number, codec: ValueCodec<V> | null): V {
     const kind = this.kind(i);
-    return kind === 0 ? this.values[i]! : codec!.revive(kind, this.valueBytes(i));
+    return kind === 0 ? this.values[i]! : this.revived(i, kind, codec!);
+  }
+
+  /** Slot i's value kept as bytes of kind, revived by the codec from where they lie. */
+  private revived(i: number, kind: number, codec: ValueCodec<V>): V {
+    const length = readVarint(this.arena, this.keyEnd(i));
+    return codec.revive(kind, this.arena, cursor.at, length);
   }
 
   /** Puts an object in slot i; bytes it kept for an earlier value become garbage. */

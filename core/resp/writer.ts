@@ -5,6 +5,7 @@
  * they are copied byte by byte without any text encoding.
  */
 import { formatDouble } from "../util/number.ts";
+import { writeBinary } from "../util/bytes.ts";
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
@@ -86,10 +87,7 @@ export class ReplyWriter {
   private latin1(s: string): void {
     const n = s.length;
     this.ensure(n);
-    const buf = this.buf;
-    let p = this.pos;
-    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
-    this.pos = p;
+    this.pos = writeBinary(s, this.buf, this.pos);
   }
 
   /** Writes an integer in decimal; safe integers without building a string (lengths, counters). */

@@ -267,7 +267,8 @@ export class Engine implements KeyspaceObserver {
       ...opts.host,
     };
     freeReplacedArenas(this.host.freeReplacedBuffers);
-    useNativeLatin1(this.host.latin1 ?? null);
+    const host = this.host;
+    useNativeLatin1(host.latin1 ?? null, host.latin1From, host.latin1Write ?? null, host.latin1WriteFrom);
     this.parserLimits.copyArgumentsUpTo = this.host.copyArgumentsUpTo ?? 0;
     this.heapRelease = new HeapRelease(this.host.releaseHeap);
     this.logSink = opts.logSink ?? ((line) => console.log(line));

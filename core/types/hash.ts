@@ -103,14 +103,7 @@ export class HashValue extends collectionBase("hash") implements Collection, Pac
   private rep: string | DenseTable<StringValue> = EMPTY_PACKED;
   private expiry: FieldExpiry | null = null;
 
-  /** A hash kept as its listpack bytes by the keyspace (see packedBytes). */
-  static fromPacked(s: string): HashValue {
-    const h = new HashValue();
-    h.rep = s;
-    return h;
-  }
-
-  /** A copy of a hash the keyspace keeps as bytes, read where they are lent: for reads only (see ZSet.lentCopy). */
+  /** A hash made from its listpack bytes where they lie (see ZSet.lentCopy). */
   static lentCopy(bytes: Uint8Array, at: number, length: number): HashValue {
     const h = new HashValue();
     pack.openBytes(h, bytes, at, length);

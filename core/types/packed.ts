@@ -17,7 +17,7 @@
  * must not hold offsets into the buffer across anything that may open
  * another value (a callback, typically): it copies entries out first.
  */
-import { str } from "../util/bytes.ts";
+import { str, writeBinary } from "../util/bytes.ts";
 
 /** A value whose packed string the buffer may hold. */
 export interface PackedOwner {
@@ -45,7 +45,8 @@ export class PackBuffer {
     const n = s.length - p;
     this.reserve(n);
     const buf = this.buf;
-    for (let i = 0; i < n; i++) buf[BODY + i] = s.charCodeAt(p + i);
+    // The count's varint lands in the room before BODY, which a flush rewrites.
+    writeBinary(s, buf, BODY - p);
     this.end = BODY + n;
     this.count = count;
     this.owner = owner;
@@ -115,7 +116,7 @@ export class PackBuffer {
   write(at: number, v: Uint8Array | string): void {
     const buf = this.buf;
     if (typeof v !== "string") buf.set(v, at);
-    else for (let i = 0; i < v.length; i++) buf[at + i] = v.charCodeAt(i);
+    else writeBinary(v, buf, at);
   }
 
   /** buf[from, to) as a binary string. */

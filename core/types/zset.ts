@@ -159,17 +159,12 @@ export class ZSet extends collectionBase("zset") implements Collection, PackedOw
     return z;
   }
 
-  /** A set the keyspace kept as its listpack bytes (see packedBytes). */
-  static fromPacked(s: string): ZSet {
-    const z = new ZSet();
-    z.rep = s;
-    return z;
-  }
-
   /**
-   * A copy of a set the keyspace keeps as bytes, read from where they are
-   * lent (see ShardedMap.accessLent) without reviving the stored value: for
-   * reads only, since nothing done to the copy reaches the keyspace.
+   * A set made from its listpack bytes where they lie (the keyspace's arena:
+   * see ShardedMap.accessLent), opened straight into the pack buffer with no
+   * string on the way. The keyspace revives its values so; readZset hands
+   * such a copy to reads without storing it, so changes to that one would
+   * be lost.
    */
   static lentCopy(bytes: Uint8Array, at: number, length: number): ZSet {
     const z = new ZSet();

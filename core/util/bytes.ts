@@ -15,10 +15,28 @@ const chr = String.fromCharCode;
  */
 let nativeLatin1: ((b: Uint8Array) => string) | null = null;
 let nativeFrom = Infinity;
+/** The reverse (HostInfo.latin1Write), from nativeWriteFrom chars on. */
+let nativeLatin1Write: ((s: string, into: Uint8Array, at: number) => void) | null = null;
+let nativeWriteFrom = Infinity;
 
-export function useNativeLatin1(decode: ((b: Uint8Array) => string) | null, from = 4): void {
+export function useNativeLatin1(
+  decode: ((b: Uint8Array) => string) | null,
+  from = 4,
+  encode: ((s: string, into: Uint8Array, at: number) => void) | null = null,
+  encodeFrom = Infinity,
+): void {
   nativeLatin1 = decode;
   nativeFrom = decode === null ? Infinity : from;
+  nativeLatin1Write = encode;
+  nativeWriteFrom = encode === null ? Infinity : encodeFrom;
+}
+
+/** Writes binary string s's chars as bytes into `into` at `at` (room there assumed); returns where they end. */
+export function writeBinary(s: string, into: Uint8Array, at: number): number {
+  const n = s.length;
+  if (n >= nativeWriteFrom) nativeLatin1Write!(s, into, at);
+  else for (let i = 0; i < n; i++) into[at + i] = s.charCodeAt(i);
+  return at + n;
 }
 
 /**
@@ -74,9 +92,8 @@ export function str(b: Uint8Array): string {
 
 /** A binary string back to bytes. */
 export function bytes(s: string): Uint8Array {
-  const n = s.length;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
+  const out = new Uint8Array(s.length);
+  writeBinary(s, out, 0);
   return out;
 }
 

@@ -13,6 +13,7 @@ import { ShardedMap } from "../../core/db/sharded-map.ts";
 import type { Shard, ValueCodec } from "../../core/db/shard.ts";
 import { AccessClock } from "../../core/db/access.ts";
 import { rng } from "../lib/diff.ts";
+import { str } from "../../core/util/bytes.ts";
 
 function assertSame(map: ShardedMap<number>, model: Map<string, number>): void {
   assert.equal(map.size, model.size);
@@ -133,10 +134,11 @@ describe("ShardedMap", () => {
     const codec: ValueCodec<Box> = {
       kind: (b) => (b.text.startsWith("p") ? (b.text.length % 3) + 1 : 0),
       bytes: (b) => b.text,
-      revive: (kind, bytes) => {
-        assert.equal(kind, (bytes.length % 3) + 1);
-        revived.push(bytes);
-        return { text: bytes };
+      revive: (kind, bytes, at, length) => {
+        const text = str(bytes.subarray(at, at + length));
+        assert.equal(kind, (text.length % 3) + 1);
+        revived.push(text);
+        return { text };
       },
       immutable: () => false,
     };
@@ -182,7 +184,10 @@ describe("ShardedMap", () => {
     const codec: ValueCodec<string | { text: string }> = {
       kind: (v) => (typeof v === "string" ? 3 : v.text.startsWith("p") ? 1 : 0),
       bytes: (v) => (typeof v === "string" ? v : v.text),
-      revive: (kind, bytes) => (kind === 3 ? bytes : { text: bytes }),
+      revive: (kind, bytes, at, length) => {
+        const text = str(bytes.subarray(at, at + length));
+        return kind === 3 ? text : { text };
+      },
       immutable: (kind) => kind === 3,
     };
     const next = rng(6);

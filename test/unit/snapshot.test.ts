@@ -39,7 +39,7 @@ class RecordingEncoder implements SnapshotEncoder {
     this.entry(refText(key), refText(value), expireAt);
   }
   packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number): void {
-    this.entry(refText(key), HashValue.fromPacked(refText(packed)), expireAt);
+    this.entry(refText(key), HashValue.lentCopy(packed.bytes, packed.at, packed.length), expireAt);
   }
   take(): Uint8Array {
     return new Uint8Array(0);

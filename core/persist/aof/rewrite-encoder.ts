@@ -79,7 +79,7 @@ export class AofEncoder implements SnapshotEncoder {
   }
 
   packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number): void {
-    this.entry(refText(key), HashValue.fromPacked(refText(packed)), expireAt);
+    this.entry(refText(key), HashValue.lentCopy(packed.bytes, packed.at, packed.length), expireAt);
   }
 
   /** name key item... in commands of at most 64 elements (width args per element). */
