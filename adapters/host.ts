@@ -6,7 +6,6 @@ import { Buffer } from "node:buffer";
  */
 import * as fs from "node:fs";
 import { spawn } from "node:child_process";
-import * as path from "node:path";
 import * as os from "node:os";
 import process from "node:process";
 import * as v8 from "node:v8";

@@ -15,7 +15,7 @@
  * the slot table, the nodes' bitmaps and the primary/replica links in step.
  * Add helpers, don't rename them.
  */
-import { ClusterNode, NodeFlag } from "./node.ts";
+import { type ClusterNode, NodeFlag } from "./node.ts";
 import { SLOTS } from "./slot.ts";
 import { FailoverState } from "./failover-state.ts";
 

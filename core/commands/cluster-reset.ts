@@ -9,7 +9,7 @@ import type { ClusterState } from "../cluster/state.ts";
 import { Todo } from "../cluster/state.ts";
 import { randomNodeName } from "../cluster/node.ts";
 import { SLOTS } from "../cluster/slot.ts";
-import { ADMIN, clusterSub, subcommandSyntax } from "./cluster-args.ts";
+import { clusterSub, subcommandSyntax } from "./cluster-args.ts";
 import { is } from "../util/bytes.ts";
 import { clusterFailoverHost, resetManualFailover } from "../cluster/failover.ts";
 

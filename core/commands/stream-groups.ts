@@ -84,7 +84,7 @@ function xgroup(c: Client, argv: Uint8Array[]): void {
   let s = writableStream(c, key);
   if (s === null) return;
   const name = str(argv[3]);
-  let g = findGroup(s, name);
+  const g = findGroup(s, name);
   if (!mkstream) {
     if (s === undefined) {
       return c.error(

@@ -12,7 +12,7 @@ import type { CommandDef, Handler } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, str } from "../util/bytes.ts";
 import { ERR, readKey } from "./args.ts";
-import { compareIds, formatId, incrId, MAX_ID, MIN_ID, Stream, type StreamId } from "../types/stream.ts";
+import { compareIds, incrId, MAX_ID, MIN_ID, Stream, type StreamId } from "../types/stream.ts";
 import { addCounter, advanceEntriesRead, type StreamConsumer, type StreamGroup } from "../types/stream-groups.ts";
 import { createConsumer, cstr, longArg, propagateClaim, propagateConsumer, propagateGroupId, stampTime, strictId } from "./stream-group-args.ts";
 import { collectRange, readStream, replyEntry, XREAD_KEY_SPEC, xreadKeys } from "./stream-args.ts";

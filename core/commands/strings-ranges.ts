@@ -7,7 +7,7 @@
 import type { CommandDef, Handler } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { str } from "../util/bytes.ts";
-import { ERR, intArg, readString, writableString } from "./args.ts";
+import { intArg, readString, writableString } from "./args.ts";
 import { asBytes, byteLength, fromArg } from "../types/string.ts";
 import type { StringValue } from "../types/value.ts";
 

@@ -13,7 +13,7 @@
  * node's relay subscribed here is an ordinary subscriber.
  */
 import type { Engine } from "../server/engine.ts";
-import { RespPush, type RespValue, ReplyError } from "../resp/decoder.ts";
+import { type RespPush, type RespValue, ReplyError } from "../resp/decoder.ts";
 import { keyHashSlot } from "../cluster/slot.ts";
 import { bytes, str } from "../util/bytes.ts";
 import { type LinkPool, type NodeLink, parseRedirect } from "./cluster-link.ts";

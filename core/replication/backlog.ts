@@ -55,7 +55,7 @@ export class Backlog {
     const n = this.endOffset + 1 - from;
     const out = new Uint8Array(n);
     const size = this.buf.length;
-    let start = (this.at - n + size * 2) % size;
+    const start = (this.at - n + size * 2) % size;
     const first = Math.min(n, size - start);
     out.set(this.buf.subarray(start, start + first));
     if (first < n) out.set(this.buf.subarray(0, n - first), first);

@@ -16,7 +16,7 @@ import { lower, str } from "../../util/bytes.ts";
 import { EngineLoad } from "../load.ts";
 import { loadLua, luaLoaded } from "../../scripting/lua.ts";
 import type { Command } from "../../commands/table.ts";
-import { Manifest } from "./manifest.ts";
+import type { Manifest } from "./manifest.ts";
 import { type LoadingState, STEP_BYTES, yieldToIo } from "../loading.ts";
 
 /** Loading cannot go on: the server logs the message and exits, as Redis does. */
