@@ -412,6 +412,19 @@ function hexValue(c: number): number {
 
 const ESCAPES: Record<number, number> = { 110: 10, 114: 13, 116: 9, 98: 8, 97: 7 };
 
+/** splitArgs() of line[0, n) when it holds no quote (an inline PING, most config lines): each word copied whole. */
+function plainWords(line: Uint8Array, n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let i = 0;
+  for (;;) {
+    while (i < n && isSpace(line[i])) i++;
+    if (i >= n) return out;
+    const from = i;
+    while (i < n && !endsWord(line[i])) i++;
+    out.push(line.slice(from, i));
+  }
+}
+
 /**
  * Splits a line into arguments the way redis-cli and redis.conf do
  * (Redis's sdssplitargs): double quotes with \xHH and C escapes, single
@@ -420,9 +433,10 @@ const ESCAPES: Record<number, number> = { 110: 10, 114: 13, 116: 9, 98: 8, 97: 7
  * NUL ends it.
  */
 export function splitArgs(line: Uint8Array): Uint8Array[] | null {
-  const out: Uint8Array[] = [];
   let n = line.indexOf(0);
   if (n < 0) n = line.length;
+  if (line.indexOf(34) < 0 && line.indexOf(39) < 0) return plainWords(line, n);
+  const out: Uint8Array[] = [];
   let i = 0;
   for (;;) {
     while (i < n && isSpace(line[i])) i++;

@@ -157,6 +157,18 @@ describe("inline commands (sdssplitargs)", () => {
     assert.deepEqual(split(""), []);
   });
 
+  it("splits a line without quotes as the quoting splitter does (the fast path)", () => {
+    const next = rng(12);
+    const chars = " \t\r\n\v\fab\xff\x80\\x";
+    for (let t = 0; t < 2000; t++) {
+      const line = Array.from({ length: Math.floor(next() * 24) }, () => chars[Math.floor(next() * chars.length)]).join("");
+      // A trailing empty quoted argument sends the line down the quoting path, which then gives one more argument.
+      const quoted = split(line + ' ""')!;
+      assert.deepEqual(split(line), quoted.slice(0, -1), JSON.stringify(line));
+    }
+    assert.deepEqual(split("PING\0 ignored"), ["PING"]);
+  });
+
   it("handles double-quote escapes", () => {
     assert.deepEqual(split('ECHO "a\\x41\\x4g\\n\\r\\t\\b\\a\\"\\\\\\q"'), ["ECHO", "aAx4g\n\r\t\b\x07\"\\q"]);
     assert.deepEqual(split('ECHO "" "a b"'), ["ECHO", "", "a b"]);
