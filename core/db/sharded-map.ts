@@ -343,9 +343,12 @@ export class ShardedMap<V> {
 
   /** Stores value; true when key was not there before (Redis's dbAdd rather than an overwrite). */
   set(key: string, value: V): boolean {
-    const h = hashOf(key);
-    const shard = this.shards[h & (SHARDS - 1)];
-    let i = shard.find(key, h >>> SHARD_BITS);
+    // A write after its own lookup (INCR, APPEND, GETSET...) finds the key where the lookup left it.
+    const known = key === this.lastKey;
+    const h = known ? 0 : hashOf(key);
+    const s = known ? this.lastShard : h & (SHARDS - 1);
+    const shard = this.shards[s];
+    let i = known ? this.lastSlot : shard.find(key, h >>> SHARD_BITS);
     const added = i === NONE;
     // A value of an immutable kind (strings) goes straight to the arena: nothing changes it in place. Other kinds
     // (small hashes, sorted sets) stay objects until settle(), since commands edit them in place.
@@ -355,7 +358,7 @@ export class ShardedMap<V> {
       i = shard.insert(key, h >>> SHARD_BITS, value);
       this.count++;
       this.keyBytes += key.length;
-      if (this.slots !== null) this.slots.added(key, i * SHARDS + (h & (SHARDS - 1)));
+      if (this.slots !== null) this.slots.added(key, i * SHARDS + s);
     }
     if (immutable) shard.putBytes(i, kind, this.codec!.bytes(value));
     else if (!added) shard.setValue(i, value);
@@ -371,11 +374,11 @@ export class ShardedMap<V> {
         shard.setClock(i, clock.accessed(shard.clock(i)));
       }
       this.record(shard, i, tracking.size(key, value));
-      this.remember(key, h & (SHARDS - 1), i);
+      this.remember(key, s, i);
     }
     if (kind !== 0 && !immutable) {
       shard.touched.push(i);
-      this.touchedValue(h & (SHARDS - 1));
+      this.touchedValue(s);
     }
     return added;
   }
