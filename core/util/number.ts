@@ -94,8 +94,8 @@ export function formatDouble(d: number): string {
   const neg = d < 0;
   const mant = s.slice(neg ? 1 : 0, e);
   if (exp < -4 || exp >= 17) {
-    const abs = Math.abs(exp);
-    return (neg ? "-" : "") + trimZeros(mant) + "e" + (exp < 0 ? "-" : "+") + (abs < 10 ? "0" : "") + abs;
+    const magnitude = Math.abs(exp);
+    return (neg ? "-" : "") + trimZeros(mant) + "e" + (exp < 0 ? "-" : "+") + (magnitude < 10 ? "0" : "") + magnitude;
   }
   const digits = mant.charAt(0) + mant.slice(2);
   const fixed = exp >= 0 ? digits.slice(0, exp + 1) + "." + digits.slice(exp + 1) : "0." + "0".repeat(-exp - 1) + digits;
