@@ -45,9 +45,8 @@ function checkHash(c: Client, key: string, v: Value | undefined): HashValue | un
  * place (HashValue.lentCopy), so callers must not change what they get.
  */
 export function readHash(c: Client, key: string): HashValue | undefined | null {
-  const v = readLent(c, key, PACKED_HASH);
-  if (v === LENT) return HashValue.lentCopy(lent.bytes, lent.at, lent.length);
-  return v === null ? null : checkHash(c, key, v);
+  const h = readHashLent(c, key);
+  return h === LENT ? HashValue.lentCopy(lent.bytes, lent.at, lent.length) : h;
 }
 
 /** Like readHash for writes: no hit/miss counting. */
@@ -148,7 +147,6 @@ const hdel: Handler = (c, argv) => {
   c.out.int(removed);
 };
 
-/** A command answering one integer about a hash (0 when the key is missing). */
 /** A number about one hash (0 when missing): inPlace answers for a hash kept as bytes (in `lent`), fn for the object. */
 const hashInt = (
   inPlace: (argv: Uint8Array[]) => number,

@@ -100,9 +100,6 @@ export class ShardedMap<V> {
   /** Touched slots across the shards (some listed twice, some since deleted): what settle() has to look at. */
   unsettled = 0;
   private isTouched = new Uint8Array(SHARDS);
-  /** Where accessed() found its key. */
-  private foundShard = 0;
-  private foundSlot = 0;
   /** prefetch()'s shard and chain record per key. */
   private readonly prefetchShards = new Int32Array(PREFETCH_MAX);
   private readonly prefetchRecords = new Int32Array(PREFETCH_MAX);
@@ -170,7 +167,7 @@ export class ShardedMap<V> {
 
   /** get() that counts as an access to the key, for its access clock (Redis's lookupKey), unless the clock says not to. */
   access(key: string): V | undefined {
-    return this.accessed(key) ? this.valueIn(this.foundShard, this.foundSlot) : undefined;
+    return this.accessed(key) ? this.valueIn(this.lastShard, this.lastSlot) : undefined;
   }
 
   /**
@@ -182,27 +179,25 @@ export class ShardedMap<V> {
    */
   accessLent(key: string, ref: Lent): V | undefined | typeof LENT {
     if (!this.accessed(key)) return undefined;
-    const kind = this.shards[this.foundShard].bytesRef(this.foundSlot, ref);
-    if (kind === 0) return this.valueIn(this.foundShard, this.foundSlot);
+    const kind = this.shards[this.lastShard].bytesRef(this.lastSlot, ref);
+    if (kind === 0) return this.valueIn(this.lastShard, this.lastSlot);
     ref.kind = kind;
     return LENT;
   }
 
-  /** Finds key for an access (see access()) into foundShard and foundSlot; false when it is absent. */
+  /** Finds key for an access (see access()) into lastShard and lastSlot; false when it is absent. */
   private accessed(key: string): boolean {
     const h = hashOf(key);
     const s = h & (SHARDS - 1);
     const shard = this.shards[s];
     const i = shard.find(key, h >>> SHARD_BITS);
     if (i === NONE) return false;
+    this.remember(key, s, i);
     const tracking = this.tracking;
     if (tracking !== null) {
       if (tracking.clock.touching) shard.setClock(i, tracking.clock.accessed(shard.clock(i)));
-      this.remember(key, s, i);
       this.accessedIn = tracking.clock.command;
     }
-    this.foundShard = s;
-    this.foundSlot = i;
     return true;
   }
 

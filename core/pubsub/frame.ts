@@ -5,6 +5,7 @@
  * per subscriber. Parts are bytes or binary strings, and integers (the
  * count an unsubscription push ends with).
  */
+import { writeBinary } from "../util/bytes.ts";
 
 export type Part = Uint8Array | string;
 
@@ -33,9 +34,8 @@ function encode(prefix: number, parts: (Part | number)[]): Uint8Array {
       continue;
     }
     p = putHeader(out, p, 36 /* $ */, part.length);
-    if (typeof part === "string") {
-      for (let i = 0; i < part.length; i++) out[p++] = part.charCodeAt(i);
-    } else {
+    if (typeof part === "string") p = writeBinary(part, out, p);
+    else {
       out.set(part, p);
       p += part.length;
     }

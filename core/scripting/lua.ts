@@ -5,6 +5,7 @@
  * arithmetic cannot wrap at fengari's 32-bit integers), and numbers print
  * as 5.1's "%.14g" (10/2 is "5", not 5.3's "5.0").
  */
+import { bytes } from "../util/bytes.ts";
 // deno-lint-ignore no-explicit-any
 export type LuaState = any;
 // deno-lint-ignore no-explicit-any
@@ -73,9 +74,7 @@ function trimZeros(s: string): string {
 
 /** Binary string (one char per byte) to a Lua string. */
 export function luaBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
+  return bytes(s);
 }
 
 let patched = false;

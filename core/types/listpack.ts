@@ -16,6 +16,7 @@
  * A position, like a view from value(), is valid until the next change.
  * Values may be given as bytes or as binary strings (one char per byte).
  */
+import { writeBinary } from "../util/bytes.ts";
 
 export const NONE = -1;
 
@@ -264,7 +265,7 @@ export class Listpack {
       buf[pos + 9 + len] = 0xc0;
     }
     const off = pos + hs;
-    if (typeof v === "string") for (let i = 0; i < len; i++) buf[off + i] = v.charCodeAt(i);
+    if (typeof v === "string") writeBinary(v, buf, off);
     else buf.set(v, off);
   }
 

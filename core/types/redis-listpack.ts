@@ -6,7 +6,7 @@
  * read from the end). Stream nodes are built from these elements in place;
  * the RDB listpack writer shares the backlen.
  */
-import { str } from "../util/bytes.ts";
+import { str, writeBinary } from "../util/bytes.ts";
 import { canonicalInt } from "../util/number.ts";
 
 export type Bytes = string | Uint8Array;
@@ -130,7 +130,7 @@ export function writeElement(buf: Uint8Array, p: number, v: Bytes | number | big
       buf[p++] = (n >>> 16) & 0xff;
       buf[p++] = (n >>> 24) & 0xff;
     }
-    if (typeof v === "string") for (let i = 0; i < n; i++) buf[p++] = v.charCodeAt(i);
+    if (typeof v === "string") p = writeBinary(v, buf, p);
     else {
       buf.set(v, p);
       p += n;

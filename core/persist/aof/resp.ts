@@ -5,6 +5,7 @@
  */
 import type { PropArg } from "../propagate.ts";
 import { ByteWriter } from "../rdb/writer.ts";
+import { writeBinary } from "../../util/bytes.ts";
 
 const CRLF_STAR = 42, DOLLAR = 36, CR = 13, LF = 10;
 /** Room for a `*n`/`$n` header with its CRLF, and the CRLF after a bulk string (n below 10^12). */
@@ -43,9 +44,8 @@ export class AofBuffer extends ByteWriter {
     this.header(DOLLAR, n);
     const b = this.buf;
     let at = this.pos;
-    if (typeof a === "string") {
-      for (let i = 0; i < n; i++) b[at++] = a.charCodeAt(i);
-    } else if (n <= SMALL_COPY) {
+    if (typeof a === "string") at = writeBinary(a, b, at);
+    else if (n <= SMALL_COPY) {
       // A loop beats TypedArray.set for the few bytes of a typical key or value.
       for (let i = 0; i < n; i++) b[at++] = a[i];
     } else {

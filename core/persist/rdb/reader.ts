@@ -12,7 +12,7 @@ import { ListValue } from "../../types/list.ts";
 import { HashValue, type HashLimits } from "../../types/hash.ts";
 import { SetValue } from "../../types/set.ts";
 import { ZSet, type ZsetLimits } from "../../types/zset.ts";
-import { str } from "../../util/bytes.ts";
+import { bytes, str } from "../../util/bytes.ts";
 import { parseDouble } from "../../util/number.ts";
 import type { Config } from "../../config/config.ts";
 import { lzfDecompress } from "./lzf.ts";
@@ -164,11 +164,7 @@ export class RdbReader {
     }
     const enc = -1 - n;
     if (enc === ENC_INT8 || enc === ENC_INT16 || enc === ENC_INT32) {
-      const v = this.intLE(enc === ENC_INT8 ? 1 : enc === ENC_INT16 ? 2 : 4);
-      const s = String(v);
-      const out = new Uint8Array(s.length);
-      for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-      return out;
+      return bytes(String(this.intLE(enc === ENC_INT8 ? 1 : enc === ENC_INT16 ? 2 : 4)));
     }
     if (enc === ENC_LZF) {
       const clen = this.len();
