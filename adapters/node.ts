@@ -3,6 +3,7 @@ import * as net from "node:net";
 import type { Accept, Backend, Listener } from "./backend.ts";
 import type { Connection, Dialer, StreamHandlers } from "../core/io.ts";
 import { formatAddr } from "./backend.ts";
+import { socketWriter } from "./node-write.ts";
 
 /** Each read lands in the unused rest of a buffer this big, replaced once less than MIN_READ is left. */
 const READ_SIZE = 64 * 1024;
@@ -73,17 +74,12 @@ function serve(accept: Accept, kind: string, listen: (server: net.Server) => voi
   const server = net.createServer({ noDelay: true, pauseOnConnect: true }, (sock) => {
     // First, so a peer that resets at once cannot crash the process when the refusal (protected mode, maxclients) is written.
     sock.on("error", () => sock.destroy());
-    // Writes not yet done, for CLIENT LIST oll: node:net calls back each write once the kernel has it.
-    let unsent = 0;
-    const done = () => void unsent--;
+    const writer = socketWriter(sock);
     const handlers = accept({
-      write: (bytes) => {
-        unsent++;
-        sock.write(bytes, done);
-      },
-      pendingBytes: () => sock.writableLength,
-      pendingWrites: () => (sock.writableLength === 0 ? 0 : unsent),
-      close: () => sock.end(),
+      write: (bytes) => writer.write(bytes),
+      pendingBytes: () => writer.pendingBytes(),
+      pendingWrites: () => writer.pendingWrites(),
+      close: () => writer.end(),
       abort: () => sock.destroy(),
       remoteAddress: kind === "unix" ? `${unixPath}:0` : formatAddr(sock.remoteAddress, sock.remotePort),
       localAddress: kind === "unix" ? `${unixPath}:0` : formatAddr(sock.localAddress, sock.localPort),
@@ -114,10 +110,11 @@ const nodeDialer: Dialer = {
         up = true;
         sock.on("error", () => sock.destroy());
         sock.on("close", () => handlers.closed());
+        const writer = socketWriter(sock);
         resolve({
-          write: (bytes) => void sock.write(bytes),
-          pendingBytes: () => sock.writableLength,
-          close: () => sock.end(),
+          write: (bytes) => writer.write(bytes),
+          pendingBytes: () => writer.pendingBytes(),
+          close: () => writer.end(),
           abort: () => sock.destroy(),
           remoteAddress: formatAddr(sock.remoteAddress, sock.remotePort),
           localAddress: formatAddr(sock.localAddress, sock.localPort),
