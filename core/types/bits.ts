@@ -2,10 +2,13 @@
  * Bitmaps over string bytes, as Redis's bitops.c sees them: bit 0 is the
  * most significant bit of the first byte. Counting, searching and the
  * AND/OR/XOR/NOT of whole strings go a 32-bit word at a time (SWAR
- * popcount, word compares), so a 64 MB bitmap costs a pass over memory,
+ * popcount, word compares; counting by WebAssembly's popcnt where it is
+ * there, see popcount-wasm.ts), so a 64 MB bitmap costs a pass over memory,
  * not a loop per bit. Bit fields (BITFIELD) are read and written as
  * bigints of up to 64 bits with Redis's overflow rules.
  */
+
+import { POPCOUNT_CHUNK, type WasmPopcount, wasmPopcount } from "../util/popcount-wasm.ts";
 
 /** Set bits in each byte value. */
 const BYTE_BITS = (() => {
@@ -56,8 +59,32 @@ function popcountWords(w: Int32Array): number {
   return total;
 }
 
+/** Below this many bytes the copy into WebAssembly's memory costs more than counting here. */
+const WASM_FROM = 64;
+
 /** Set bits in b[from, to). */
 export function popcount(b: Uint8Array, from: number, to: number): number {
+  return wasmPopcount !== null && to - from >= WASM_FROM
+    ? popcountWasm(wasmPopcount, b, from, to)
+    : popcountSwar(b, from, to);
+}
+
+/** popcount() by i64.popcnt, a chunk of the module's memory at a time. */
+function popcountWasm(w: WasmPopcount, b: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  let i = from;
+  while (to - i >= 8) {
+    const length = Math.min(to - i, POPCOUNT_CHUNK) & ~7;
+    w.memory.set(b.subarray(i, i + length));
+    n += w.count(length);
+    i += length;
+  }
+  for (; i < to; i++) n += BYTE_BITS[b[i]];
+  return n;
+}
+
+/** popcount() in JavaScript: short ranges, and every range where WebAssembly is missing. */
+export function popcountSwar(b: Uint8Array, from: number, to: number): number {
   let n = 0;
   let i = from;
   const head = headBytes(b, from, to - from);

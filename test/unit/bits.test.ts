@@ -5,7 +5,17 @@
  */
 import { it } from "node:test";
 import assert from "node:assert/strict";
-import { bitop, type BitOp, findBit, fitField, popcount, readField, writeField } from "../../core/types/bits.ts";
+import {
+  bitop,
+  type BitOp,
+  findBit,
+  fitField,
+  popcount,
+  popcountSwar,
+  readField,
+  writeField,
+} from "../../core/types/bits.ts";
+import { POPCOUNT_CHUNK, wasmPopcount } from "../../core/util/popcount-wasm.ts";
 import { rng } from "../lib/diff.ts";
 
 const bitAt = (b: Uint8Array, i: number) => (Math.floor(i / 8) < b.length ? (b[Math.floor(i / 8)] >> (7 - (i & 7))) & 1 : 0);
@@ -39,6 +49,22 @@ it("popcount and findBit agree with bit by bit counting and searching at every a
       }
       assert.equal(findBit(b, from, to, bit), want, `seed ${seed} round ${round} bit ${bit}`);
     }
+  }
+});
+
+it("popcount counts by WebAssembly, and in JavaScript the same, across its memory's chunks and at every alignment", () => {
+  assert.ok(wasmPopcount !== null, "every runtime tested has WebAssembly");
+  const r = rng(99);
+  for (let round = 0; round < 60; round++) {
+    const n = round < 50 ? Math.floor(r() * 300) : POPCOUNT_CHUNK * 2 + Math.floor(r() * 5000);
+    const b = new Uint8Array(new ArrayBuffer(n + 8), round & 7, n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
+    const from = Math.floor(r() * Math.min(n + 1, 40));
+    const to = n - Math.floor(r() * Math.min(n - from + 1, 40));
+    let ones = 0;
+    for (let i = from; i < to; i++) for (let v = b[i]; v; v &= v - 1) ones++;
+    assert.equal(popcount(b, from, to), ones, `round ${round}`);
+    assert.equal(popcountSwar(b, from, to), ones, `round ${round}`);
   }
 });
 
