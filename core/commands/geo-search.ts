@@ -15,6 +15,7 @@ import { mergeSort, partialSort } from "../util/csort.ts";
 import { readZset, storeResult, zsetLimits } from "./zset-args.ts";
 import { ZSet } from "../types/zset.ts";
 import {
+  cellRejecter,
   decodeInto,
   sameBox,
   scoreRange,
@@ -48,7 +49,9 @@ function pointsInShape(z: ZSet, shape: Shape, limit: number): Point[] {
   const out: Point[] = [];
   const xy = [0, 0];
   const within = shapeTest(shape);
+  const outside = cellRejecter(shape);
   const visit = (member: string, score: number): boolean => {
+    if (outside !== null && outside(score)) return false;
     decodeInto(score, xy);
     const dist = within(xy[0], xy[1]);
     if (dist >= 0 || dist !== dist) out.push({ member, score, lon: xy[0], lat: xy[1], dist });

@@ -299,22 +299,66 @@ export function shapeTest(s: Shape): (lon: number, lat: number) => number {
     const d = haversine(s.lon, s.lat, cosLat1, lon, lat);
     return d > s.radius * s.conversion ? -1 : d;
   };
-  const rho = (s.radius * s.conversion) / EARTH_RADIUS_IN_METERS;
-  if (s.radius < 0 || !(rho < 1)) return exact;
+  const bounds = quickBounds(s);
+  if (bounds === null) return exact;
+  const { maxDLat, maxDLon } = bounds;
   const lat1r = degRad(s.lat);
   const lon1r = degRad(s.lon);
-  const maxDLat = rho * (1 + SLACK) + 1e-12;
-  const band = Math.abs(lat1r) + maxDLat;
-  let maxDLon = Math.PI / 2;
-  if (band < Math.PI / 2) {
-    const x = Math.sin(rho / 2) / Math.sqrt(cosLat1 * Math.cos(band));
-    if (x < 1) maxDLon = Math.min(maxDLon, 2 * Math.asin(x) * (1 + SLACK) + 1e-12);
-  }
   return (lon, lat) => {
     let dLon = Math.abs(degRad(lon) - lon1r);
     if (dLon > Math.PI) dLon = 2 * Math.PI - dLon;
     if (dLon <= Math.PI / 2 && (dLon > maxDLon || Math.abs(degRad(lat) - lat1r) > maxDLat)) return -1;
     return exact(lon, lat);
+  };
+}
+
+/** shapeTest's quick rejections: a point farther than either in radians is outside; null for a box or a huge circle. */
+function quickBounds(s: Shape): { maxDLat: number; maxDLon: number } | null {
+  const rho = (s.radius * s.conversion) / EARTH_RADIUS_IN_METERS;
+  if (s.radius < 0 || !(rho < 1)) return null;
+  const maxDLat = rho * (1 + SLACK) + 1e-12;
+  const band = Math.abs(degRad(s.lat)) + maxDLat;
+  let maxDLon = Math.PI / 2;
+  if (band < Math.PI / 2) {
+    const x = Math.sin(rho / 2) / Math.sqrt(Math.cos(degRad(s.lat)) * Math.cos(band));
+    if (x < 1) maxDLon = Math.min(maxDLon, 2 * Math.asin(x) * (1 + SLACK) + 1e-12);
+  }
+  return { maxDLat, maxDLon };
+}
+
+/**
+ * shapeTest's quick rejections made on a stored score's cell numbers,
+ * before any decoding: most points of the nine cells a search walks are
+ * outside its circle, and for them the float decode and test are skipped.
+ * True only for a point shapeTest rejects: its cell lies over two cells
+ * beyond the bounds (cells are 5e-6 degrees, far above rounding), and
+ * within 90 degrees of longitude, where shapeTest rejects at all; null
+ * where that band would wrap (centers beyond 89 degrees of longitude) or
+ * shapeTest has no quick rejections.
+ */
+export function cellRejecter(s: Shape): ((score: number) => boolean) | null {
+  const bounds = quickBounds(s);
+  if (bounds === null || Math.abs(s.lon) > 89) return null;
+  const lonCell = (lon: number) => ((lon - LON_MIN) / LON_SCALE) * CELLS;
+  const latCell = (lat: number) => ((lat - LAT_MIN) / LAT_SCALE) * CELLS;
+  const dLon = radDeg(bounds.maxDLon);
+  const dLat = radDeg(bounds.maxDLat);
+  const nearLo = Math.ceil(lonCell(s.lon - 90)) + 2;
+  const nearHi = Math.floor(lonCell(s.lon + 90)) - 2;
+  const lonLo = Math.floor(lonCell(s.lon - dLon)) - 2;
+  const lonHi = Math.ceil(lonCell(s.lon + dLon)) + 2;
+  const latLo = Math.floor(latCell(s.lat - dLat)) - 2;
+  const latHi = Math.ceil(latCell(s.lat + dLat)) + 2;
+  return (score) => {
+    if (!(score >= 0 && score <= Number.MAX_SAFE_INTEGER)) return false;
+    const t = Math.floor(score);
+    const hi = Math.floor(t / TWO32);
+    const lo = t - hi * TWO32;
+    const ilon = (gather(lo >>> 1) | (gather(hi >>> 1) << 16)) >>> 0;
+    if (ilon < nearLo || ilon > nearHi) return false;
+    if (ilon < lonLo || ilon > lonHi) return true;
+    const ilat = (gather(lo) | (gather(hi) << 16)) >>> 0;
+    return ilat < latLo || ilat > latHi;
   };
 }
 

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { fixedPoint, humanDouble, printfFixed } from "../../core/util/fixed.ts";
 import { mergeSort, partialSort } from "../../core/util/csort.ts";
 import {
+  cellRejecter,
   decodeInto,
   decodeScore,
   distance,
@@ -139,11 +140,11 @@ describe("geohash", () => {
     }
   });
 
-  it("shapeTest answers as withinShape: random circles, points near their edges, antipodes, poles, boxes", () => {
+  it("shapeTest answers as withinShape, and cellRejecter rejects only what it rejects: random circles, points near their edges, antipodes, poles, boxes", () => {
     const r = rng(12);
     const R = 6372797.560856;
     const xy = [0, 0];
-    let inside = 0, edge = 0;
+    let inside = 0, edge = 0, rejected = 0;
     for (let k = 0; k < 400; k++) {
       const lon = r() < 0.1 ? 180 * Math.sign(r() - 0.5) : -180 + 360 * r();
       const lat = r() < 0.1 ? 85.05112878 * Math.sign(r() - 0.5) : -85 + 170 * r();
@@ -152,6 +153,7 @@ describe("geohash", () => {
       const box = r() < 0.1;
       const shape = { lon, lat, radius: box ? -1 : meters / conversion, width: meters / conversion, height: (2 * meters) / conversion, conversion };
       const test = shapeTest(shape);
+      const outside = cellRejecter(shape);
       for (let j = 0; j < 100; j++) {
         let plon = -180 + 360 * r(), plat = -85 + 170 * r();
         if (j % 4 === 1) [plon, plat] = [lon > 0 ? lon - 180 : lon + 180, -lat];
@@ -166,13 +168,18 @@ describe("geohash", () => {
           plon = ((((l2 * 180) / Math.PI + 540) % 360) + 360) % 360 - 180;
         }
         // A stored point: the center of its cell, as a search decodes it.
-        decodeInto(geoScore(plon, plat)!, xy);
+        const score = geoScore(plon, plat)!;
+        decodeInto(score, xy);
         const want = withinShape(shape, xy[0], xy[1]);
         assert.ok(Object.is(test(xy[0], xy[1]), want), `${JSON.stringify(shape)} at ${xy}`);
+        if (outside !== null && outside(score)) {
+          assert.equal(want, -1, `cellRejecter: ${JSON.stringify(shape)} at ${xy}`);
+          rejected++;
+        }
         if (want >= 0) inside++;
         if (Math.abs(distance(lon, lat, xy[0], xy[1]) - meters) <= meters * 1e-6) edge++;
       }
     }
-    assert.ok(inside > 1000 && edge > 100, `inside ${inside}, near the edge ${edge}`);
+    assert.ok(inside > 1000 && edge > 100 && rejected > 1000, `inside ${inside}, near the edge ${edge}, rejected ${rejected}`);
   });
 });
