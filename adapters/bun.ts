@@ -50,11 +50,12 @@ function socketConnection(s: BunSocket, kind: string, remoteAddress: string, loc
     write(bytes) {
       if (st.queue.length === 0) {
         const n = s.write(bytes);
-        if (n === bytes.length) return;
+        if (n === bytes.length) return true;
         bytes = bytes.subarray(Math.max(n, 0));
       }
       st.queue.push(bytes);
       st.queued += bytes.length;
+      return false;
     },
     pendingBytes: () => st.queued,
     pendingWrites: () => st.queue.length,

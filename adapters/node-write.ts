@@ -13,7 +13,8 @@ import process from "node:process";
 
 /** What a socket's writes need: bytes out, how many wait, and an end that comes after them. */
 export interface SocketWriter {
-  write(bytes: Uint8Array): void;
+  /** True when the kernel took bytes, and all written before, before returning (see Connection.write). */
+  write(bytes: Uint8Array): boolean;
   pendingBytes(): number;
   pendingWrites(): number;
   end(): void;
@@ -92,10 +93,11 @@ function handleWriter(sock: net.Socket, handle: StreamHandle, b: StreamWrapBindi
   };
   return {
     write(bytes) {
-      if (sock.destroyed || ending) return;
+      if (sock.destroyed || ending) return false;
       waiting.push(bytes);
       waitingBytes += bytes.length;
       if (inFlight === 0) send();
+      return inFlight === 0 && waiting.length === 0 && !sock.destroyed;
     },
     pendingBytes: () => inFlight + waitingBytes,
     pendingWrites: () => (inFlight > 0 ? 1 : 0) + waiting.length,
@@ -114,6 +116,7 @@ function writableWriter(sock: net.Socket): SocketWriter {
     write(bytes) {
       unsent++;
       sock.write(bytes, done);
+      return false;
     },
     pendingBytes: () => sock.writableLength,
     pendingWrites: () => (sock.writableLength === 0 ? 0 : unsent),

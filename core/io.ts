@@ -6,8 +6,12 @@
 
 /** One accepted byte-stream connection (TCP, Unix socket, later TLS/WebSocket). */
 export interface Connection {
-  /** Queue bytes for sending; the adapter owns backpressure. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queue bytes for sending; the adapter owns backpressure. True only when
+   * the kernel took them whole before returning, and everything written
+   * before them: their memory may then be written over.
+   */
+  write(bytes: Uint8Array): void | boolean;
   /** Bytes handed to write() that the kernel has not accepted yet. */
   pendingBytes(): number;
   /** Close after flushing what is queued. */

@@ -33,6 +33,8 @@ export class ReplyWriter {
   buf = new Uint8Array(CHUNK);
   pos = 0;
   resp: Protocol = 2;
+  /** The whole allocation buf is a window of (see reuse). */
+  private chunk = this.buf;
   /** The most bytes one take() carried since the client-memory cron last looked (Redis's rbp, buf_peak). */
   peak = CHUNK;
   /** Bytes reserved for replies: the whole chunk buf is the tail of (Redis's rbs, buf_usable_size). */
@@ -54,8 +56,18 @@ export class ReplyWriter {
     return out;
   }
 
+  /**
+   * After take(), when the connection says the kernel has copied what was
+   * taken and everything before it: replies start again at the chunk's
+   * beginning, so they are written into cache lines just written rather
+   * than into fresh memory, as Redis reuses each client's reply buffer.
+   */
+  reuse(taken: Uint8Array): void {
+    if (this.pos === 0 && taken.buffer === this.chunk.buffer) this.buf = this.chunk;
+  }
+
   private fresh(size: number): void {
-    this.buf = new Uint8Array(size);
+    this.buf = this.chunk = new Uint8Array(size);
     this.size = size;
   }
 

@@ -526,7 +526,7 @@ export class Engine implements KeyspaceObserver {
       this.stats.netOutput += bytes.length;
       this.stats.writesProcessed++;
       c.netOut += bytes.length;
-      c.conn.write(bytes);
+      if (c.conn.write(bytes) === true) c.out.reuse(bytes);
     }
     if (c.closeAfterReply && !c.closed) this.kill(c);
   }

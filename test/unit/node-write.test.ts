@@ -2,7 +2,8 @@
  * The Node adapter's writes straight to the socket's handle, over real
  * loopback sockets: while the peer reads nothing the kernel stops taking
  * bytes, later writes wait in order, the counts CLIENT LIST shows (omem,
- * oll) see them, and an end asked for meanwhile comes after the last byte.
+ * oll) see them, an end asked for meanwhile comes after the last byte, and
+ * a write is reported taken (its memory free to reuse) only when it was.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -32,7 +33,10 @@ describe("socketWriter", () => {
     const { server, sock, client } = await pair();
     const writer = socketWriter(sock);
     const count = 200;
-    for (let i = 0; i < count; i++) writer.write(chunk(i));
+    const taken: boolean[] = [];
+    for (let i = 0; i < count; i++) taken.push(writer.write(chunk(i)));
+    assert.ok(taken.indexOf(false) > 0, "the first writes are taken at once, later ones wait");
+    assert.ok(taken.slice(taken.indexOf(false)).every((t) => !t), "nothing is reported taken behind a write that waits");
     // 12.8 MB: more than loopback's socket buffers take from a peer that reads nothing.
     assert.ok(writer.pendingBytes() > 0, "bytes wait while the peer reads nothing");
     assert.ok(writer.pendingWrites() > 1, "several writes wait behind the one in flight");
@@ -60,7 +64,7 @@ describe("socketWriter", () => {
     const { server, sock, client } = await pair();
     client.resume();
     const writer = socketWriter(sock);
-    writer.write(new TextEncoder().encode("+OK\r\n"));
+    assert.equal(writer.write(new TextEncoder().encode("+OK\r\n")), true, "the kernel took it before write() returned");
     assert.equal(writer.pendingBytes(), 0);
     const got = await new Promise<string>((resolve) => client.once("data", (d: Buffer) => resolve(d.toString())));
     assert.equal(got, "+OK\r\n");

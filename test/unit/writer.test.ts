@@ -33,6 +33,26 @@ describe("ReplyWriter", () => {
     assert.equal(bytesOf(2, (w) => w.bulkValue(-12)), "$3\r\n-12\r\n");
   });
 
+  it("reuse() starts the next replies over the taken bytes only when they were all sent", () => {
+    const w = new ReplyWriter();
+    w.ok();
+    const first = w.take();
+    w.reuse(first);
+    w.int(42);
+    const second = w.take();
+    assert.equal(second.byteOffset, first.byteOffset, "written from the chunk's start again");
+    assert.equal(Buffer.from(second).toString("latin1"), ":42\r\n");
+    // Not reused: the taken bytes stay as they were while later replies go after them.
+    w.simple("PONG");
+    const kept = w.take();
+    w.simple("ZZZZ");
+    assert.equal(Buffer.from(kept).toString("latin1"), "+PONG\r\n");
+    // Bytes written since the take: reuse() would write over them, so it does nothing.
+    w.reuse(kept);
+    assert.equal(Buffer.from(w.take()).toString("latin1"), "+ZZZZ\r\n");
+    assert.equal(Buffer.from(kept).toString("latin1"), "+PONG\r\n");
+  });
+
   it("a bulk larger than the initial buffer", () => {
     const big = new Uint8Array(100_000).fill(97);
     const out = bytesOf(2, (w) => w.bulk(big));
