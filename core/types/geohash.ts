@@ -68,6 +68,16 @@ function gather(v: number): number {
   return v;
 }
 
+/** A cell's latitude component from its interleaved word's halves (the even bits). */
+function latCellOf(hi: number, lo: number): number {
+  return (gather(lo) | (gather(hi) << 16)) >>> 0;
+}
+
+/** A cell's longitude component from its interleaved word's halves (the odd bits). */
+function lonCellOf(hi: number, lo: number): number {
+  return latCellOf(hi >>> 1, lo >>> 1);
+}
+
 /** The interleaved word of a cell (latitude in the even bits) as [high 32 bits, low 32 bits]. */
 function interleave(lat: number, lon: number): [number, number] {
   const lo = (spread(lat) | (spread(lon) << 1)) >>> 0;
@@ -162,8 +172,8 @@ export function decodeInto(score: number, out: number[]): void {
     hi = Math.floor(t / TWO32);
     lo = t - hi * TWO32;
   } else [hi, lo] = scoreWord(score);
-  const ilat = (gather(lo) | (gather(hi) << 16)) >>> 0;
-  const ilon = (gather(lo >>> 1) | (gather(hi >>> 1) << 16)) >>> 0;
+  const ilat = latCellOf(hi, lo);
+  const ilon = lonCellOf(hi, lo);
   const latMin = LAT_MIN + (ilat * 1.0 / CELLS) * LAT_SCALE;
   const latMax = LAT_MIN + (((ilat + 1) >>> 0) * 1.0 / CELLS) * LAT_SCALE;
   const lonMin = LON_MIN + (ilon * 1.0 / CELLS) * LON_SCALE;
@@ -354,10 +364,10 @@ export function cellRejecter(s: Shape): ((score: number) => boolean) | null {
     const t = Math.floor(score);
     const hi = Math.floor(t / TWO32);
     const lo = t - hi * TWO32;
-    const ilon = (gather(lo >>> 1) | (gather(hi >>> 1) << 16)) >>> 0;
+    const ilon = lonCellOf(hi, lo);
     if (ilon < nearLo || ilon > nearHi) return false;
     if (ilon < lonLo || ilon > lonHi) return true;
-    const ilat = (gather(lo) | (gather(hi) << 16)) >>> 0;
+    const ilat = latCellOf(hi, lo);
     return ilat < latLo || ilat > latHi;
   };
 }
