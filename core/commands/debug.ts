@@ -18,6 +18,7 @@ import type { Listpack } from "../types/listpack.ts";
 import { ListpackWriter } from "../persist/rdb/listpack.ts";
 import { serializedLength } from "../persist/rdb/index.ts";
 import type { Engine } from "../server/engine.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 const DEBUG_HELP = [
   "DIGEST",
@@ -62,8 +63,8 @@ function blockFor(ms: number): void {
   try {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   } catch {
-    const until = performance.now() + ms;
-    while (performance.now() < until) {
+    const until = monotonicMs() + ms;
+    while (monotonicMs() < until) {
       // spin: this thread may not wait
     }
   }

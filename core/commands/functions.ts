@@ -9,6 +9,7 @@ import { scripting } from "../scripting/runner.ts";
 import { functionRegistry, type FunctionRegistry, type Library } from "../scripting/functions.ts";
 import { dumpLibraries, parseLibraries } from "../scripting/function-dump.ts";
 import { numkeysKeys, splitKeys, writesRefusedOnReplica } from "./scripting.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 const registry = (c: Client): FunctionRegistry => functionRegistry(scripting(c.engine));
 
@@ -125,7 +126,7 @@ function stats(c: Client): void {
     c.out.array(run.argv.length);
     for (const a of run.argv) c.out.bulk(a);
     c.out.bulkStr("duration_ms");
-    c.out.int(Math.round(performance.now() - run.startedAt));
+    c.out.int(Math.round(monotonicMs() - run.startedAt));
   }
   c.out.bulkStr("engines");
   c.out.map(1);

@@ -10,6 +10,7 @@ import type { Command, CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, lower, str } from "../util/bytes.ts";
 import { parseInteger } from "../util/number.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 const REDACTED = "(redacted)";
 /** CONFIG SET parameters Redis flags SENSITIVE_CONFIG. */
@@ -98,7 +99,7 @@ export function monitorScriptCall(c: Client, argv: Uint8Array[]): void {
 }
 
 function showToMonitors(c: Client, cmd: Command, argv: Uint8Array[]): void {
-  const usec = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const usec = Math.floor((performance.timeOrigin + monotonicMs()) * 1000);
   let line = `${Math.floor(usec / 1e6)}.${String(usec % 1e6).padStart(6, "0")} [${c.db.id} ${origin(c)}]`;
   for (const arg of redactedArgs(cmd, argv)) line += " " + repr(arg);
   const engine = c.engine;

@@ -6,6 +6,7 @@ import type { Client } from "../server/client.ts";
 import { is, lower, str } from "../util/bytes.ts";
 import { ERR } from "./args.ts";
 import { infoText } from "../server/info.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 const SHUTDOWN_FLAGS = ["nosave", "save", "now", "force", "abort"];
 
@@ -50,7 +51,7 @@ export const serverCommands: CommandDef[] = [
     since: "2.6.0",
     summary: "Return the current server time",
     run(c) {
-      const usec = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+      const usec = Math.floor((performance.timeOrigin + monotonicMs()) * 1000);
       c.out.array(2);
       c.out.bulkStr(String(Math.floor(usec / 1e6)));
       c.out.bulkStr(String(usec % 1e6));

@@ -13,6 +13,8 @@ interface Param {
   kind: ParamKind;
   defaultValue: string;
   value: string;
+  /** Number(value), kept beside it: commands read numeric parameters per call (hll-sparse-max-bytes in PFADD). */
+  num: number;
   values?: string[];
   immutable: boolean;
   protected: boolean;
@@ -188,6 +190,7 @@ export class Config {
         kind,
         defaultValue,
         value: defaultValue,
+        num: Number(defaultValue),
         values: opts?.values?.split(" "),
         immutable: flags.includes("immutable"),
         protected: flags.includes("protected"),
@@ -204,17 +207,21 @@ export class Config {
   }
 
   get(name: string): string {
-    const p = this.params.get(name);
-    if (!p) throw new Error(`unknown config ${name}`);
-    return p.value;
+    return this.known(name).value;
   }
 
   num(name: string): number {
-    return Number(this.get(name));
+    return this.known(name).num;
   }
 
   bool(name: string): boolean {
     return this.get(name) === "yes";
+  }
+
+  private known(name: string): Param {
+    const p = this.params.get(name);
+    if (!p) throw new Error(`unknown config ${name}`);
+    return p;
   }
 
   /** Calls fn now and after every change of the parameter. */
@@ -280,6 +287,7 @@ export class Config {
   private assign(p: Param, value: string): void {
     if (p.value === value) return;
     p.value = value;
+    p.num = Number(value);
     for (const fn of this.listeners.get(p.name) ?? []) fn(value);
   }
 

@@ -7,6 +7,7 @@
  */
 import type { Engine } from "../server/engine.ts";
 import { reclaimExpiredFields } from "./field-expiry.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 const KEYS_PER_LOOP = 20;
 const ACCEPTABLE_STALE_PERCENT = 10;
@@ -22,7 +23,7 @@ export function activeExpireCycle(engine: Engine, budgetMs?: number): void {
   const perLoop = KEYS_PER_LOOP + (KEYS_PER_LOOP / 4) * (effort - 1);
   const acceptable = ACCEPTABLE_STALE_PERCENT - effort + 1;
   let budget = budgetMs ?? (CYCLE_CPU_PERCENT + 2 * (effort - 1)) * 10 / engine.config.num("hz");
-  const start = performance.now();
+  const start = monotonicMs();
   const deadline = start + Math.min(budget, SLICE_MS);
   let sampled = 0;
   let expired = 0;
@@ -37,7 +38,7 @@ export function activeExpireCycle(engine: Engine, budgetMs?: number): void {
       const [looked, gone] = db.expireSample(perLoop, engine.now);
       sampled += looked;
       expired += gone;
-      if (performance.now() > deadline) {
+      if (monotonicMs() > deadline) {
         capped = true;
         break;
       }
@@ -48,7 +49,7 @@ export function activeExpireCycle(engine: Engine, budgetMs?: number): void {
     const perc = expired / sampled;
     engine.stats.expiredStalePerc = perc * 0.05 + engine.stats.expiredStalePerc * 0.95;
   }
-  budget -= performance.now() - start;
+  budget -= monotonicMs() - start;
   if (capped) {
     engine.stats.expiredTimeCapReached++;
     // More stale keys remain: continue after pending I/O, within this period's budget.

@@ -6,6 +6,7 @@
  */
 import type { Snapshot } from "./snapshot.ts";
 import type { Engine } from "../server/engine.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 /** How long a slice of the walk runs before clients get their turn (ms): about one GET round trip. */
 const SLICE_MS = 0.05;
@@ -19,9 +20,9 @@ const QUIET_AFTER_MS = 10;
  */
 const QUIET_SLICE_MS = 2;
 
-/** When the walk's next slice ends (a performance.now() reading), from when the engine's last command ended. */
+/** When the walk's next slice ends (a monotonicMs() reading), from when the engine's last command ended. */
 export function sliceDeadline(e: Engine): number {
-  const now = performance.now();
+  const now = monotonicMs();
   return now + (now - e.lastCommandAt >= QUIET_AFTER_MS ? QUIET_SLICE_MS : SLICE_MS);
 }
 

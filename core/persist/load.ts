@@ -15,6 +15,7 @@ import type { Db } from "../db/db.ts";
 export type { LoadingState } from "./loading.ts";
 import { STEP_BYTES, yieldToIo } from "./loading.ts";
 import { str } from "../util/bytes.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 /** A step's bytes under key-load-delay: a few keys, so the pauses between steps stay short. */
 const DELAYED_STEP_BYTES = 16 * 1024;
@@ -148,7 +149,7 @@ export async function loadRdbAtStartup(engine: Engine): Promise<void> {
   const path = engine.config.get("dbfilename");
   const size = engine.fs.size(path);
   if (size < 0) return;
-  const started = performance.now();
+  const started = monotonicMs();
   const state = { startedAt: engine.clock.now(), totalBytes: size, loadedBytes: 0 };
   engine.loading = state;
   try {
@@ -162,7 +163,7 @@ export async function loadRdbAtStartup(engine: Engine): Promise<void> {
     engine.persistence.loadedAux = load.aux;
     engine.persistence.lastLoadKeysExpired = load.expired;
     engine.log("notice", `Done loading RDB, keys loaded: ${load.loaded}, keys expired: ${load.expired}.`);
-    engine.log("notice", `DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+    engine.log("notice", `DB loaded from disk: ${((monotonicMs() - started) / 1000).toFixed(3)} seconds`);
   } finally {
     engine.loading = null;
   }

@@ -20,6 +20,7 @@ import type { ShardedMap, Walk } from "../db/sharded-map.ts";
 import { positionAt, shardOf, slotOf } from "../db/sharded-map.ts";
 import type { KeyRef } from "../db/shard.ts";
 import type { Value } from "../types/value.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 /** Turns keys into a file format (RDB, or AOF commands) as the walk meets them. */
 export interface SnapshotEncoder {
@@ -94,7 +95,7 @@ class DbWalk implements SnapshotWalker {
     return this.expires.size === 0 ? -1 : this.expires.get(key) ?? -1;
   }
 
-  /** Writes entries until the deadline (a performance.now() reading); true when the db is done. */
+  /** Writes entries until the deadline (a monotonicMs() reading); true when the db is done. */
   step(encoder: SnapshotEncoder, deadline: number, flush: () => void): boolean {
     const { data, expires, walk, early } = this;
     let n = 0;
@@ -112,7 +113,7 @@ class DbWalk implements SnapshotWalker {
       }
       walk.slot++;
       this.snapshot.keysDone++;
-      if ((++n & 3) === 0 && performance.now() >= deadline) return false;
+      if ((++n & 3) === 0 && monotonicMs() >= deadline) return false;
     }
     return true;
   }
@@ -162,7 +163,7 @@ export class Snapshot {
     return this.current === this.walks.length;
   }
 
-  /** Writes until the deadline (performance.now() ms; Infinity for all of it). True when everything is written. */
+  /** Writes until the deadline (monotonicMs() ms; Infinity for all of it). True when everything is written. */
   step(deadline: number): boolean {
     const flush = () => this.out(this.encoder.take());
     while (this.current < this.walks.length) {

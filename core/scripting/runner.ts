@@ -28,6 +28,7 @@ import { VERSION } from "../server/engine.ts";
 import type { Db } from "../db/db.ts";
 import { lower, ownedArgs, str } from "../util/bytes.ts";
 import { OOM_ERROR } from "../server/evict.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 /** Shebang flags (`#!lua flags=...`), shared by scripts and functions. */
 export interface ScriptFlags {
@@ -285,7 +286,7 @@ export class Scripting {
       vm.setGlobal("ARGV", req.isEval ? req.args : null);
       this.evalGlobals = req.isEval;
     }
-    const now = performance.now();
+    const now = monotonicMs();
     const co = vm.thread(req.ref, req.isEval ? [] : [req.keys, req.args]);
     this.control.begin(co);
     this.run = {
@@ -313,7 +314,7 @@ export class Scripting {
 
   private step(): void {
     const run = this.run!;
-    run.sliceStart = performance.now();
+    run.sliceStart = monotonicMs();
     this.control.suspending = false;
     const status = this.vm.resume(run.co);
     if (status === "yield") return this.suspend(run);
@@ -334,7 +335,7 @@ export class Scripting {
       this.engine.busyError = busyError(run.isEval);
       this.engine.log(
         "warning",
-        `Slow script detected: still in execution after ${Math.round(performance.now() - run.startedAt)} milliseconds. You can try killing the script using the ${kill} command. Script name is: ${run.name}.`,
+        `Slow script detected: still in execution after ${Math.round(monotonicMs() - run.startedAt)} milliseconds. You can try killing the script using the ${kill} command. Script name is: ${run.name}.`,
       );
     }
     this.engine.suspended.pause();
@@ -383,7 +384,7 @@ export class Scripting {
     if (run === null) return;
     this.control.raiseIfKilled(L);
     if (!run.canSuspend || !this.control.canSuspend(L)) return;
-    const now = performance.now();
+    const now = monotonicMs();
     const threshold = this.engine.config.num("busy-reply-threshold");
     if (threshold > 0 && now - run.startedAt > threshold && now - run.sliceStart > SLICE_MS) {
       this.control.suspending = true;

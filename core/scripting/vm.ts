@@ -17,6 +17,7 @@ import { openDataLibraries, openLua51Libraries } from "./libs.ts";
 import { errorValueText, pushErrorTable } from "./convert.ts";
 import type { ScriptControl } from "./control.ts";
 import { guardSetmetatable, protectTree, rawsetWritable, writable } from "./readonly.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 const INDEX = luaBytes("__index");
 
@@ -46,7 +47,7 @@ export class LuaVm {
   /** Registry references of the empty table function libraries take as their globals, and of its metatable. */
   private proxy = 0;
   private proxyMeta = 0;
-  /** While FUNCTION LOAD runs a library's code: when it must stop (performance.now()), else 0. */
+  /** While FUNCTION LOAD runs a library's code: when it must stop (monotonicMs()), else 0. */
   private loadDeadline = 0;
   /** A coroutine that finished its run, kept for the next one. */
   private spareThread: LuaState | null = null;
@@ -71,7 +72,7 @@ export class LuaVm {
 
   /** The hook while FUNCTION LOAD runs a library's code: past the deadline, Redis's error (nothing there can catch it). */
   private checkLoadTime(L: LuaState): void {
-    if (performance.now() <= this.loadDeadline) return;
+    if (monotonicMs() <= this.loadDeadline) return;
     pushErrorTable(L, "FUNCTION LOAD timeout");
     lua.lua_error(L);
   }
@@ -246,7 +247,7 @@ export class LuaVm {
   callProtected(ref: number, timeoutMs: number): string | null {
     const L = this.L;
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
-    this.loadDeadline = performance.now() + timeoutMs;
+    this.loadDeadline = monotonicMs() + timeoutMs;
     const status = lua.lua_pcall(L, 0, 0, 0);
     this.loadDeadline = 0;
     if (status === lua.LUA_OK) return null;

@@ -28,6 +28,7 @@ import type { Engine } from "./engine.ts";
 import type { Db } from "../db/db.ts";
 import type { Command } from "../commands/table.ts";
 import { parseDouble } from "../util/number.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 /** What a blocked client waits for. */
 export interface BlockState {
@@ -146,10 +147,10 @@ export class Blocking {
           const state = c.blocked;
           if (state === null) continue;
           const errorsBefore = this.engine.stats.errorReplies;
-          const t0 = performance.now();
+          const t0 = monotonicMs();
           if (!state.serve(key)) continue;
           this.unblock(c);
-          this.ended(c, state, (performance.now() - t0) * 1000, this.engine.stats.errorReplies !== errorsBefore);
+          this.ended(c, state, (monotonicMs() - t0) * 1000, this.engine.stats.errorReplies !== errorsBefore);
           this.resumeLater(c);
         }
       }

@@ -50,6 +50,7 @@ import type { ClusterBus } from "../cluster/bus.ts";
 import { clusterAdmit, clusterBeforeSleep, clusterCron, createClusterState } from "./cluster-mode.ts";
 import { MigrateSockets } from "../cluster/migrate-sockets.ts";
 import { HeapRelease } from "./heap-release.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 export { RESPITE_VERSION, VERSION } from "../version.ts";
 
@@ -222,17 +223,17 @@ export class Engine implements KeyspaceObserver {
   expireDbCursor = 0;
   /** DEBUG SET-ACTIVE-EXPIRE 0 turns the background expire cycle off. */
   activeExpire = true;
-  /** performance.now() when the last call() ended: the next pipelined command starts there. */
+  /** monotonicMs() when the last call() ended: the next pipelined command starts there. */
   private callEnd = 0;
   /** Where a pipeline's keys are in its client's input (see prefetchKeys), and the sum their prefetch read. */
   private readonly keyStarts = new Int32Array(PREFETCH_MAX);
   private readonly keyLengths = new Int32Array(PREFETCH_MAX);
   private prefetched = 0;
-  /** Readings of performance.now() and the wall clock taken together by startBatch(). */
+  /** Readings of monotonicMs() and the wall clock taken together by startBatch(). */
   private batchStart = 0;
   private batchWall = 0;
 
-  /** performance.now() when the last command ended (0 before the first): a background walk runs long slices once it is a while ago. */
+  /** monotonicMs() when the last command ended (0 before the first): a background walk runs long slices once it is a while ago. */
   get lastCommandAt(): number {
     return this.callEnd;
   }
@@ -423,13 +424,13 @@ export class Engine implements KeyspaceObserver {
    */
   startBatch(): number {
     this.batchWall = this.clock.now();
-    return (this.batchStart = performance.now());
+    return (this.batchStart = monotonicMs());
   }
 
   /** execute() for a command of the batch begun by startBatch(), starting where the previous one ended; returns where this one did. */
   executeInBatch(c: Client, argv: Uint8Array[], start: number): number {
     const end = this.execute(c, argv, start, this.batchWall + Math.floor(start - this.batchStart));
-    return end >= 0 ? end : performance.now();
+    return end >= 0 ? end : monotonicMs();
   }
 
   /** Runs every complete command buffered for a client, until it blocks, and sends the replies. */
@@ -533,11 +534,11 @@ export class Engine implements KeyspaceObserver {
 
   /**
    * Runs one command for a client, with Redis's checks in Redis's order.
-   * start is a performance.now() reading taken just before, now the wall
+   * start is a monotonicMs() reading taken just before, now the wall
    * time then. Returns the reading the command ended with, or -1 when it did
    * not run.
    */
-  execute(c: Client, argv: Uint8Array[], start = performance.now(), now = this.clock.now()): number {
+  execute(c: Client, argv: Uint8Array[], start = monotonicMs(), now = this.clock.now()): number {
     this.now = now;
     this.access.tick(now);
     c.lastInteraction = this.now;
@@ -710,7 +711,7 @@ export class Engine implements KeyspaceObserver {
   }
 
   /** Runs a command that passed every check: the inner path EXEC uses for queued commands. */
-  call(c: Client, cmd: Command, argv: Uint8Array[], t0 = performance.now()): void {
+  call(c: Client, cmd: Command, argv: Uint8Array[], t0 = monotonicMs()): void {
     c.current = cmd;
     // CLIENT NO-TOUCH: the client's lookups leave the access clock alone, except TOUCH's.
     this.access.touching = !c.noTouch || cmd.name === "touch";
@@ -748,7 +749,7 @@ export class Engine implements KeyspaceObserver {
       if (wrote) c.woff = this.primary.offset;
     }
     if (c.afterCall !== null) c.afterCall(cmd, argv);
-    this.callEnd = performance.now();
+    this.callEnd = monotonicMs();
     const usec = (this.callEnd - t0) * 1000;
     cmd.calls++;
     cmd.usec += usec;

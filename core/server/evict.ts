@@ -29,6 +29,7 @@ import type { Db } from "../db/db.ts";
 import type { ShardedMap } from "../db/sharded-map.ts";
 import type { AccessClock } from "../db/access.ts";
 import { scriptDeniesOom } from "../commands/script-flags.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 export const OOM_ERROR = "OOM command not allowed when used memory > 'maxmemory'.";
 
@@ -68,7 +69,7 @@ export class Evictor {
   oomAtStart = false;
   /** The eviction timer proc, while evictions continue between client batches. */
   private timer: ReturnType<typeof setTimeout> | null = null;
-  /** performance.now() when memory first stayed over the limit after an eviction round, 0 while it is not. */
+  /** monotonicMs() when memory first stayed over the limit after an eviction round, 0 while it is not. */
   private exceededSince = 0;
   /** Time over the limit in earlier periods (INFO total_eviction_exceeded_time). */
   private exceededTotal = 0;
@@ -117,7 +118,7 @@ export class Evictor {
 
   /** [total_eviction_exceeded_time, current_eviction_exceeded_time] in ms. */
   exceededMs(): [number, number] {
-    const current = this.exceededSince === 0 ? 0 : Math.floor(performance.now() - this.exceededSince);
+    const current = this.exceededSince === 0 ? 0 : Math.floor(monotonicMs() - this.exceededSince);
     return [Math.floor(this.exceededTotal) + current, current];
   }
 
@@ -165,7 +166,7 @@ export class Evictor {
     // budget counts from there (a clock reading before each command would cost more than evicting a key).
     const latency = this.engine.latency;
     const timed = latency.thresholdUsec !== Infinity;
-    let start = timed ? performance.now() : 0;
+    let start = timed ? monotonicMs() : 0;
     let freed = 0;
     let evicted = 0;
     while (freed < toFree) {
@@ -173,15 +174,15 @@ export class Evictor {
       if (bytes < 0) return this.metrics(EVICT_FAIL);
       freed += bytes;
       if (++evicted % CHECK_EVERY !== 0) continue;
-      if (start === 0) start = performance.now();
-      else if (performance.now() - start > this.budgetMs) {
+      if (start === 0) start = monotonicMs();
+      else if (monotonicMs() - start > this.budgetMs) {
         // Over the time budget: the timer proc goes on between client batches.
         this.startTimer();
         break;
       }
     }
     if (timed) {
-      const ms = performance.now() - start;
+      const ms = monotonicMs() - start;
       if (ms * 1000 >= latency.thresholdUsec) latency.add("eviction-cycle", Math.floor(ms), this.engine.clock.now());
     }
     return this.metrics(this.timer !== null ? EVICT_RUNNING : EVICT_OK);
@@ -190,9 +191,9 @@ export class Evictor {
   /** INFO's eviction-exceeded times follow each round's outcome. */
   private metrics(result: number): number {
     if (result !== EVICT_OK) {
-      if (this.exceededSince === 0) this.exceededSince = performance.now();
+      if (this.exceededSince === 0) this.exceededSince = monotonicMs();
     } else if (this.exceededSince !== 0) {
-      this.exceededTotal += performance.now() - this.exceededSince;
+      this.exceededTotal += monotonicMs() - this.exceededSince;
       this.exceededSince = 0;
     }
     return result;

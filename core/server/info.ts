@@ -9,6 +9,7 @@ import type { Engine } from "./engine.ts";
 import { RESPITE_VERSION, VERSION } from "./engine.ts";
 import { infoPercentiles, percentileLabel } from "./latency.ts";
 import { replicationInfo } from "../replication/info.ts";
+import { monotonicMs } from "../util/monotonic.ts";
 
 type Field = [string, string | number];
 type Section = (e: Engine) => Field[];
@@ -47,7 +48,7 @@ const zeros = (...names: string[]): Field[] => names.map((n) => [n, 0]);
 
 const server: Section = (e) => {
   const uptime = Math.floor((e.now - e.startedAt) / 1000);
-  const usec = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const usec = Math.floor((performance.timeOrigin + monotonicMs()) * 1000);
   return [
     ["redis_version", VERSION],
     ["redis_git_sha1", "00000000"],

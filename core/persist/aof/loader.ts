@@ -18,6 +18,7 @@ import { loadLua, luaLoaded } from "../../scripting/lua.ts";
 import type { Command } from "../../commands/table.ts";
 import type { Manifest } from "./manifest.ts";
 import { type LoadingState, STEP_BYTES, yieldToIo } from "../loading.ts";
+import { monotonicMs } from "../../util/monotonic.ts";
 
 /** Loading cannot go on: the server logs the message and exits, as Redis does. */
 export class AofLoadError extends Error {}
@@ -38,24 +39,24 @@ export class AofLoader {
   async loadAll(dir: string, manifest: Manifest, filename: string): Promise<void> {
     const e = this.engine;
     const files = [...(manifest.base ? [manifest.base] : []), ...manifest.incrs];
-    const started = performance.now();
+    const started = monotonicMs();
     // Each file's size, read once: INFO's loading_total_bytes, the progress, and what "empty" means.
     const sizes = files.map((f) => e.fs.size(`${dir}/${f.name}`));
     for (const size of sizes) this.progress.totalBytes += Math.max(0, size);
     for (let i = 0; i < files.length; i++) {
       const f = files[i];
       const last = i === files.length - 1;
-      const t0 = performance.now();
+      const t0 = monotonicMs();
       if (sizes[i] < 0) throw new AofLoadError(`The AOF file ${f.name} doesn't exist`);
       const status = await this.loadFile(`${dir}/${f.name}`, sizes[i], f.name, last, f.name === filename);
       if (status === "truncated" && !last) throw new AofLoadError("Fatal error: the truncated file is not the last file");
       this.filesDone += sizes[i];
       if (status !== "empty") {
         const kind = f.type === "b" ? "base" : "incr";
-        e.log("notice", `DB loaded from ${kind} file ${f.name}: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`);
+        e.log("notice", `DB loaded from ${kind} file ${f.name}: ${((monotonicMs() - t0) / 1000).toFixed(3)} seconds`);
       }
     }
-    if (files.length > 0) e.log("notice", `DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+    if (files.length > 0) e.log("notice", `DB loaded from append only file: ${((monotonicMs() - started) / 1000).toFixed(3)} seconds`);
   }
 
   /** One file of `size` bytes: an RDB preamble if it starts with REDIS, then commands. */
