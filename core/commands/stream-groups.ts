@@ -12,7 +12,7 @@ import { parseInt64 } from "../util/number.ts";
 import { replyHelp, subcommandSyntaxError } from "./help.ts";
 import { ERR } from "./args.ts";
 import { compareIds, formatId, incrId, MIN_ID, type Stream, Stream as StreamType, type StreamId } from "../types/stream.ts";
-import { addCounter, type Counter, counter, INVALID_ENTRIES_READ, type PendingEntry, type StreamConsumer, StreamGroup } from "../types/stream-groups.ts";
+import { addCounter, type Counter, counter, INVALID_ENTRIES_READ, type Pel, type PendingEntry, type StreamConsumer, StreamGroup } from "../types/stream-groups.ts";
 import {
   boundId,
   consumerOf,
@@ -193,7 +193,7 @@ const xpending: Handler = (c, argv) => {
   const g = findGroup(s, str(argv[2]));
   if (g === undefined) return noGroup(c, key, str(argv[2]));
   if (argc === 3) return pendingSummary(c, g);
-  let pel = g.pel;
+  let pel: Pel = g.pel;
   if (consumerName !== null) {
     const consumer = g.consumers.get(consumerName);
     if (consumer === undefined) return c.out.array(0);
@@ -357,10 +357,7 @@ const xclaim: Handler = (c, argv) => {
     }
     let forced = false;
     if (force && e === undefined) {
-      const consumer = claim.claimer();
-      e = { id, deliveryTime: now, deliveryCount: 1, consumer };
-      g.pel.insert(e);
-      consumer.pel.insert(e);
+      e = g.deliver(id, claim.claimer(), now);
       forced = true;
     }
     if (e === undefined) continue;

@@ -2,17 +2,18 @@
  * An ordered collection of items kept sorted by a key, for consumer-group
  * pending entries lists (Redis keeps them in radix trees ordered by ID).
  *
- * Lookups and deletes go through a hash index (a Map from each key's index
- * form to its item); the order lives in chunks of at most CHUNK_MAX items,
- * so an insert moves at most a chunk's worth of slots and appending the
- * newest ID stays cheap at a million items. A delete only leaves the index:
- * its item stays in its chunk, stale, skipped by every walk, until stale
- * items outnumber live ones and the chunks are rebuilt, or it reaches either
- * end. XACK of a random ID in a PEL of 400k thus costs two Map deletes
- * instead of two binary searches over the chunks, each step a cache miss
- * (0.6-1 us against 3 us under Node, 0.5-0.9 against 2.2 under Bun, for
- * the pair). Each chunk's keys are kept beside it, so the searches an
- * insert does read keys without loading every item they pass.
+ * The order lives in chunks of at most CHUNK_MAX items, so an insert moves
+ * at most a chunk's worth of slots and appending the newest ID stays cheap
+ * at a million items. The list holds no index: whether an item still
+ * belongs is the owner's to say (isLive), and the owner tells the list when
+ * one stops belonging (removed()). Such an item stays in its chunk, stale,
+ * skipped by every walk, until stale items outnumber live ones and the
+ * chunks are rebuilt, or it reaches either end. So a group's PEL and each
+ * consumer's share one index (the group's, see stream-groups.ts), and XACK
+ * costs one lookup instead of two lookups and two binary searches over the
+ * chunks, each step a cache miss. Each chunk's keys are kept beside it, so
+ * the searches an insert does read keys without loading every item they
+ * pass.
  */
 
 const CHUNK_MAX = 256;
@@ -23,9 +24,9 @@ export class OrderedList<T, K> {
   private chunks: T[][] = [];
   /** keys[c][i] is keyOf(chunks[c][i]). */
   private keys: K[][] = [];
-  /** The live items, by indexKey(keyOf(item)). */
-  private index = new Map<unknown, T>();
-  /** Items in chunks that are no longer in the index. */
+  /** Live items. */
+  private count = 0;
+  /** Items in chunks that are no longer live. */
   private stale = 0;
   /** Bumped whenever items move in the chunks, so a walk knows to seek again. */
   private version = 0;
@@ -33,12 +34,12 @@ export class OrderedList<T, K> {
   constructor(
     private keyOf: (item: T) => K,
     private compare: (a: K, b: K) => number,
-    /** A key as a Map key: equal keys must give the same primitive. */
-    private indexKey: (key: K) => unknown,
+    /** Whether an item in the chunks still belongs: false from before the owner calls removed() for it. */
+    private isLive: (item: T) => boolean,
   ) {}
 
   get size(): number {
-    return this.index.size;
+    return this.count;
   }
 
   first(): T | undefined {
@@ -63,22 +64,15 @@ export class OrderedList<T, K> {
     return undefined;
   }
 
-  /** The item with this key, if any. */
-  get(key: K): T | undefined {
-    return this.index.get(this.indexKey(key));
-  }
-
-  /** Adds item; false (nothing changed) when an item with its key is already there. */
-  insert(item: T): boolean {
+  /** Adds a live item; no other live item may have its key (a stale one with it is replaced). */
+  insert(item: T): void {
     const key = this.keyOf(item);
-    const at = this.indexKey(key);
-    if (this.index.has(at)) return false;
-    this.index.set(at, item);
+    this.count++;
     const n = this.chunks.length;
     if (n === 0) {
       this.chunks.push([item]);
       this.keys.push([key]);
-      return true;
+      return;
     }
     const lastChunk = this.chunks[n - 1];
     const lastKeys = this.keys[n - 1];
@@ -91,17 +85,17 @@ export class OrderedList<T, K> {
         this.chunks.push([item]);
         this.keys.push([key]);
       }
-      return true;
+      return;
     }
     const ci = Math.max(this.chunkFor(key), 0);
     const chunk = this.chunks[ci];
     const keys = this.keys[ci];
     const i = this.lowerBound(keys, key);
     if (i < keys.length && this.compare(keys[i], key) === 0) {
-      // The stale item of a key deleted earlier: the new one takes its place.
+      // The stale item of a key removed earlier (or this very item, back): the new one takes its place.
       chunk[i] = item;
       this.stale--;
-      return true;
+      return;
     }
     this.version++;
     chunk.splice(i, 0, item);
@@ -110,23 +104,18 @@ export class OrderedList<T, K> {
       this.chunks.splice(ci + 1, 0, chunk.splice(CHUNK_MAX >> 1));
       this.keys.splice(ci + 1, 0, keys.splice(CHUNK_MAX >> 1));
     }
-    return true;
   }
 
-  /** Removes and returns the item with this key, if any. */
-  delete(key: K): T | undefined {
-    const at = this.indexKey(key);
-    const item = this.index.get(at);
-    if (item === undefined) return undefined;
-    this.index.delete(at);
+  /** One item stopped being live (isLive already says so); it goes when the chunks are next rebuilt or trimmed. */
+  removed(): void {
+    this.count--;
     this.stale++;
-    if (this.stale > STALE_MIN && this.stale > this.index.size) this.rebuild();
-    return item;
+    if (this.stale > STALE_MIN && this.stale > this.count) this.rebuild();
   }
 
   /**
    * Calls fn for items with key >= from (all when from is undefined), in
-   * order, until fn returns false. fn may delete items (its own included):
+   * order, until fn returns false. fn may remove items (its own included):
    * after items move the walk seeks again past the last key it visited.
    */
   forEachFrom(from: K | undefined, fn: (item: T) => boolean | void): void {
@@ -162,14 +151,10 @@ export class OrderedList<T, K> {
   }
 
   *[Symbol.iterator](): Iterator<T> {
-    // A delete or an end's trim replaces arrays rather than emptying them: an iteration that deletes sees every item once.
+    // A rebuild or an end's trim replaces arrays rather than emptying them: an iteration that removes items sees every item once.
     for (const chunk of this.chunks) {
       for (const item of chunk) if (this.isLive(item)) yield item;
     }
-  }
-
-  private isLive(item: T): boolean {
-    return this.index.get(this.indexKey(this.keyOf(item))) === item;
   }
 
   /** Keeps only [from, to) of chunk ci, the rest being stale (an empty range drops the chunk): trimming an end. */

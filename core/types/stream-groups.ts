@@ -3,13 +3,16 @@
  * streamNACK: a group has a last-delivered ID, an entries-read counter (7.0's
  * logical read position, -1 when unknown), a pending entries list (PEL)
  * ordered by ID, and consumers, each with its own PEL holding the very same
- * PendingEntry objects as the group's. Fields are plain so the RDB, AOF
- * rewrite, DUMP and DIGEST code (core/persist) can write them as they are:
+ * PendingEntry objects as the group's. The group's PEL has the only index
+ * by ID; an entry leaves every PEL at once when it is no longer pending
+ * (pending false), and a consumer's PEL when it changes hands. Fields are
+ * plain so the RDB, AOF rewrite, DUMP and DIGEST code (core/persist) can
+ * write them as they are:
  *
  *   group:    name, lastId, entriesRead, pel (ordered by id), consumers
  *   consumer: name, seenTime (ms unix), activeTime (ms unix, -1 never; 7.2's
  *             field, kept for RDB 11 but not shown as 7.0 shows nothing), pel
- *   entry:    id, deliveryTime (ms unix), deliveryCount, consumer
+ *   entry:    id, deliveryTime (ms unix), deliveryCount, consumer, pending
  *
  * Also here: 7.0's lag and entries-read bookkeeping (streamEstimateDistance-
  * FromFirstEverEntry, streamRangeHasTombstones), which only need the
@@ -17,6 +20,7 @@
  */
 import { compareIds, type StreamId, type U64 } from "./stream-id.ts";
 import { OrderedList } from "./ordered-list.ts";
+import { HashIndex } from "./hash-index.ts";
 
 /** Redis's SCG_INVALID_ENTRIES_READ. */
 export const INVALID_ENTRIES_READ = -1;
@@ -24,24 +28,28 @@ export const INVALID_ENTRIES_READ = -1;
 /** A signed counter: a number while safe, a bigint beyond (normalized so === works). */
 export type Counter = number | bigint;
 
-export interface PendingEntry {
-  readonly id: StreamId;
-  /** Unix ms of the last delivery. */
-  deliveryTime: number;
-  deliveryCount: Counter;
-  consumer: StreamConsumer;
+export class PendingEntry {
+  /** In the group's PEL (and its consumer's); false once acknowledged or dropped. */
+  pending = true;
+
+  constructor(
+    readonly id: StreamId,
+    /** Unix ms of the last delivery. */
+    public deliveryTime: number,
+    public deliveryCount: Counter,
+    public consumer: StreamConsumer,
+  ) {}
 }
 
+/** A PEL as readers see it, the group's or a consumer's: pending entries in ID order. */
 export type Pel = OrderedList<PendingEntry, StreamId>;
 
-export function newPel(): Pel {
-  return new OrderedList<PendingEntry, StreamId>((e) => e.id, compareIds, pelKey);
-}
+const idOfEntry = (e: PendingEntry) => e.id;
 
 /**
- * A stream ID as one Map key: a number for IDs of real streams (ms below
+ * A stream ID as one index key: a number for IDs of real streams (ms below
  * 2^42, the year 2109, and seq below 2^11: exact as ms * 2^11 + seq), a
- * string for the rest. The two never collide: a Map tells them apart.
+ * string for the rest.
  */
 function pelKey(id: StreamId): number | string {
   const { ms, seq } = id;
@@ -50,8 +58,41 @@ function pelKey(id: StreamId): number | string {
     : `${ms}-${seq}`;
 }
 
+/** A group's PEL: the entries in ID order, and the index by ID every PEL of the group answers from. */
+export class GroupPel extends OrderedList<PendingEntry, StreamId> {
+  private index = new HashIndex<PendingEntry>();
+
+  constructor() {
+    super(idOfEntry, compareIds, (e) => e.pending);
+  }
+
+  get(id: StreamId): PendingEntry | undefined {
+    return this.index.get(pelKey(id));
+  }
+
+  /** Adds a new entry; false (nothing changed) when one with its ID is pending. */
+  add(e: PendingEntry): boolean {
+    if (!this.index.add(pelKey(e.id), e)) return false;
+    this.insert(e);
+    return true;
+  }
+
+  /** Removes the entry with this ID from the group (not from its consumer's PEL); returns it, if it was pending. */
+  delete(id: StreamId): PendingEntry | undefined {
+    const e = this.index.delete(pelKey(id));
+    if (e === undefined) return undefined;
+    e.pending = false;
+    this.removed();
+    return e;
+  }
+}
+
 export class StreamConsumer {
-  readonly pel: Pel = newPel();
+  readonly pel: Pel = new OrderedList<PendingEntry, StreamId>(
+    idOfEntry,
+    compareIds,
+    (e) => e.pending && e.consumer === this,
+  );
 
   constructor(readonly name: string, public seenTime: number, public activeTime = -1) {}
 }
@@ -62,7 +103,7 @@ export function byName<T extends { name: string }>(items: Iterable<T>): T[] {
 }
 
 export class StreamGroup {
-  readonly pel: Pel = newPel();
+  readonly pel = new GroupPel();
   readonly consumers = new Map<string, StreamConsumer>();
 
   constructor(readonly name: string, public lastId: StreamId, public entriesRead: Counter = INVALID_ENTRIES_READ) {}
@@ -92,28 +133,29 @@ export class StreamGroup {
   ack(id: StreamId): boolean {
     const e = this.pel.delete(id);
     if (e === undefined) return false;
-    e.consumer.pel.delete(id);
+    e.consumer.pel.removed();
     return true;
   }
 
   /** Drops a pending entry from both PELs (its stream entry is gone). */
   forget(e: PendingEntry): void {
     this.pel.delete(e.id);
-    e.consumer.pel.delete(e.id);
+    e.consumer.pel.removed();
   }
 
   /** Hands a pending entry to consumer (no-op when it already has it). */
   moveTo(e: PendingEntry, consumer: StreamConsumer): void {
-    if (e.consumer === consumer) return;
-    e.consumer.pel.delete(e.id);
+    const from = e.consumer;
+    if (from === consumer) return;
     e.consumer = consumer;
+    from.pel.removed();
     consumer.pel.insert(e);
   }
 
   /**
-   * An entry delivered to consumer by XREADGROUP: a new pending entry, or
-   * the existing one (after XGROUP SETID moved the group back) reassigned,
-   * its time now and count 1, as streamReplyWithRange does.
+   * An entry delivered to consumer (XREADGROUP, XCLAIM FORCE): a new pending
+   * entry, or the existing one (after XGROUP SETID moved the group back)
+   * reassigned, its time now and count 1, as streamReplyWithRange does.
    */
   deliver(id: StreamId, consumer: StreamConsumer, now: number): PendingEntry {
     const existing = this.pel.get(id);
@@ -123,8 +165,8 @@ export class StreamGroup {
       existing.deliveryCount = 1;
       return existing;
     }
-    const e: PendingEntry = { id, deliveryTime: now, deliveryCount: 1, consumer };
-    this.pel.insert(e);
+    const e = new PendingEntry(id, now, 1, consumer);
+    this.pel.add(e);
     consumer.pel.insert(e);
     return e;
   }
@@ -138,8 +180,8 @@ export class StreamGroup {
     }
     for (const e of this.pel) {
       const consumer = g.consumers.get(e.consumer.name)!;
-      const copy: PendingEntry = { id: e.id, deliveryTime: e.deliveryTime, deliveryCount: e.deliveryCount, consumer };
-      g.pel.insert(copy);
+      const copy = new PendingEntry(e.id, e.deliveryTime, e.deliveryCount, consumer);
+      g.pel.add(copy);
       consumer.pel.insert(copy);
     }
     return g;

@@ -20,7 +20,7 @@ import {
   byName,
   counter,
   estimateEntriesRead,
-  type PendingEntry,
+  PendingEntry,
   StreamConsumer,
   StreamGroup,
 } from "../../types/stream-groups.ts";
@@ -174,8 +174,9 @@ export function readStream(r: RdbReader, type: number): Stream {
       const id = decodeIdKey(r.bytes.subarray(r.take(16), r.pos));
       const deliveryTime = r.intLE(8);
       const deliveryCount = counter(r.bigLen());
-      const e: PendingEntry = { id, deliveryTime, deliveryCount, consumer: null as unknown as StreamConsumer };
-      if (!g.pel.insert(e)) bad("Duplicated global PEL entry loading stream consumer group");
+      // Its consumer comes with the consumers below (an entry left without one fails the load).
+      const e = new PendingEntry(id, deliveryTime, deliveryCount, null as unknown as StreamConsumer);
+      if (!g.pel.add(e)) bad("Duplicated global PEL entry loading stream consumer group");
       unowned.add(e);
     }
     for (let n = r.len(); n > 0; n--) {

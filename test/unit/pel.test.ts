@@ -1,26 +1,51 @@
 /**
- * OrderedList (consumer-group PELs) against a plain sorted array: random
+ * Consumer-group PELs against plain models: a group's PEL (GroupPel: an
+ * OrderedList with the HashIndex by ID) against a sorted array under random
  * inserts (appends, duplicates, inserts in the middle), deletes, lookups,
- * seeks and walks that delete as they go (lists of a few dozen items); lists
- * of thousands over many chunks, which split and empty; and a PEL keyed by
- * stream IDs whose parts pass 2^53 and reach 2^64 - 1. Seeds are fixed and
- * printed on failure.
+ * seeks and walks that delete as they go (lists of a few dozen items); PELs
+ * of thousands over many chunks, which split and empty; consumers' PELs,
+ * which share the group's index, as entries are delivered, acknowledged,
+ * claimed back and forth and dropped; HashIndex alone against a Map as it
+ * grows and shrinks; and a PEL keyed by stream IDs whose parts pass 2^53
+ * and reach 2^64 - 1. Seeds are fixed and printed on failure.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { OrderedList } from "../../core/types/ordered-list.ts";
-import { newPel, type PendingEntry, StreamConsumer } from "../../core/types/stream-groups.ts";
+import { HashIndex } from "../../core/types/hash-index.ts";
+import { GroupPel, PendingEntry, StreamConsumer, StreamGroup } from "../../core/types/stream-groups.ts";
 import { compareIds, type StreamId, U64_MAX } from "../../core/types/stream-id.ts";
 import { rng } from "../lib/diff.ts";
 
-interface Item {
-  key: number;
-  tag: number;
+const nobody = new StreamConsumer("nobody", 0);
+
+/** Entries keyed by a number (the ID's ms part); tag tells apart entries of one key. */
+type Item = PendingEntry & { key: number; tag: number };
+
+function makeItem(key: number, tag: number): Item {
+  return Object.assign(new PendingEntry({ ms: key, seq: 0 }, 0, 1, nobody), { key, tag });
 }
 
-const list = () => new OrderedList<Item, number>((i) => i.key, (a, b) => a - b, (k) => k);
+/** A GroupPel under the old OrderedList-with-index calls the model tests make. */
+function list() {
+  const pel = new GroupPel();
+  const id = (key: number): StreamId => ({ ms: key, seq: 0 });
+  return {
+    insert: (i: Item) => pel.add(i),
+    delete: (key: number) => pel.delete(id(key)) as Item | undefined,
+    get: (key: number) => pel.get(id(key)) as Item | undefined,
+    ceiling: (key: number) => pel.ceiling(id(key)) as Item | undefined,
+    first: () => pel.first() as Item | undefined,
+    last: () => pel.last() as Item | undefined,
+    forEachFrom: (from: number | undefined, fn: (i: Item) => boolean | void) =>
+      pel.forEachFrom(from === undefined ? undefined : id(from), (e) => fn(e as Item)),
+    get size() {
+      return pel.size;
+    },
+    [Symbol.iterator]: () => (pel[Symbol.iterator]() as Iterator<Item>),
+  };
+}
 
-describe("OrderedList", () => {
+describe("consumer-group PELs", () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`matches a sorted array under random operations, seed ${seed}`, () => {
       const rand = rng(seed);
@@ -41,7 +66,7 @@ describe("OrderedList", () => {
           const key = rand() < 0.5 && model.length > 0
             ? model[model.length - 1].key + 1 + Math.floor(rand() * 3)
             : Math.floor(rand() * span);
-          const item = { key, tag: step };
+          const item = makeItem(key, step);
           const had = find(key) !== undefined;
           assert.equal(l.insert(item), !had);
           if (!had) model = [...model, item].sort((a, b) => a.key - b.key);
@@ -80,7 +105,7 @@ describe("OrderedList", () => {
       const model = new Map<number, Item>();
       for (let step = 0; step < 6000; step++) {
         const key = Math.floor(rand() * 20000);
-        const item = { key, tag: step };
+        const item = makeItem(key, step);
         assert.equal(l.insert(item), !model.has(key));
         if (!model.has(key)) model.set(key, item);
       }
@@ -106,7 +131,7 @@ describe("OrderedList", () => {
       const model = new Map<number, Item>();
       const sorted = () => [...model.values()].sort((a, b) => a.key - b.key);
       for (let key = 0; key < 3000; key++) {
-        const item = { key, tag: key };
+        const item = makeItem(key, key);
         l.insert(item);
         model.set(key, item);
       }
@@ -134,7 +159,7 @@ describe("OrderedList", () => {
         }
         for (const key of deleted) {
           if (rand() < 0.5) continue;
-          const item = { key, tag: 10000 * round + key };
+          const item = makeItem(key, 10000 * round + key);
           assert.equal(l.insert(item), true);
           model.set(key, item);
         }
@@ -172,6 +197,10 @@ describe("OrderedList", () => {
     const parts: Array<number | bigint> = [
       0,
       1,
+      2047,
+      2048,
+      2 ** 42 - 1,
+      2 ** 42,
       2 ** 53 - 2,
       2 ** 53 - 1,
       2n ** 53n,
@@ -181,15 +210,15 @@ describe("OrderedList", () => {
       U64_MAX,
     ];
     const pick = () => parts[Math.floor(rand() * parts.length)];
-    const pel = newPel();
+    const pel = new GroupPel();
     const consumer = new StreamConsumer("c", 0);
     let model: PendingEntry[] = [];
     for (let step = 0; step < 3000; step++) {
       const id: StreamId = { ms: pick(), seq: pick() };
       const had = model.find((e) => compareIds(e.id, id) === 0);
       if (rand() < 0.6) {
-        const e: PendingEntry = { id, deliveryTime: 0, deliveryCount: 1, consumer };
-        assert.equal(pel.insert(e), had === undefined);
+        const e = new PendingEntry(id, 0, 1, consumer);
+        assert.equal(pel.add(e), had === undefined);
         if (had === undefined) model = [...model, e].sort((a, b) => compareIds(a.id, b.id));
       } else {
         assert.equal(pel.delete(id), had);
@@ -200,4 +229,107 @@ describe("OrderedList", () => {
     assert.ok(model.length > 40);
     assert.deepEqual([...pel], model);
   });
+
+  for (const seed of [21, 22, 23]) {
+    it(`keeps each consumer's PEL as the group hands entries around, seed ${seed}`, () => {
+      const rand = rng(seed);
+      const g = new StreamGroup("g", { ms: 0, seq: 0 });
+      const consumers = ["a", "b", "c"].map((name) => g.createConsumer(name, 0)!);
+      /** The model: pending ID -> its entry; the entry's consumer says whose it is. */
+      const pending = new Map<number, PendingEntry>();
+      const id = (key: number): StreamId => ({ ms: 1_700_000_000_000 + key, seq: key % 3 });
+      const check = (step: number) => {
+        const sorted = [...pending.values()].sort((x, y) => compareIds(x.id, y.id));
+        assert.deepEqual([...g.pel], sorted, `group, seed ${seed} step ${step}`);
+        for (const consumer of consumers) {
+          const own = sorted.filter((e) => e.consumer === consumer);
+          assert.deepEqual([...consumer.pel], own, `consumer ${consumer.name}, seed ${seed} step ${step}`);
+          assert.equal(consumer.pel.size, own.length);
+          assert.equal(consumer.pel.first(), own[0]);
+          assert.equal(consumer.pel.last(), own.at(-1));
+        }
+      };
+      for (let step = 0; step < 6000; step++) {
+        const key = Math.floor(rand() * 1500);
+        const consumer = consumers[Math.floor(rand() * consumers.length)];
+        const had = pending.get(key);
+        const r = rand();
+        if (r < 0.4) {
+          // XREADGROUP (or XCLAIM FORCE): a new entry, or the pending one handed to consumer.
+          const e = g.deliver(id(key), consumer, step);
+          if (had !== undefined) assert.equal(e, had);
+          assert.equal(e.consumer, consumer);
+          pending.set(key, e);
+        } else if (r < 0.7) {
+          assert.equal(g.ack(id(key)), had !== undefined);
+          pending.delete(key);
+        } else if (r < 0.9) {
+          // XCLAIM: back and forth between consumers, so stale copies come back to life.
+          if (had !== undefined) g.moveTo(had, consumer);
+        } else if (had !== undefined) {
+          g.forget(had);
+          pending.delete(key);
+        }
+        if (step % 250 === 0) check(step);
+      }
+      check(6000);
+      // A walk over one consumer's PEL that acknowledges as it goes (XAUTOCLAIM dropping deleted entries).
+      const walked = consumers[0];
+      const seen: PendingEntry[] = [];
+      walked.pel.forEachFrom(undefined, (e) => {
+        seen.push(e);
+        if (seen.length % 2 === 0) {
+          g.ack(e.id);
+          pending.delete(Number(e.id.ms) - 1_700_000_000_000);
+        }
+      });
+      assert.ok(seen.length > 50);
+      check(6001);
+      const before = g.pel.size;
+      const gone = g.deleteConsumer(consumers[1]);
+      for (const [key, e] of pending) if (e.consumer === consumers[1]) pending.delete(key);
+      assert.equal(g.pel.size, before - gone);
+      consumers.splice(1, 1);
+      check(6002);
+    });
+  }
+});
+
+describe("HashIndex", () => {
+  for (const seed of [31, 32]) {
+    it(`matches a Map as it grows and shrinks, seed ${seed}`, () => {
+      const rand = rng(seed);
+      const index = new HashIndex<number>();
+      const model = new Map<number | string, number>();
+      // Small integers, stream IDs' index form (ms * 2048 + seq, past 2^32 and near 2^53), and strings.
+      const keyOf = (): number | string => {
+        const r = rand();
+        const n = Math.floor(rand() * 4000);
+        if (r < 0.4) return n;
+        if (r < 0.8) return (1_700_000_000_000 + n) * 2048 + (n % 5);
+        if (r < 0.9) return 2 ** 53 - 1 - n;
+        return `${n}-x`;
+      };
+      for (let step = 0; step < 60000; step++) {
+        // Mostly adds for the first third, then mostly deletes, then mixed: the table grows and shrinks.
+        const phase = step < 20000 ? 0.75 : step < 40000 ? 0.2 : 0.5;
+        const key = keyOf();
+        if (rand() < phase) {
+          assert.equal(index.add(key, step), !model.has(key), `add ${key}`);
+          if (!model.has(key)) model.set(key, step);
+        } else {
+          assert.equal(index.delete(key), model.get(key), `delete ${key}`);
+          model.delete(key);
+        }
+        assert.equal(index.get(key), model.get(key));
+        if (step % 5000 === 0) {
+          assert.equal(index.size, model.size);
+          for (const [k, v] of model) assert.equal(index.get(k), v, `get ${k} at step ${step}`);
+        }
+      }
+      for (const k of [...model.keys()]) assert.equal(index.delete(k), model.get(k));
+      assert.equal(index.size, 0);
+      assert.equal(index.get(0), undefined);
+    });
+  }
 });
