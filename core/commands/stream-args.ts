@@ -83,6 +83,10 @@ export function parseIdArg(
   strict: boolean,
   seqStar = false,
 ): { ms: U64; seq: U64 | -1 } | null {
+  if (typeof arg !== "string") {
+    const plain = plainId(arg, missingSeq);
+    if (plain !== null) return plain;
+  }
   const s = typeof arg === "string" ? arg : str(arg);
   const fail = () => {
     c?.error(ERR_INVALID_ID);
@@ -101,6 +105,33 @@ export function parseIdArg(
   if (seqStar && rest === "*") return { ms, seq: -1 };
   const seq = parseUll(rest);
   return seq === null ? fail() : { ms, seq };
+}
+
+/** The decimal digits of b from at: their value and where they stop; null past 15 digits (not exact) or none. */
+function digitsAt(b: Uint8Array, at: number): { value: number; end: number } | null {
+  let value = 0;
+  let i = at;
+  for (; i < b.length; i++) {
+    const d = b[i] - 48;
+    if (d < 0 || d > 9) break;
+    value = value * 10 + d;
+  }
+  return i === at || i - at > 15 ? null : { value, end: i };
+}
+
+/**
+ * The common ID argument, "ms-seq" or "ms" in plain decimals of up to 15
+ * digits each, read from its bytes (XACK of one ID spent ~4% of its CPU
+ * making and slicing strings); null for anything else, which parseIdArg's
+ * string path takes (signs, blanks, 64-bit values, `*`, errors).
+ */
+function plainId(b: Uint8Array, missingSeq: U64): StreamId | null {
+  const ms = digitsAt(b, 0);
+  if (ms === null) return null;
+  if (ms.end === b.length) return { ms: ms.value, seq: missingSeq };
+  if (b[ms.end] !== 45 /* '-' */) return null;
+  const seq = digitsAt(b, ms.end + 1);
+  return seq !== null && seq.end === b.length ? { ms: ms.value, seq: seq.value } : null;
 }
 
 /** An ID argument without the `ms-*` form. */
