@@ -7,7 +7,8 @@ import { Engine, RESPITE_VERSION, VERSION } from "../core/server/engine.ts";
 import { Config } from "../core/config/config.ts";
 import type { Accept, Backend, Listener } from "./backend.ts";
 import { selectBackend } from "./select.ts";
-import { chmod, fileSystem, hostInfo, onSignals, removeStaleSocket } from "./host.ts";
+import { chmod, detectRuntime, fileSystem, hostInfo, onSignals, removeStaleSocket } from "./host.ts";
+import { NODE_V8_FLAGS, youngGenerationSized } from "./node-flags.ts";
 import * as nodeFs from "node:fs";
 import process from "node:process";
 import { loadDataAtStartup } from "../core/persist/startup.ts";
@@ -217,6 +218,13 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   engine.start();
   if (sentinel) sentinel.start();
   else {
+    // As Redis warns of system settings that cost it (overcommit_memory, THP) before "Server initialized".
+    if (opts.ownProcess && detectRuntime() === "node" && !youngGenerationSized()) {
+      engine.log(
+        "warning",
+        `WARNING Node was started without ${NODE_V8_FLAGS.join(" ")}: a large dataset under load will spend much of the time in garbage collection. Start it as \`node ${NODE_V8_FLAGS.join(" ")} dist/respite.mjs\`.`,
+      );
+    }
     engine.log("warning", "Server initialized");
     await loadDataAtStartup(engine);
     if (engine.cluster !== null) verifyClusterConfigWithData(engine);

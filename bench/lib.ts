@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { portFree } from "../test/lib/servers.ts";
+import { NODE_V8_FLAGS } from "../adapters/node-flags.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "node_modules/.bin");
@@ -62,7 +63,7 @@ function commandFor(target: Target, port: number, dir: string, opts: StartOption
     case "deno":
       return [path.join(BIN, "deno"), ["run", "-A", "--quiet", path.join(ROOT, "adapters/cli.ts"), ...respite]];
     case "node":
-      return [process.execPath, [path.join(ROOT, "dist/respite.mjs"), ...respite]];
+      return [process.execPath, [...NODE_V8_FLAGS, path.join(ROOT, "dist/respite.mjs"), ...respite]];
     case "compiled":
       return [path.join(ROOT, "dist/respite"), respite];
   }

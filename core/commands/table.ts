@@ -56,6 +56,8 @@ export interface Command {
   arity: number;
   flags: Set<string>;
   flagList: string[];
+  /** flags.has("protected"), which every call checks (admit): a field read instead of a Set lookup. */
+  isProtected: boolean;
   firstKey: number;
   lastKey: number;
   keyStep: number;
@@ -107,6 +109,7 @@ function build(def: CommandDef, parent?: Command): Command {
     arity: def.arity,
     flags,
     flagList,
+    isProtected: flags.has("protected"),
     firstKey,
     lastKey,
     keyStep,

@@ -629,7 +629,7 @@ export class Engine implements KeyspaceObserver {
       cmd.rejectedCalls++;
       return this.reject(c, `ERR wrong number of arguments for '${cmd.fullName}' command`);
     }
-    if (cmd.flags.has("protected") && !this.allowsProtected(c, "enable-debug-command")) {
+    if (cmd.isProtected && !this.allowsProtected(c, "enable-debug-command")) {
       cmd.rejectedCalls++;
       return this.reject(
         c,

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { NODE_V8_FLAGS } from "../../adapters/node-flags.ts";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = path.join(ROOT, "node_modules/.bin");
@@ -112,7 +113,7 @@ export function respiteCommand(runtime: Runtime): [string, string[]] {
     case "deno":
       return [path.join(BIN, "deno"), ["run", "-A", "--quiet", path.join(ROOT, "adapters/cli.ts")]];
     case "node":
-      return [process.execPath, [path.join(ROOT, "dist/respite.mjs")]];
+      return [process.execPath, [...NODE_V8_FLAGS, path.join(ROOT, "dist/respite.mjs")]];
   }
 }
 
