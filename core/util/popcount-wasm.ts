@@ -3,9 +3,10 @@
  * bytes where the CPU has one: a kilobyte costs ~100 ns with the copy into
  * the module's memory, where a SWAR loop in JavaScript takes 350-600 ns
  * (BITCOUNT of 1 KB was a fifth of the server's time at -P 16 under
- * Node). WebAssembly is a web-standard API in every runtime and in
- * browsers; where it is missing, null, and the caller counts by itself.
+ * Node). Where WebAssembly is missing, null, and the caller counts by
+ * itself.
  */
+import { instantiateHex } from "./wasm.ts";
 
 /**
  * The module, hand-assembled:
@@ -46,19 +47,12 @@ export interface WasmPopcount {
 }
 
 function load(): WasmPopcount | null {
-  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
-  if (wasm === undefined) return null;
-  try {
-    const bytes = new Uint8Array(MODULE.length / 2);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(MODULE.slice(2 * i, 2 * i + 2), 16);
-    const exports = new wasm.Instance(new wasm.Module(bytes)).exports;
-    return {
-      memory: new Uint8Array((exports.mem as WebAssembly.Memory).buffer),
-      count: exports.count as (n: number) => number,
-    };
-  } catch {
-    return null;
-  }
+  const exports = instantiateHex(MODULE);
+  if (exports === null) return null;
+  return {
+    memory: new Uint8Array((exports.mem as WebAssembly.Memory).buffer),
+    count: exports.count as (n: number) => number,
+  };
 }
 
 export const wasmPopcount: WasmPopcount | null = load();

@@ -1,13 +1,14 @@
 /**
- * The HLL codecs on their own: the 32-bit-halves MurmurHash64A against a
- * BigInt transcription of the algorithm for every tail length, the dense
- * register packing, and the sparse form checked against the dense one
+ * The HLL codecs on their own: MurmurHash64A (in WebAssembly, and in JS
+ * on 32-bit halves) against a BigInt transcription of the algorithm for
+ * every tail length, the dense register packing, and the sparse form
+ * checked against the dense one
  * (same registers after the same adds, same estimate, promotion by size
  * and by value) with random inputs from a fixed seed.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { patLen } from "../../core/types/hll-hash.ts";
+import { patLen, patLenJs } from "../../core/types/hll-hash.ts";
 import { denseGet, denseSetRegister, HLL_DENSE_SIZE } from "../../core/types/hll-dense.ts";
 import {
   count,
@@ -71,13 +72,25 @@ function emptyDenseHll(): Uint8Array {
 }
 
 describe("HLL hash", () => {
-  it("matches a BigInt MurmurHash64A for lengths 0..40 and long inputs", () => {
-    const next = rng(SEED);
-    for (let i = 0; i < 3000; i++) {
-      const b = randomBytes(next, i < 2900 ? 40 : 1000);
-      const packed = patLen(b);
-      assert.deepEqual([packed & 16383, packed >>> 14], patLenRef(b), `input ${Buffer.from(b).toString("hex")}`);
-    }
+  for (const [name, hash] of [["WebAssembly", patLen], ["JS", patLenJs]] as const) {
+    it(`matches a BigInt MurmurHash64A for lengths 0..40 and long inputs (${name})`, () => {
+      const next = rng(SEED);
+      for (let i = 0; i < 3000; i++) {
+        const b = randomBytes(next, i < 2900 ? 40 : 1000);
+        // A view into the middle of a buffer, as argument views are.
+        const view = new Uint8Array(b.length + 9).subarray(5, 5 + b.length);
+        view.set(b);
+        const packed = hash(view);
+        assert.deepEqual([packed & 16383, packed >>> 14], patLenRef(b), `input ${Buffer.from(b).toString("hex")}`);
+      }
+    });
+  }
+
+  it("hashes an element past the WebAssembly page in JS, with the same result", () => {
+    const next = rng(SEED + 1);
+    const b = Uint8Array.from({ length: 70_000 }, () => Math.floor(next() * 256));
+    assert.deepEqual(patLen(b), patLenJs(b));
+    assert.deepEqual([patLen(b) & 16383, patLen(b) >>> 14], patLenRef(b));
   });
 
   it("counts up to 51 when every bit above the index is zero", () => {
