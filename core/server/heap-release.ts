@@ -1,6 +1,7 @@
 /**
  * Gives the runtime's spare heap back to the system once a busy server goes
  * quiet. Under load V8 grows its young generation to two 16 MB semispaces
+ * (64 MB under Node's --max-semi-space-size=64, adapters/node-flags.ts)
  * and keeps them while nothing collects: it shrinks them in a collection
  * made once its estimate of the allocation rate has fallen, which an idle
  * server never makes. So IDLE_MS after the last burst of commands (or the

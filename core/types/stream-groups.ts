@@ -77,7 +77,7 @@ export class GroupPel extends OrderedList<PendingEntry, StreamId> {
     return true;
   }
 
-  /** Removes the entry with this ID from the group (not from its consumer's PEL); returns it, if it was pending. */
+  /** Ends the pending entry with this ID, if any, and returns it; the caller tells its consumer's PEL (removed()). */
   delete(id: StreamId): PendingEntry | undefined {
     const e = this.index.delete(pelKey(id));
     if (e === undefined) return undefined;
