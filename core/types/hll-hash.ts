@@ -6,8 +6,8 @@
  * costs an allocation per step: the hash runs in a hand-assembled
  * WebAssembly module (i64.mul, i64.ctz), and where WebAssembly is missing
  * in JS, each 64-bit value a pair of uint32 halves and the multiply by the
- * constant done in 16-bit limbs (patLenJs: ~2x the time for PFADD's short
- * elements, ~7% of a pipelined PFADD's CPU under Node).
+ * constant done in 16-bit limbs (patLenJs: 67-71 ns for a 12-byte element
+ * under Node against 22-29 ns, copy into the module's memory included).
  */
 import { instantiateHex } from "../util/wasm.ts";
 

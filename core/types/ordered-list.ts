@@ -9,11 +9,11 @@
  * one stops belonging (removed()). Such an item stays in its chunk, stale,
  * skipped by every walk, until stale items outnumber live ones and the
  * chunks are rebuilt, or it reaches either end. So a group's PEL and each
- * consumer's share one index (the group's, see stream-groups.ts), and XACK
- * costs one lookup instead of two lookups and two binary searches over the
- * chunks, each step a cache miss. Each chunk's keys are kept beside it, so
- * the searches an insert does read keys without loading every item they
- * pass.
+ * consumer's share one index (the group's, see stream-groups.ts): XACK
+ * deletes from one index, not from one per PEL (each delete a cache miss or
+ * two), and a walk asks each item's owner instead of an index whether it is
+ * live. Each chunk's keys are kept beside it, so the searches an insert
+ * does read keys without loading every item they pass.
  */
 
 const CHUNK_MAX = 256;
