@@ -139,16 +139,11 @@ export function idArg(c: Client | null, arg: Uint8Array | string, missingSeq: U6
   return parseIdArg(c, arg, missingSeq, strict) as StreamId | null;
 }
 
-/** Writes an ID as a bulk string. */
-export function replyId(c: Client, id: StreamId): void {
-  c.out.bulkId(id.ms, id.seq);
-}
-
 /** Writes one entry: [id, [field, value, ...]]. */
 export function replyEntry(c: Client, id: StreamId, fields: string[] | null): void {
   const out = c.out;
   out.array(2);
-  replyId(c, id);
+  out.bulkStr(`${id.ms}-${id.seq}`);
   if (fields === null) return out.nullArray();
   out.array(fields.length);
   for (let i = 0; i < fields.length; i++) out.bulkStr(fields[i]);
@@ -171,31 +166,29 @@ export function collectRange(s: Stream, start: StreamId, end: StreamId, count: n
 export function replyRange(c: Client, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
   const nodes: StreamNode[] = [];
   const at: number[] = [];
-  const mss: U64[] = [];
-  const seqs: U64[] = [];
+  const ids: string[] = [];
   s.rangeAt(start, end, rev, (ms, seq, node, pos) => {
     nodes.push(node);
     at.push(pos);
-    mss.push(ms);
-    seqs.push(seq);
-    return count === 0 || mss.length < count;
+    ids.push(`${ms}-${seq}`);
+    return count === 0 || ids.length < count;
   });
   const out = c.out;
-  out.array(mss.length);
+  out.array(ids.length);
   // The entries of one node mostly share its master fields: their names are encoded once per node.
   let named: StreamNode | null = null;
   let names: Uint8Array[] | null = null;
-  for (let i = 0; i < mss.length; i++) {
+  for (let i = 0; i < ids.length; i++) {
     const node = nodes[i];
     if (node !== named) {
       named = node;
       names = node.masterBulks();
     }
     out.array(2);
-    out.bulkId(mss[i], seqs[i]);
+    out.bulkStr(ids[i]);
     node.emit(at[i], out, names);
   }
-  return mss.length;
+  return ids.length;
 }
 
 /**

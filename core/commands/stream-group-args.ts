@@ -12,7 +12,7 @@ import { parseInteger } from "../util/number.ts";
 import { ERR } from "./args.ts";
 import { decrId, formatId, incrId, type Stream, type StreamId, U64_MAX } from "../types/stream.ts";
 import type { PendingEntry, StreamConsumer, StreamGroup } from "../types/stream-groups.ts";
-import { idArg, replyEntry, replyId } from "./stream-args.ts";
+import { idArg, replyEntry } from "./stream-args.ts";
 
 /** Redis's %s in error messages stops at a NUL byte. */
 export function cstr(s: string): string {
@@ -68,7 +68,7 @@ export function replyEntryIfAny(c: Client, s: Stream, id: StreamId): boolean {
 /** Bulk strings of IDs: the Redis reply of JUSTID, XAUTOCLAIM's deleted list. */
 export function replyIds(c: Client, ids: StreamId[]): void {
   c.out.array(ids.length);
-  for (const id of ids) replyId(c, id);
+  for (const id of ids) c.out.bulkStr(formatId(id));
 }
 
 /** A pending entry's state on a replica / in the AOF (streamPropagateXCLAIM). */

@@ -11,7 +11,7 @@ import { is, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { replyHelp, subcommandSyntaxError } from "./help.ts";
 import { ERR } from "./args.ts";
-import { compareIds, incrId, MIN_ID, type Stream, Stream as StreamType, type StreamId } from "../types/stream.ts";
+import { compareIds, formatId, incrId, MIN_ID, type Stream, Stream as StreamType, type StreamId } from "../types/stream.ts";
 import { addCounter, type Counter, counter, INVALID_ENTRIES_READ, type Pel, type PendingEntry, type StreamConsumer, StreamGroup } from "../types/stream-groups.ts";
 import {
   boundId,
@@ -29,7 +29,7 @@ import {
   stampTime,
   strictId,
 } from "./stream-group-args.ts";
-import { readStream, replyId, writableStream } from "./stream-args.ts";
+import { readStream, writableStream } from "./stream-args.ts";
 import { xreadgroupCommands } from "./stream-readgroup.ts";
 import { xinfoCommands } from "./stream-info.ts";
 
@@ -212,7 +212,7 @@ const xpending: Handler = (c, argv) => {
   c.out.array(rows.length);
   for (const e of rows) {
     c.out.array(4);
-    replyId(c, e.id);
+    c.out.bulkStr(formatId(e.id));
     c.out.bulkStr(e.consumer.name);
     c.out.int(Math.max(now - e.deliveryTime, 0));
     c.out.int(e.deliveryCount);
@@ -228,8 +228,8 @@ function pendingSummary(c: Client, g: StreamGroup): void {
     c.out.nullBulk();
     return c.out.nullArray();
   }
-  replyId(c, g.pel.first()!.id);
-  replyId(c, g.pel.last()!.id);
+  c.out.bulkStr(formatId(g.pel.first()!.id));
+  c.out.bulkStr(formatId(g.pel.last()!.id));
   const owners = g.sortedConsumers().filter((consumer) => consumer.pel.size > 0);
   c.out.array(owners.length);
   for (const consumer of owners) {
@@ -420,7 +420,7 @@ const xautoclaim: Handler = (c, argv) => {
   const after = last === null ? start : incrId(last);
   const next = after === null ? undefined : g.pel.ceiling(after);
   c.out.array(3);
-  replyId(c, next?.id ?? MIN_ID);
+  c.out.bulkStr(formatId(next?.id ?? MIN_ID));
   claim.reply(claimed, justId);
   replyIds(c, deleted);
 };

@@ -7,11 +7,11 @@
 import type { CommandDef } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { is, str } from "../util/bytes.ts";
-import { encodeIdKey, MAX_ID, MIN_ID, type Stream } from "../types/stream.ts";
+import { encodeIdKey, formatId, MAX_ID, MIN_ID, type Stream } from "../types/stream.ts";
 import { byName, groupLag, INVALID_ENTRIES_READ, type Pel, type PendingEntry, type StreamGroup } from "../types/stream-groups.ts";
 import { replyHelp, subcommandSyntaxError } from "./help.ts";
 import { cstr, longArg } from "./stream-group-args.ts";
-import { readStream, replyEntry, replyId, replyRange } from "./stream-args.ts";
+import { readStream, replyEntry, replyRange } from "./stream-args.ts";
 
 /**
  * Nodes of a radix tree holding these sorted, equal-length keys with
@@ -56,13 +56,13 @@ function replyStreamHeader(c: Client, s: Stream, fields: number): void {
   c.out.bulkStr("radix-tree-nodes");
   c.out.int(radixNodes(nodeKeys(s)));
   c.out.bulkStr("last-generated-id");
-  replyId(c, s.lastId);
+  c.out.bulkStr(formatId(s.lastId));
   c.out.bulkStr("max-deleted-entry-id");
-  replyId(c, s.maxDeletedId);
+  c.out.bulkStr(formatId(s.maxDeletedId));
   c.out.bulkStr("entries-added");
   c.out.int(s.entriesAdded);
   c.out.bulkStr("recorded-first-entry-id");
-  replyId(c, s.firstId);
+  c.out.bulkStr(formatId(s.firstId));
 }
 
 function replyEdge(c: Client, s: Stream, last: boolean): void {
@@ -105,7 +105,7 @@ function pelFields(c: Client, pel: Pel, count: number, owner: boolean): Array<[s
       c.out.array(rows.length);
       for (const e of rows) {
         c.out.array(owner ? 4 : 3);
-        replyId(c, e.id);
+        c.out.bulkStr(formatId(e.id));
         if (owner) c.out.bulkStr(e.consumer.name);
         c.out.int(e.deliveryTime);
         c.out.int(e.deliveryCount);
@@ -125,7 +125,7 @@ function replyFull(c: Client, s: Stream, count: number): void {
   for (const g of groups) {
     replyFields(c, [
       ["name", () => c.out.bulkStr(g.name)],
-      ["last-delivered-id", () => replyId(c, g.lastId)],
+      ["last-delivered-id", () => c.out.bulkStr(formatId(g.lastId))],
       ...readState(c, s, g),
       ...pelFields(c, g.pel, count, true),
       ["consumers", () => {
@@ -186,7 +186,7 @@ function xinfoGroups(c: Client, argv: Uint8Array[]): void {
       ["name", () => c.out.bulkStr(g.name)],
       ["consumers", () => c.out.int(g.consumers.size)],
       ["pending", () => c.out.int(g.pel.size)],
-      ["last-delivered-id", () => replyId(c, g.lastId)],
+      ["last-delivered-id", () => c.out.bulkStr(formatId(g.lastId))],
       ...readState(c, s, g),
     ]);
   }

@@ -30,7 +30,6 @@ import {
   parseIdArg,
   readStream,
   replyEntry,
-  replyId,
   replyRange,
   collectRange,
   streamLimits,
@@ -173,7 +172,8 @@ const xadd: Handler = (c, argv) => {
   if (total > MAX_ENTRY_BYTES) return c.error("ERR Elements are too large to be stored");
   s.add(id, argv.slice(fieldPos), streamLimits(c));
   if (created) c.db.set(key, s);
-  replyId(c, id);
+  const idText = formatId(id);
+  c.out.bulkStr(idText);
   c.engine.keyWritten(c.db, key);
   c.engine.notify(c.db, "xadd", key, "t");
   let rewritten: PropArg[] | null = null;
@@ -183,7 +183,7 @@ const xadd: Handler = (c, argv) => {
   }
   if (c.engine.propagation.on && (rewritten !== null || a.id === null || a.id.seq === -1)) {
     rewritten ??= argv.slice();
-    rewritten[a.idPos] = formatId(id);
+    rewritten[a.idPos] = idText;
     c.engine.propagation.rewrite(rewritten);
   }
 };

@@ -28,13 +28,6 @@ const CHUNK = 16 * 1024;
 /** Below this much room left, take() starts a fresh chunk rather than a sliver. */
 const MIN_ROOM = 2 * 1024;
 
-/** Decimal digits of a non-negative safe integer. */
-function digitCount(v: number): number {
-  let digits = 1;
-  for (let rest = v; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  return digits;
-}
-
 export class ReplyWriter {
   /** Where replies go: the unused tail of a chunk, starting with the bytes not taken yet. */
   buf = new Uint8Array(CHUNK);
@@ -112,8 +105,9 @@ export class ReplyWriter {
   /** Writes an integer in decimal; safe integers without building a string (lengths, counters). */
   private decimal(n: number): void {
     if (!Number.isSafeInteger(n)) return this.latin1(String(n));
+    let digits = 1;
     let v = n < 0 ? -n : n;
-    const digits = digitCount(v);
+    for (let rest = v; rest >= 10; rest = Math.floor(rest / 10)) digits++;
     this.ensure(digits + 1);
     const buf = this.buf;
     if (n < 0) buf[this.pos++] = 45; // '-'
@@ -192,23 +186,6 @@ export class ReplyWriter {
   bulkStr(s: string): void {
     this.header(36, s.length);
     this.latin1(s);
-    this.crlf();
-  }
-
-  /**
-   * A stream ID, "ms-seq", as a bulk string: written from its parts when
-   * they are safe integers (XADD's reply, XRANGE's entries), where a
-   * template string would be built, then flattened to be copied.
-   */
-  bulkId(ms: number | bigint, seq: number | bigint): void {
-    if (typeof ms !== "number" || typeof seq !== "number" || !Number.isSafeInteger(ms) || !Number.isSafeInteger(seq)) {
-      return this.bulkStr(`${ms}-${seq}`);
-    }
-    this.header(36, digitCount(ms) + 1 + digitCount(seq));
-    this.decimal(ms);
-    this.ensure(1);
-    this.buf[this.pos++] = 45; // '-'
-    this.decimal(seq);
     this.crlf();
   }
 

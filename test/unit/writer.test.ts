@@ -33,16 +33,6 @@ describe("ReplyWriter", () => {
     assert.equal(bytesOf(2, (w) => w.bulkValue(-12)), "$3\r\n-12\r\n");
   });
 
-  it("stream IDs from their parts, safe integers or not", () => {
-    const ids: Array<[number | bigint, number | bigint]> = [
-      [0, 0], [9, 10], [1700000000000, 2047], [9007199254740991, 0], [9007199254740992n, 1], [5, 18446744073709551615n],
-    ];
-    for (const [ms, seq] of ids) {
-      const text = `${ms}-${seq}`;
-      assert.equal(bytesOf(2, (w) => w.bulkId(ms, seq)), `$${text.length}\r\n${text}\r\n`);
-    }
-  });
-
   it("reuse() starts the next replies over the taken bytes only when they were all sent", () => {
     const w = new ReplyWriter();
     w.ok();
