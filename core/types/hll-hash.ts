@@ -123,11 +123,8 @@ const MODULE = "0061736d0100000001060160017f017f030201000503010001071002036d656d
 /** Longest element the module hashes: its page, less the 8 bytes the tail's load may read. */
 const WASM_MAX = 64 * 1024 - 8;
 
-const wasm = (() => {
-  const exports = instantiateHex(MODULE);
-  if (exports === null) return null;
-  return { memory: new Uint8Array((exports.mem as WebAssembly.Memory).buffer), patlen: exports.patlen as (n: number) => number };
-})();
+const wasm = instantiateHex(MODULE);
+const wasmPatLen = wasm?.exports.patlen as (n: number) => number;
 
 /**
  * The register index (0..16383) and the "000..1" pattern length (1..51)
@@ -136,5 +133,5 @@ const wasm = (() => {
 export function patLen(b: Uint8Array): number {
   if (wasm === null || b.length > WASM_MAX) return patLenJs(b);
   wasm.memory.set(b);
-  return wasm.patlen(b.length);
+  return wasmPatLen(b.length);
 }

@@ -47,12 +47,8 @@ export interface WasmPopcount {
 }
 
 function load(): WasmPopcount | null {
-  const exports = instantiateHex(MODULE);
-  if (exports === null) return null;
-  return {
-    memory: new Uint8Array((exports.mem as WebAssembly.Memory).buffer),
-    count: exports.count as (n: number) => number,
-  };
+  const module = instantiateHex(MODULE);
+  return module && { memory: module.memory, count: module.exports.count as (n: number) => number };
 }
 
 export const wasmPopcount: WasmPopcount | null = load();
