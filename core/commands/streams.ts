@@ -170,7 +170,7 @@ const xadd: Handler = (c, argv) => {
   let total = 0;
   for (let i = fieldPos; i < argv.length; i++) total += argv[i].length;
   if (total > MAX_ENTRY_BYTES) return c.error("ERR Elements are too large to be stored");
-  s.add(id, argv.slice(fieldPos), streamLimits(c));
+  s.add(id, argv, streamLimits(c), fieldPos);
   if (created) c.db.set(key, s);
   const idText = formatId(id);
   c.out.bulkStr(idText);

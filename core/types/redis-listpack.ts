@@ -109,6 +109,9 @@ export function writeBacklen(buf: Uint8Array, p: number, l: number): number {
   return p;
 }
 
+/** Elements up to this long are copied by a loop: TypedArray set() costs more than the bytes (stream fields and values are mostly short). */
+const SHORT_COPY = 16;
+
 /** Writes an element (integer, or string stored as an integer when canonical) at p; returns the end. */
 export function writeElement(buf: Uint8Array, p: number, v: Bytes | number | bigint): number {
   const start = p;
@@ -131,6 +134,7 @@ export function writeElement(buf: Uint8Array, p: number, v: Bytes | number | big
       buf[p++] = (n >>> 24) & 0xff;
     }
     if (typeof v === "string") p = writeBinary(v, buf, p);
+    else if (n <= SHORT_COPY) { for (let i = 0; i < n; i++) buf[p++] = v[i]; }
     else {
       buf.set(v, p);
       p += n;

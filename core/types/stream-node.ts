@@ -63,11 +63,13 @@ export class StreamNode {
    * that entry's ID: a walk for an ID at or after it starts there. Readers
    * take entries in order (XREADGROUP >, XREAD, XACK after them), so each
    * call skips the node's entries before the last one instead of walking
-   * from the master entry (~50 on average). Only replaceInt moves entries.
+   * from the master entry (~50 on average). Only writeInt moves entries.
    */
   private hintPos = -1;
   private hintMs: U64 = 0;
   private hintSeq: U64 = 0;
+  /** Where the master entry's num-fields element lies once found (-1 before): every XADD compares its fields. */
+  private masterAt = -1;
 
   constructor(ms: U64, seq: U64, lp: Uint8Array, bytes: number) {
     this.ms = ms;
@@ -76,16 +78,16 @@ export class StreamNode {
     this.bytes = bytes;
   }
 
-  /** A new node whose master entry takes its fields from the first entry (fields at even indexes of fv). */
-  static create(ms: U64, seq: U64, fv: Bytes[], maxBytes: number): StreamNode {
+  /** A new node whose master entry takes its fields from the first entry (fields at even offsets of fv from `from`). */
+  static create(ms: U64, seq: U64, fv: Bytes[], maxBytes: number, from = 0): StreamNode {
     const cap = maxBytes > 0 && maxBytes < PREALLOC ? maxBytes : PREALLOC;
     const node = new StreamNode(ms, seq, new Uint8Array(cap), HEADER + 1);
     node.lp[HEADER] = EOF;
-    const nf = fv.length >> 1;
+    const nf = (fv.length - from) >> 1;
     node.push(0); // count, set below
     node.push(0);
     node.push(nf);
-    for (let i = 0; i < fv.length; i += 2) node.push(fv[i]);
+    for (let i = from; i < fv.length; i += 2) node.push(fv[i]);
     node.push(0);
     return node;
   }
@@ -156,33 +158,34 @@ export class StreamNode {
     }
   }
 
-  /** Appends one element at the end. */
-  push(v: Bytes | number | bigint): void {
-    this.put(v);
-    this.setHeader(1);
-  }
-
-  /** push() without the header update (append() updates it once per entry). */
-  private put(v: Bytes | number | bigint): void {
+  /** Appends one element at the end (the master entry; append() writes a whole entry at once). */
+  private push(v: Bytes | number | bigint): void {
     // Room for the largest encoding of v: a 5-byte length or 9-byte integer, and a 5-byte backlen.
     this.reserve((typeof v === "number" || typeof v === "bigint" ? 0 : v.length) + 16);
     const end = writeElement(this.lp, this.bytes - 1, v);
     this.lp[end] = EOF;
     this.bytes = end + 1;
+    this.setHeader(1);
   }
 
   /** Replaces the integer element at p (lpReplaceInteger), shifting the tail when its size changes. */
   replaceInt(p: number, v: number): void {
+    this.writeInt(p, v);
+    this.setHeader(0);
+  }
+
+  /** replaceInt() without the header update. */
+  private writeInt(p: number, v: number): void {
     const old = nextElement(this.lp, p) - p;
     const size = elementSize(v);
     if (size !== old) {
       this.hintPos = -1;
+      this.masterAt = -1;
       this.reserve(size - old);
       this.lp.copyWithin(p + size, p + old, this.bytes);
       this.bytes += size - old;
     }
     writeElement(this.lp, p, v);
-    this.setHeader(0);
   }
 
   /**
@@ -200,7 +203,8 @@ export class StreamNode {
 
   /** Position of the master entry's num-fields element. */
   masterFieldsPos(): number {
-    return nextElement(this.lp, nextElement(this.lp, HEADER));
+    if (this.masterAt < 0) this.masterAt = nextElement(this.lp, nextElement(this.lp, HEADER));
+    return this.masterAt;
   }
 
   /** Position of the first entry (after the master entry's zero terminator). */
@@ -213,14 +217,14 @@ export class StreamNode {
     return nextElement(lp, p);
   }
 
-  /** True when the entry's fields equal the master fields (so it can be SAMEFIELDS). */
-  sameFields(fv: Bytes[]): boolean {
+  /** True when the entry's fields (fv from `from`) equal the master fields (so it can be SAMEFIELDS). */
+  private sameFields(fv: Bytes[], from: number): boolean {
     const lp = this.lp;
     let p = this.masterFieldsPos();
     const nf = Number(elementInt(lp, p));
-    if (nf * 2 !== fv.length) return false;
+    if (nf * 2 !== fv.length - from) return false;
     p = nextElement(lp, p);
-    for (let i = 0; i < fv.length; i += 2) {
+    for (let i = from; i < fv.length; i += 2) {
       if (!elementEquals(lp, p, fv[i])) return false;
       p = nextElement(lp, p);
     }
@@ -228,30 +232,41 @@ export class StreamNode {
   }
 
   /** Bytes a new entry would add, for the node-size check (Redis uses the raw field and value lengths). */
-  static rawSize(fv: Bytes[]): number {
+  static rawSize(fv: Bytes[], from = 0): number {
     let n = 0;
-    for (let i = 0; i < fv.length; i++) n += fv[i].length;
+    for (let i = from; i < fv.length; i++) n += fv[i].length;
     return n;
   }
 
-  /** Appends an entry (the master count is bumped by the caller via addLive). */
-  append(ms: U64, seq: U64, fv: Bytes[]): void {
-    const same = this.live + this.deleted > 0 ? this.sameFields(fv) : true;
-    const nf = fv.length >> 1;
-    this.put(same ? FLAG_SAMEFIELDS : 0);
-    this.put(deltaInt(subU64(ms, this.ms)));
-    this.put(deltaInt(subU64(seq, this.seq)));
+  /**
+   * Appends an entry, its fields and values alternating in fv from `from`
+   * (XADD passes its argv), and counts it live. Room for the whole entry is
+   * made once and the header written once: an XADD is one append.
+   */
+  append(ms: U64, seq: U64, fv: Bytes[], from = 0): void {
+    const same = this.live + this.deleted > 0 ? this.sameFields(fv, from) : true;
+    const n = fv.length - from;
+    const nf = n >> 1;
+    // Each element's largest overhead: a 5-byte length or a 9-byte integer, and a 5-byte backlen.
+    this.reserve(StreamNode.rawSize(fv, from) + 14 * (n + 5));
+    const lp = this.lp;
+    let p = this.bytes - 1;
+    p = writeElement(lp, p, same ? FLAG_SAMEFIELDS : 0);
+    p = writeElement(lp, p, deltaInt(subU64(ms, this.ms)));
+    p = writeElement(lp, p, deltaInt(subU64(seq, this.seq)));
     if (same) {
-      for (let i = 1; i < fv.length; i += 2) this.put(fv[i]);
-      this.put(nf + 3);
-      this.setHeader(nf + 4);
+      for (let i = from + 1; i < fv.length; i += 2) p = writeElement(lp, p, fv[i]);
+      p = writeElement(lp, p, nf + 3);
     } else {
-      this.put(nf);
-      for (let i = 0; i < fv.length; i++) this.put(fv[i]);
-      this.put(nf * 2 + 4);
-      this.setHeader(2 * nf + 5);
+      p = writeElement(lp, p, nf);
+      for (let i = from; i < fv.length; i++) p = writeElement(lp, p, fv[i]);
+      p = writeElement(lp, p, nf * 2 + 4);
     }
-    this.setLive(this.live + 1);
+    lp[p] = EOF;
+    this.bytes = p + 1;
+    this.live++;
+    this.writeInt(HEADER, this.live);
+    this.setHeader(same ? nf + 4 : 2 * nf + 5);
   }
 
   setLive(n: number): void {

@@ -103,13 +103,13 @@ export class Stream extends collectionBase("stream") implements Collection {
    * Appends an entry with an ID greater than lastId (the caller checks) and
    * flat field/value pairs; updates length, lastId, entriesAdded, firstId.
    */
-  add(id: StreamId, fv: Bytes[], limits: NodeLimits): void {
+  add(id: StreamId, fv: Bytes[], limits: NodeLimits, from = 0): void {
     const nodes = this.nodes;
     let tail: StreamNode | undefined = nodes[nodes.length - 1];
     if (tail !== undefined) {
       const max = limits.maxBytes === 0 || limits.maxBytes > LISTPACK_MAX ? LISTPACK_MAX : limits.maxBytes;
       if (
-        tail.bytes + StreamNode.rawSize(fv) >= max ||
+        tail.bytes + StreamNode.rawSize(fv, from) >= max ||
         (limits.maxEntries > 0 && tail.live + tail.deleted >= limits.maxEntries)
       ) {
         tail.shrink();
@@ -117,10 +117,10 @@ export class Stream extends collectionBase("stream") implements Collection {
       }
     }
     if (tail === undefined) {
-      tail = StreamNode.create(id.ms, id.seq, fv, limits.maxBytes);
+      tail = StreamNode.create(id.ms, id.seq, fv, limits.maxBytes, from);
       nodes.push(tail);
     }
-    tail.append(id.ms, id.seq, fv);
+    tail.append(id.ms, id.seq, fv, from);
     this.length++;
     this.entriesAdded = incU64(this.entriesAdded) ?? 0;
     this.lastId = id;
