@@ -24,7 +24,11 @@ export class AofBuffer extends ByteWriter {
     const b = this.buf;
     b[this.pos++] = mark;
     if (n < 10) b[this.pos++] = 48 + n;
-    else {
+    else if (n < 100) {
+      // Two digits (keys, small values) without a string of them.
+      b[this.pos++] = 48 + ((n / 10) | 0);
+      b[this.pos++] = 48 + (n % 10);
+    } else {
       const digits = String(n);
       for (let i = 0; i < digits.length; i++) b[this.pos++] = digits.charCodeAt(i);
     }
