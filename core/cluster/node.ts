@@ -6,6 +6,7 @@
  */
 import type { Connection } from "../io.ts";
 import { SLOTS } from "./slot.ts";
+import { randomHex } from "../util/random-hex.ts";
 
 /** Redis's node flags, as bits (CLUSTER_NODE_*) and their names in CLUSTER NODES / nodes.conf. */
 export const NodeFlag = {
@@ -137,6 +138,5 @@ export class ClusterNode {
 
 /** A new node's random 40-hex-character name, as Redis's getRandomHexChars. */
 export function randomNodeName(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(20));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return randomHex(40);
 }

@@ -12,7 +12,7 @@ import { Crc64, RDB_EOF, RdbEncoder, rdbHeader } from "../persist/rdb/index.ts";
 import { functionLibraryCodes, RdbFile } from "../persist/rdb-file.ts";
 import { Snapshot } from "../persist/snapshot.ts";
 import { BackgroundJob, sliceDeadline } from "../persist/background.ts";
-import { randomHex } from "../server/engine.ts";
+import { randomHex } from "../util/random-hex.ts";
 import type { ReplicaLink } from "./primary.ts";
 
 /** A diskless transfer pauses while a replica's socket holds this much unsent. */

@@ -9,7 +9,7 @@
  * The offset counts the bytes of the replication stream; it only moves
  * while a backlog exists (Redis: no backlog, no stream).
  */
-import { randomHex } from "../server/engine.ts";
+import { randomHex } from "../util/random-hex.ts";
 import { Backlog } from "./backlog.ts";
 
 export const NO_REPLID = "0".repeat(40);

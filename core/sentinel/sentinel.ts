@@ -13,6 +13,7 @@ import { Link, text } from "./link.ts";
 import { FAILOVER_STATES, type FailoverState, formatAddr, Instance, type Kind } from "./instance.ts";
 import { rewriteSentinelConfig } from "./config.ts";
 import { ScriptQueue } from "./scripts.ts";
+import { randomHex } from "../util/random-hex.ts";
 
 export const HELLO_CHANNEL = "__sentinel__:hello";
 const INFO_PERIOD = 10_000;
@@ -917,7 +918,3 @@ export function isIp(s: string): boolean {
   return s.includes(":") && /^[0-9a-fA-F:.]+$/.test(s);
 }
 
-export function randomHex(n: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(n / 2));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}

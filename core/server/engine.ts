@@ -51,6 +51,7 @@ import { clusterAdmit, clusterBeforeSleep, clusterCron, createClusterState } fro
 import { MigrateSockets } from "../cluster/migrate-sockets.ts";
 import { HeapRelease } from "./heap-release.ts";
 import { monotonicMs } from "../util/monotonic.ts";
+import { randomHex } from "../util/random-hex.ts";
 
 export { RESPITE_VERSION, VERSION } from "../version.ts";
 
@@ -172,6 +173,8 @@ export class Engine implements KeyspaceObserver {
   now: number;
   readonly startedAt: number;
   readonly runId: string;
+  /** INFO redis_build_id: random per process here, as no build stamps one. */
+  readonly buildId = randomHex(16);
   /** RDB saving and its schedule (core/persist/persistence.ts). */
   readonly persistence: Persistence;
   /** The stream of effects (core/persist/propagate.ts), read by the AOF. */
@@ -1088,7 +1091,3 @@ function unknownCommandError(name: string, argv: Uint8Array[]): string {
   return `ERR unknown command '${clip(name)}', with args beginning with: ${args}`;
 }
 
-export function randomHex(n: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(n / 2));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}

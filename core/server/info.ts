@@ -14,23 +14,6 @@ import { monotonicMs } from "../util/monotonic.ts";
 type Field = [string, string | number];
 type Section = (e: Engine) => Field[];
 
-/** Per-engine facts INFO keeps across calls. */
-interface InfoState {
-  replId: string;
-  buildId: string;
-}
-const states = new WeakMap<Engine, InfoState>();
-
-function state(e: Engine): InfoState {
-  let s = states.get(e);
-  if (!s) {
-    const hex = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => b.toString(16).padStart(2, "0")).join("");
-    s = { replId: hex(20), buildId: hex(8) };
-    states.set(e, s);
-  }
-  return s;
-}
-
 /** Redis's bytesToHuman: B below 1K, then two decimals. */
 export function humanBytes(n: number): string {
   const units = ["K", "M", "G", "T", "P", "E"];
@@ -53,7 +36,7 @@ const server: Section = (e) => {
     ["redis_version", VERSION],
     ["redis_git_sha1", "00000000"],
     ["redis_git_dirty", 0],
-    ["redis_build_id", state(e).buildId],
+    ["redis_build_id", e.buildId],
     ["redis_mode", e.cluster !== null ? "cluster" : "standalone"],
     ["respite_version", RESPITE_VERSION],
     ["respite_runtime", e.host.runtime],
