@@ -8,7 +8,7 @@ import type { CommandDef, Handler } from "./table.ts";
 import type { Client } from "../server/client.ts";
 import { str } from "../util/bytes.ts";
 import { intArg, readString, writableString } from "./args.ts";
-import { asBytes, byteLength, fromArg } from "../types/string.ts";
+import { argValue, asBytes, byteLength } from "../types/string.ts";
 import type { StringValue } from "../types/value.ts";
 
 /**
@@ -96,7 +96,7 @@ export const rangeCommands: CommandDef[] = [
       if (v === null) return;
       let len: number;
       if (v === undefined) {
-        c.db.set(key, fromArg(argv[2], c.engine.slabs));
+        c.db.set(key, argValue(argv[2], c.engine.slabs));
         len = argv[2].length;
       } else {
         len = byteLength(v) + argv[2].length;

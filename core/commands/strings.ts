@@ -10,7 +10,7 @@ import { is, lower, str } from "../util/bytes.ts";
 import { parseInt64 } from "../util/number.ts";
 import { ERR, lent, readKey, readString, readStringLent } from "./args.ts";
 import { LENT } from "../db/sharded-map.ts";
-import { fromArg } from "../types/string.ts";
+import { argValue } from "../types/string.ts";
 import { isString, type StringValue } from "../types/value.ts";
 import { counterCommands } from "./strings-counters.ts";
 import { rangeCommands } from "./strings-ranges.ts";
@@ -135,7 +135,7 @@ function setGeneric(
     const exists = c.db.has(key, c.engine.now);
     if (o.nx === exists) return o.get ? replyValue(c, old) : onAbort(c);
   }
-  c.db.set(key, fromArg(value, c.engine.slabs), o.keepTtl);
+  c.db.set(key, argValue(value, c.engine.slabs), o.keepTtl);
   if (expireAt >= 0) c.db.setExpire(key, expireAt);
   c.engine.keyWritten(c.db, key);
   const propagation = c.engine.propagation;
@@ -172,7 +172,7 @@ function pairsOk(c: Client, argv: Uint8Array[]): boolean {
 function setPairs(c: Client, argv: Uint8Array[]): void {
   for (let i = 1; i < argv.length; i += 2) {
     const key = str(argv[i]);
-    c.db.set(key, fromArg(argv[i + 1], c.engine.slabs));
+    c.db.set(key, argValue(argv[i + 1], c.engine.slabs));
     c.engine.keyWritten(c.db, key);
     c.engine.notify(c.db, "set", key, "$");
   }
@@ -217,7 +217,7 @@ const wholeValueCommands: CommandDef[] = [
       if (argv.length === 3) {
         // The hot path: a plain SET needs no option parsing.
         const key = str(argv[1]);
-        c.db.set(key, fromArg(argv[2], c.engine.slabs));
+        c.db.set(key, argValue(argv[2], c.engine.slabs));
         c.engine.keyWritten(c.db, key);
         c.engine.notify(c.db, "set", key, "$");
         return c.out.ok();
@@ -272,7 +272,7 @@ const wholeValueCommands: CommandDef[] = [
       const key = str(argv[1]);
       const old = readString(c, key);
       if (old === null) return;
-      c.db.set(key, fromArg(argv[2], c.engine.slabs));
+      c.db.set(key, argValue(argv[2], c.engine.slabs));
       c.engine.keyWritten(c.db, key);
       c.engine.notify(c.db, "set", key, "$");
       replyValue(c, old);

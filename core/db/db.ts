@@ -6,6 +6,7 @@
 import type { Value } from "../types/value.ts";
 import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
+import { ArgString } from "../types/string.ts";
 import { str } from "../util/bytes.ts";
 import { type LENT, type Lent, ShardedMap, type Tracking, type Walk } from "./sharded-map.ts";
 import type { ValueCodec } from "./shard.ts";
@@ -67,14 +68,14 @@ export const PACKED_STRING = 3;
  */
 const packedValues: ValueCodec<Value> = {
   kind: (v) =>
-    typeof v === "string"
+    typeof v === "string" || v instanceof ArgString
       ? PACKED_STRING
       : v instanceof HashValue && v.packable()
       ? PACKED_HASH
       : v instanceof ZSet && v.isListpack()
       ? PACKED_ZSET
       : 0,
-  bytes: (v) => (typeof v === "string" ? v : (v as HashValue | ZSet).packedBytes()),
+  bytes: (v) => (typeof v === "string" ? v : v instanceof ArgString ? v.bytes : (v as HashValue | ZSet).packedBytes()),
   revive: (kind, bytes, at, length) => {
     if (kind === PACKED_STRING) return str(bytes.subarray(at, at + length));
     // Opened straight into the pack buffer the command then edits: no string of the bytes on the way.
@@ -161,7 +162,8 @@ export class Db {
   }
 
   /** Stores value; keepTtl false (the default) clears any deadline, as SET does. */
-  set(key: string, value: Value, keepTtl = false): void {
+  /** Stores value under key (an ArgString goes to the keyspace's arena as a string: see types/string.ts). */
+  set(key: string, value: Value | ArgString, keepTtl = false): void {
     if (this.cow !== null) this.cow.preserve(key);
     if (this.expires.size !== 0) {
       const at = this.expires.get(key);
@@ -169,7 +171,8 @@ export class Db {
       if (at !== undefined && at <= this.observer.now && this.observer.replicaExpiry === 0) this.expire(key);
       else if (at !== undefined && !keepTtl) this.expires.delete(key);
     }
-    if (this.data.set(key, value)) this.observer.added(this, key);
+    // The map takes an ArgString as a string: its codec packs it at once, and usage.ts measures it as one.
+    if (this.data.set(key, value as Value)) this.observer.added(this, key);
     if (value instanceof HashValue && value.hasDeadlines()) this.fieldDeadlines.add(key);
   }
 

@@ -29,8 +29,8 @@ import { str, writeBinary } from "../util/bytes.ts";
 export interface ValueCodec<V> {
   /** 1-255 when v can be kept as bytes, else 0. */
   kind(v: V): number;
-  /** v's bytes, as a binary string. */
-  bytes(v: V): string;
+  /** v's bytes, as a binary string or as bytes. */
+  bytes(v: V): string | Uint8Array;
   /** The value back from its kind and bytes (bytes[at, at + length), lent: copied if kept). */
   revive(kind: number, bytes: Uint8Array, at: number, length: number): V;
   /** Whether values of kind never change in place: a read then revives a copy and leaves the bytes stored. */
@@ -293,10 +293,13 @@ export class Shard<V> {
     return str(this.arena.subarray(cursor.at, cursor.at + length));
   }
 
-  /** Writes s, length first, at `at` in the arena (room reserved); returns where it ends. */
-  private writeString(at: number, s: string): number {
+  /** Writes s (a binary string or bytes), length first, at `at` in the arena (room reserved); returns where it ends. */
+  private writeString(at: number, s: string | Uint8Array): number {
     const arena = this.arena;
-    return writeBinary(s, arena, writeVarint(arena, at, s.length));
+    at = writeVarint(arena, at, s.length);
+    if (typeof s === "string") return writeBinary(s, arena, at);
+    copyRun(s, 0, s.length, arena, at);
+    return at + s.length;
   }
 
   /** Where slot i's key ends: its value's bytes follow when it has a kind. */
@@ -347,7 +350,7 @@ export class Shard<V> {
   }
 
   /** keepAsBytes() for a value being stored: over the slot's bytes when they have the same length. */
-  putBytes(i: number, kind: number, bytes: string): void {
+  putBytes(i: number, kind: number, bytes: string | Uint8Array): void {
     if (this.kind(i) !== 0) {
       const end = this.keyEnd(i);
       if (readVarint(this.arena, end) === bytes.length) {
@@ -360,7 +363,7 @@ export class Shard<V> {
   }
 
   /** Keeps slot i's value as `bytes` of `kind`, in a record written anew at the arena's end (or in place when last). */
-  keepAsBytes(i: number, kind: number, bytes: string): void {
+  keepAsBytes(i: number, kind: number, bytes: string | Uint8Array): void {
     const keyLength = this.keyEnd(i) - this.keyAt(i);
     // Room first: reserve() may move every record, this one included.
     this.reserve(keyLength + varintSize(bytes.length) + bytes.length);

@@ -11,6 +11,7 @@
  * ones as Redis does); a deadline costs an entry in the expires table.
  */
 import type { Value } from "../types/value.ts";
+import { ArgString } from "../types/string.ts";
 
 /** Header of a flat one-byte JS string (map, hash, length), as in V8 and JSC. */
 const STRING_HEADER = 16;
@@ -32,9 +33,10 @@ export const DEFAULT_SAMPLES = 5;
 const align8 = (n: number) => (n + 7) & ~7;
 
 /** A value's estimated bytes; samples as in Collection.memoryUsage (0: measure everything). */
-export function valueBytes(v: Value, samples = DEFAULT_SAMPLES): number {
+export function valueBytes(v: Value | ArgString, samples = DEFAULT_SAMPLES): number {
   if (typeof v === "number") return Math.abs(v) < SMALL_INT ? 0 : HEAP_NUMBER;
   if (typeof v === "string") return align8(STRING_HEADER + v.length);
+  if (v instanceof ArgString) return align8(STRING_HEADER + v.bytes.length);
   if (v instanceof Uint8Array) return BYTES_OVERHEAD + v.length;
   return v.memoryUsage(samples);
 }

@@ -10,24 +10,47 @@ import type { Slabs } from "./slabs.ts";
 /** Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT. */
 const EMBSTR_MAX = 44;
 
-/** The stored form of an argument written by SET and friends; long ones go in the engine's slabs when given. */
-export function fromArg(arg: Uint8Array, slabs?: Slabs): StringValue {
+/** The argument as a number when it is a canonical integer of fewer than 16 characters (SET stores those as numbers), else null. */
+function shortInt(arg: Uint8Array): number | null {
   const n = arg.length;
-  if (n > 0 && n < 16) {
-    const first = arg[0];
-    if ((first >= 49 && first <= 57) || (first === 45 && n > 1 && arg[1] !== 48) || (first === 48 && n === 1)) {
-      let v = 0;
-      let i = first === 45 ? 1 : 0;
-      for (; i < n; i++) {
-        const d = arg[i] - 48;
-        if (d < 0 || d > 9) break;
-        v = v * 10 + d;
-      }
-      if (i === n) return first === 45 ? -v : v;
-    }
+  if (n === 0 || n >= 16) return null;
+  const first = arg[0];
+  if (!((first >= 49 && first <= 57) || (first === 45 && n > 1 && arg[1] !== 48) || (first === 48 && n === 1))) {
+    return null;
   }
-  if (n <= STRING_INLINE_MAX) return str(arg);
-  return slabs === undefined ? arg.slice() : slabs.copy(arg);
+  let v = 0;
+  for (let i = first === 45 ? 1 : 0; i < n; i++) {
+    const d = arg[i] - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  return first === 45 ? -v : v;
+}
+
+/** The stored form of an argument (a hash field's value, a string read from a file). */
+export function fromArg(arg: Uint8Array): StringValue {
+  const i = shortInt(arg);
+  if (i !== null) return i;
+  return arg.length <= STRING_INLINE_MAX ? str(arg) : arg.slice();
+}
+
+/**
+ * A string value given as the bytes of a command's argument, on its way
+ * to the keyspace (Db.set): the keyspace keeps strings of up to
+ * STRING_INLINE_MAX bytes as bytes in its arena, so making a JS string of
+ * them first is skipped (under V8 a native call each way). The keyspace
+ * copies the bytes at once and never stores or returns one of these: a
+ * read revives the value as a binary string.
+ */
+export class ArgString {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** What SET and friends store for an argument: fromArg's form, short strings passed as their bytes, long ones copied into the engine's slabs. */
+export function argValue(arg: Uint8Array, slabs: Slabs): StringValue | ArgString {
+  const i = shortInt(arg);
+  if (i !== null) return i;
+  return arg.length <= STRING_INLINE_MAX ? new ArgString(arg) : slabs.copy(arg);
 }
 
 /** The stored form of a value computed as a binary string. */
