@@ -161,8 +161,10 @@ export class Db {
     return this.lookup(key, now) !== undefined;
   }
 
-  /** Stores value; keepTtl false (the default) clears any deadline, as SET does. */
-  /** Stores value under key (an ArgString goes to the keyspace's arena as a string: see types/string.ts). */
+  /**
+   * Stores value; keepTtl false (the default) clears any deadline, as SET
+   * does. An ArgString is stored as the string it stands for (types/string.ts).
+   */
   set(key: string, value: Value | ArgString, keepTtl = false): void {
     if (this.cow !== null) this.cow.preserve(key);
     if (this.expires.size !== 0) {
