@@ -101,7 +101,8 @@ export class Stream extends collectionBase("stream") implements Collection {
 
   /**
    * Appends an entry with an ID greater than lastId (the caller checks) and
-   * flat field/value pairs; updates length, lastId, entriesAdded, firstId.
+   * the flat field/value pairs of fv from `from` on (XADD passes its argv);
+   * updates length, lastId, entriesAdded, firstId.
    */
   add(id: StreamId, fv: Bytes[], limits: NodeLimits, from = 0): void {
     const nodes = this.nodes;
