@@ -23,7 +23,7 @@
  * a linked shard, leaves where each slot went in `moved`).
  */
 import { cursor, readVarint, varintSize, writeVarint } from "../types/packed.ts";
-import { str, writeBinary } from "../util/bytes.ts";
+import { copyBytes, str, writeBinary } from "../util/bytes.ts";
 
 /** How a map keeps some values as bytes in its arena instead of as objects (see Db's packed collections). */
 export interface ValueCodec<V> {
@@ -87,14 +87,6 @@ export function refText(ref: KeyRef): string {
 /** Where copyRecords() compacts an arena about as large as the one it had (see there). */
 let scratch = new Uint8Array(0);
 
-/** Runs up to this long are copied byte by byte: a loop costs less than the view set() needs. */
-const LOOP_COPY_MAX = 64;
-
-/** Copies from[start, end) to `to` at `at`. */
-function copyRun(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): void {
-  if (end - start <= LOOP_COPY_MAX) for (let j = start; j < end; j++) to[at++] = from[j];
-  else to.set(from.subarray(start, end), at);
-}
 
 function scratchOf(size: number) {
   if (scratch.length < size) scratch = new Uint8Array(size);
@@ -298,7 +290,7 @@ export class Shard<V> {
     const arena = this.arena;
     at = writeVarint(arena, at, s.length);
     if (typeof s === "string") return writeBinary(s, arena, at);
-    copyRun(s, 0, s.length, arena, at);
+    copyBytes(s, 0, s.length, arena, at);
     return at + s.length;
   }
 
@@ -547,14 +539,14 @@ export class Shard<V> {
       if (at === HOLE) continue;
       const end = this.recordEnd(i);
       if (at !== runTo) {
-        copyRun(old, runFrom, runTo, arena, top - (runTo - runFrom));
+        copyBytes(old, runFrom, runTo, arena, top - (runTo - runFrom));
         runFrom = at;
       }
       runTo = end;
       this.setKeyAt(i, top);
       top += end - at;
     }
-    copyRun(old, runFrom, runTo, arena, top - (runTo - runFrom));
+    copyBytes(old, runFrom, runTo, arena, top - (runTo - runFrom));
     if (inPlace && arena.length > old.length * 1.5) old.set(arena.subarray(0, top));
     else if (inPlace) {
       // The scratch becomes the arena and the old arena the next scratch: no second copy.

@@ -1090,4 +1090,3 @@ function unknownCommandError(name: string, argv: Uint8Array[]): string {
   }
   return `ERR unknown command '${clip(name)}', with args beginning with: ${args}`;
 }
-

@@ -6,7 +6,7 @@
  * read from the end). Stream nodes are built from these elements in place;
  * the RDB listpack writer shares the backlen.
  */
-import { str, writeBinary } from "../util/bytes.ts";
+import { copyBytes, str, writeBinary } from "../util/bytes.ts";
 import { canonicalInt } from "../util/number.ts";
 
 export type Bytes = string | Uint8Array;
@@ -109,9 +109,6 @@ export function writeBacklen(buf: Uint8Array, p: number, l: number): number {
   return p;
 }
 
-/** Elements up to this long are copied by a loop: TypedArray set() costs more than the bytes (stream fields and values are mostly short). */
-const SHORT_COPY = 16;
-
 /** Writes an element (integer, or string stored as an integer when canonical) at p; returns the end. */
 export function writeElement(buf: Uint8Array, p: number, v: Bytes | number | bigint): number {
   const start = p;
@@ -134,9 +131,8 @@ export function writeElement(buf: Uint8Array, p: number, v: Bytes | number | big
       buf[p++] = (n >>> 24) & 0xff;
     }
     if (typeof v === "string") p = writeBinary(v, buf, p);
-    else if (n <= SHORT_COPY) { for (let i = 0; i < n; i++) buf[p++] = v[i]; }
     else {
-      buf.set(v, p);
+      copyBytes(v, 0, n, buf, p);
       p += n;
     }
   }

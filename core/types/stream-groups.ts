@@ -139,8 +139,7 @@ export class StreamGroup {
 
   /** Drops a pending entry from both PELs (its stream entry is gone). */
   forget(e: PendingEntry): void {
-    this.pel.delete(e.id);
-    e.consumer.pel.removed();
+    this.ack(e.id);
   }
 
   /** Hands a pending entry to consumer (no-op when it already has it). */

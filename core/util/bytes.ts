@@ -6,6 +6,16 @@
 
 const chr = String.fromCharCode;
 
+/** Runs up to this long are copied byte by byte: a loop costs less than the view set() needs. */
+const LOOP_COPY_MAX = 64;
+
+/** Copies from[start, end) to `to` at `at`. */
+export function copyBytes(from: Uint8Array, start: number, end: number, to: Uint8Array, at: number): void {
+  if (end - start <= LOOP_COPY_MAX) {
+    for (let j = start; j < end; j++) to[at++] = from[j];
+  } else to.set(start === 0 && end === from.length ? from : from.subarray(start, end), at);
+}
+
 /**
  * A host's native bytes-to-binary-string decoder (HostInfo.latin1), used
  * from nativeFrom bytes on: JSC's many-argument fromCharCode is slow (16

@@ -5,13 +5,11 @@
  */
 import type { PropArg } from "../propagate.ts";
 import { ByteWriter } from "../rdb/writer.ts";
-import { writeBinary } from "../../util/bytes.ts";
+import { copyBytes, writeBinary } from "../../util/bytes.ts";
 
 const CRLF_STAR = 42, DOLLAR = 36, CR = 13, LF = 10;
 /** Room for a `*n`/`$n` header with its CRLF, and the CRLF after a bulk string (n below 10^12). */
 const HEADER_ROOM = 18;
-/** Arguments up to this many bytes are copied by a loop. */
-const SMALL_COPY = 32;
 
 /** The growable buffer is ByteWriter's; binary() writes text as it is (a `#TS:` annotation). */
 export class AofBuffer extends ByteWriter {
@@ -49,11 +47,8 @@ export class AofBuffer extends ByteWriter {
     const b = this.buf;
     let at = this.pos;
     if (typeof a === "string") at = writeBinary(a, b, at);
-    else if (n <= SMALL_COPY) {
-      // A loop beats TypedArray.set for the few bytes of a typical key or value.
-      for (let i = 0; i < n; i++) b[at++] = a[i];
-    } else {
-      b.set(a, at);
+    else {
+      copyBytes(a, 0, n, b, at);
       at += n;
     }
     b[at++] = CR;
