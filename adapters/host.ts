@@ -80,8 +80,12 @@ export function hostInfo(io: string, configFile: string, ownProcess = false): Ho
   };
 }
 
-/** A young generation above this has grown under load (V8 starts it at 1 MB). */
-const YOUNG_GROWN = 4 << 20;
+/**
+ * A young generation above this has grown under load: V8 starts it at 1 MB,
+ * or at the size --min-semi-space-size gives it (adapters/node-flags.ts),
+ * below which it never shrinks.
+ */
+const YOUNG_GROWN = Math.max(4 << 20, youngGeneration());
 /**
  * The full collection stops the world for a time that grows with the heap
  * (~0.5 s for 400 MB under Node 20): past this much live heap the 32 MB it

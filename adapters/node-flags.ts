@@ -1,7 +1,7 @@
 /**
  * The V8 flags Respite's Node entry is meant to run with. Node takes them
  * only on its command line, so they are part of the command:
- * `node --max-semi-space-size=64 dist/respite.mjs` (npm run start:node, the
+ * `node --max-semi-space-size=64 --min-semi-space-size=32 dist/respite.mjs` (npm run start:node, the
  * bin's shebang, the tests and the benches all pass them), and the server
  * warns at startup when they are missing.
  *
@@ -12,13 +12,18 @@
  * marking it again within a second of each full collection: ~25% of the
  * main thread, every command paying. With 64 MB semispaces SETBIT -P 16 on
  * that server took 71-92 server ticks per 800k instead of 191-250
- * (bench/RESULTS.md, nineteenth session). Deno's newer V8 does not fall
- * into this; Bun is not V8. The young generation is given back once the
- * server is quiet (core/server/heap-release.ts).
+ * (bench/RESULTS.md, nineteenth session). The young generation grows only
+ * as objects survive collections, which under a pipelined load few do: it
+ * stayed at 8 MB through 3M SETs, scavenged 260 times and collected in full
+ * 16 times (objects of commands in flight, promoted); started at 32 MB it
+ * scavenged 46 times and collected once (GC 165 -> 40 ms of the main thread).
+ * Deno's newer V8 does not fall into the first; Bun is not V8. The young
+ * generation is given back down to its minimum once the server is quiet
+ * (core/server/heap-release.ts).
  */
 import process from "node:process";
 
-export const NODE_V8_FLAGS = ["--max-semi-space-size=64"];
+export const NODE_V8_FLAGS = ["--max-semi-space-size=64", "--min-semi-space-size=32"];
 
 /** Whether this Node process was started with a young-generation size of its own (flag or NODE_OPTIONS). */
 export function youngGenerationSized(): boolean {
