@@ -42,21 +42,27 @@ function handle(conn: DenoConn, accept: Accept, kind: string, label: string): vo
       // already closed by the peer
     }
   };
-  const pump = async () => {
-    writing = true;
+  // A chain of callbacks rather than an async loop: the loop began anew for each burst of replies, an async
+  // function's frame and promise every event-loop turn (GET -P 16: ~3% more requests/s without them).
+  const failed = () => {
+    writing = false;
+    shut();
+  };
+  const send = () => {
     try {
-      while (queue.length) {
-        let head = queue[0];
-        while (head.length) {
-          const n = await conn.write(head);
-          queued -= n;
-          head = head.subarray(n);
-        }
-        queue.shift();
-      }
+      conn.write(queue[0]).then(written, failed);
     } catch {
-      shut();
+      failed();
     }
+  };
+  const written = (n: number) => {
+    // abort() emptied the queue meanwhile.
+    if (queue.length === 0) return failed();
+    queued -= n;
+    const head = queue[0];
+    if (n < head.length) queue[0] = head.subarray(n);
+    else queue.shift();
+    if (queue.length !== 0) return send();
     writing = false;
     if (closing) shut();
   };
@@ -70,7 +76,10 @@ function handle(conn: DenoConn, accept: Accept, kind: string, label: string): vo
     write(bytes) {
       queue.push(bytes);
       queued += bytes.length;
-      if (!writing) pump();
+      if (!writing) {
+        writing = true;
+        send();
+      }
     },
     pendingBytes: () => queued,
     pendingWrites: () => queue.length,
