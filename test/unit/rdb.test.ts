@@ -135,6 +135,34 @@ describe("listpack", () => {
       assert.deepEqual(listpackEntries(w.finish(), true), [v, "z"]);
     }
   });
+  it("pairsFrom writes a packed collection's pairs as entry() does, from anywhere in a buffer", () => {
+    const edge = ["", "-", "-5", "0", "007", "-0", "+1", "9", "12345678901234567890", "-9223372036854775808",
+      "9223372036854775808", "a".repeat(63), "b".repeat(64), "c".repeat(300), "\x00\xff\r\n", "3.14", "field0"];
+    const rand = (n: number) => Math.floor(Math.random() * n);
+    for (let round = 0; round < 200; round++) {
+      const items = Array.from({ length: 2 * (1 + rand(40)) }, () =>
+        rand(3) === 0 ? edge[rand(edge.length)] : String.fromCharCode(...Array.from({ length: rand(80) }, () => rand(256))));
+      // Our packed form (a varint count of pairs, then varint-length-prefixed items) behind a few bytes of something else.
+      const body: number[] = [7, 7, 7];
+      const varint = (n: number) => {
+        for (; n >= 128; n = Math.floor(n / 128)) body.push((n & 127) | 128);
+        body.push(n);
+      };
+      varint(items.length / 2);
+      for (const item of items) {
+        varint(item.length);
+        for (let i = 0; i < item.length; i++) body.push(item.charCodeAt(i));
+      }
+      const bytes = Uint8Array.from([...body, 9, 9]);
+      const fast = new ListpackWriter();
+      fast.reset();
+      fast.pairsFrom(bytes, 3, body.length - 3);
+      const each = new ListpackWriter();
+      each.reset();
+      for (const item of items) each.entry(item);
+      assert.equal(hex(fast.finish()), hex(each.finish()));
+    }
+  });
   it("refuses damaged blobs", () => {
     const w = new ListpackWriter();
     w.reset();

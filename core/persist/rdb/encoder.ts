@@ -79,7 +79,7 @@ function writeHash(w: ByteWriter, h: HashValue, compress: boolean): void {
   }
   if (h.encoding() !== "hashtable") {
     lp.reset();
-    if (!deadlines && h.packable()) packedPairs(h.packedBytes(), 0);
+    if (!deadlines && h.packable()) packedPairs(h.packedBytes());
     else {
       h.forEach((f, val) => {
         lp.entry(f);
@@ -103,11 +103,12 @@ function writeHash(w: ByteWriter, h: HashValue, compress: boolean): void {
 }
 
 /**
- * Copies our packed hash (varint count, then varint-length-prefixed fields
- * and values), a string or bytes from `at`, into the listpack writer.
+ * Copies a hash object's packed form (a binary string: varint count, then
+ * varint-length-prefixed fields and values) into the listpack writer; the
+ * keyspace's packed bytes take ListpackWriter.pairsFrom.
  */
-function packedPairs(s: string | Uint8Array, at: number): void {
-  packedAt = at;
+function packedPairs(s: string): void {
+  packedAt = 0;
   const n = packedVarint(s) * 2;
   for (let i = 0; i < n; i++) {
     const len = packedVarint(s);
@@ -119,10 +120,10 @@ function packedPairs(s: string | Uint8Array, at: number): void {
 /** Where packedVarint() reads next. */
 let packedAt = 0;
 
-function packedVarint(s: string | Uint8Array): number {
+function packedVarint(s: string): number {
   let n = 0;
-  for (let mul = 1; ; mul *= 128) {
-    const b = typeof s === "string" ? s.charCodeAt(packedAt++) : s[packedAt++];
+  for (let mul = 1;; mul *= 128) {
+    const b = s.charCodeAt(packedAt++);
     n += (b & 127) * mul;
     if (b < 128) return n;
   }
@@ -246,7 +247,7 @@ export class RdbEncoder implements SnapshotEncoder {
   packedHashAt(key: KeyRef, packed: KeyRef, expireAt: number, access: number): void {
     this.head(key, TYPE.HASH_LISTPACK, expireAt, access);
     lp.reset();
-    packedPairs(packed.bytes, packed.at);
+    lp.pairsFrom(packed.bytes, packed.at, packed.length);
     this.w.string(lp.finish(), this.compress);
   }
 
@@ -266,7 +267,11 @@ export class RdbEncoder implements SnapshotEncoder {
 }
 
 /** "REDIS00NN" + aux fields + function libraries (RDB_OPCODE_FUNCTION2 each). */
-export function rdbHeader(version: number, aux: Array<[string, string | number]>, functionLibraries: Uint8Array[]): Uint8Array {
+export function rdbHeader(
+  version: number,
+  aux: Array<[string, string | number]>,
+  functionLibraries: Uint8Array[],
+): Uint8Array {
   const w = new ByteWriter(256);
   w.binary("REDIS" + String(version).padStart(4, "0"));
   for (const [name, value] of aux) {
@@ -291,4 +296,3 @@ export function serializedLength(value: Value, opts: { compression?: boolean } =
   if (scratch.buf.length > 1 << 20) scratch.buf = new Uint8Array(1024);
   return n;
 }
-

@@ -52,6 +52,51 @@ export class ListpackWriter {
     this.backlen(w.pos - start);
   }
 
+  /**
+   * The entries of one of our packed collections (a varint count of pairs,
+   * then varint-length-prefixed fields and values) in bytes[at, at + length),
+   * in one pass: room reserved once, entries under 64 bytes that cannot be
+   * integers copied with their one-byte header and backlen inline, the rest
+   * through entry(). SAVE of 100k small hashes spent half its time in
+   * entry() and its copies.
+   */
+  pairsFrom(bytes: Uint8Array, at: number, length: number): void {
+    let p = at;
+    let pairs = 0;
+    for (let mul = 1;; mul *= 128) {
+      const b = bytes[p++];
+      pairs += (b & 127) * mul;
+      if (b < 128) break;
+    }
+    const w = this.w;
+    // Each entry grows by at most its header and backlen over its length prefix.
+    w.reserve(length + pairs * 2 * 10);
+    let buf = w.buf;
+    for (let k = 2 * pairs; k > 0; k--) {
+      let n = 0;
+      for (let mul = 1;; mul *= 128) {
+        const b = bytes[p++];
+        n += (b & 127) * mul;
+        if (b < 128) break;
+      }
+      const first = bytes[p];
+      // Digits or a minus sign may make an integer entry; an empty or long one needs entry()'s other headers.
+      if (n === 0 || n >= 64 || first === 45 || (first >= 48 && first <= 57)) {
+        this.entry(bytes, p, n);
+        buf = w.buf;
+        p += n;
+        continue;
+      }
+      let o = w.pos;
+      buf[o++] = 0x80 | n;
+      for (let end = p + n; p < end;) buf[o++] = bytes[p++];
+      // The entry's size (header + body, at most 64) is its own one-byte backlen.
+      buf[o++] = n + 1;
+      w.pos = o;
+      this.count++;
+    }
+  }
+
   /** An integer entry (a number within ±2^53 or a bigint in int64). */
   int(v: number | bigint): void {
     const w = this.w;
