@@ -58,6 +58,11 @@ export interface Command {
   flagList: string[];
   /** flags.has("protected"), which every call checks (admit): a field read instead of a Set lookup. */
   isProtected: boolean;
+  /**
+   * Whether a run of such calls in a client's batch may be timed with one
+   * clock reading (Engine.called): O(1) commands (flagged fast, and SET).
+   */
+  timedInRuns: boolean;
   firstKey: number;
   lastKey: number;
   keyStep: number;
@@ -110,6 +115,7 @@ function build(def: CommandDef, parent?: Command): Command {
     flags,
     flagList,
     isProtected: flags.has("protected"),
+    timedInRuns: (flags.has("fast") || def.name === "set") && !parent,
     firstKey,
     lastKey,
     keyStep,

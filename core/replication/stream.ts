@@ -58,7 +58,7 @@ export class StreamApplier {
       parser.feed(chunk);
     }
     this.applying = true;
-    let start = e.startBatch();
+    let start = e.startBatch(c);
     let ahead = 0;
     try {
       // A command held by CLIENT PAUSE (the primary's client is paused too, as in Redis) stops the run, and so does
@@ -85,6 +85,7 @@ export class StreamApplier {
       }
     } finally {
       this.applying = false;
+      e.endBatch(null);
     }
     this.forward();
     e.flush(c);

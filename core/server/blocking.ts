@@ -134,6 +134,11 @@ export class Blocking {
    * more keys ready (BLMOVE). Not while a script is suspended: its command
    * has not finished, and nobody may see its writes before it has.
    */
+  /** Whether keys wait to be served (serveReady() then runs blocked clients' commands). */
+  get anyReady(): boolean {
+    return this.ready.length > 0;
+  }
+
   serveReady(): void {
     if (this.engine.busyError !== null) return;
     while (this.ready.length > 0) {

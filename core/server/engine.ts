@@ -93,6 +93,17 @@ const NO_FS: FileSystem = {
   chdir: noFileSystem,
 };
 
+/** At most this many commands end untimed before a reading times them (see called()): it bounds how stale `now` gets. */
+const UNTIMED_MAX = 32;
+/** ...and only commands whose arguments are this short: copying a long value is no O(1) command's time. */
+const UNTIMED_ARG_BYTES = 16 * 1024;
+
+function shortArgs(argv: Uint8Array[]): boolean {
+  let n = 0;
+  for (let i = 1; i < argv.length; i++) if ((n += argv[i].length) > UNTIMED_ARG_BYTES) return false;
+  return true;
+}
+
 /** Input of at least this many bytes may hold several commands: their keys are prefetched (see prefetchKeys). */
 const PREFETCH_FROM = 64;
 /**
@@ -239,6 +250,16 @@ export class Engine implements KeyspaceObserver {
   /** Readings of monotonicMs() and the wall clock taken together by startBatch(). */
   private batchStart = 0;
   private batchWall = 0;
+  /** The client whose batch is running (startBatch): its top-level commands timed in runs may share a reading. */
+  private batchClient: Client | null = null;
+  /** Commands of the batch that ended untimed since runFrom, timed together by settleUntimed(). */
+  private untimed = 0;
+  private runFrom = 0;
+  /** execute() found the command it is about to call eligible to end untimed (see called()). */
+  private nextUntimed = false;
+  private readonly untimedClients: (Client | null)[] = new Array(UNTIMED_MAX).fill(null);
+  private readonly untimedCommands: (Command | null)[] = new Array(UNTIMED_MAX).fill(null);
+  private readonly untimedArgs: (Uint8Array[] | null)[] = new Array(UNTIMED_MAX).fill(null);
 
   /** monotonicMs() when the last command ended (0 before the first): a background walk runs long slices once it is a while ago. */
   get lastCommandAt(): number {
@@ -428,10 +449,38 @@ export class Engine implements KeyspaceObserver {
    * primary's stream) with one reading of each clock; returns the first
    * command's start. Each command's wall time is then derived from the
    * reading that also times it: clock reads were ~6% of a pipelined SET.
+   * Until endBatch(), c's commands that are timed in runs may end without
+   * a reading of their own (see called()).
    */
-  startBatch(): number {
+  startBatch(c: Client): number {
+    this.batchClient = c;
     this.batchWall = this.clock.now();
     return (this.batchStart = monotonicMs());
+  }
+
+  /** Ends the batch startBatch() began: its untimed commands are timed; `outer`'s batch, if this one ran inside it, goes on. */
+  endBatch(outer: Client | null): void {
+    if (this.untimed !== 0) this.settleUntimed();
+    this.batchClient = outer;
+  }
+
+  /**
+   * One reading for the commands that ended untimed since runFrom: each is
+   * given an equal share of the time since, for INFO commandstats, latency
+   * tracking and the slow log. Returns the reading.
+   */
+  private settleUntimed(): number {
+    const now = monotonicMs();
+    const n = this.untimed;
+    const usec = ((now - this.runFrom) * 1000) / n;
+    this.untimed = 0;
+    for (let k = 0; k < n; k++) {
+      this.timed(this.untimedClients[k]!, this.untimedCommands[k]!, this.untimedArgs[k]!, usec);
+      this.untimedClients[k] = null;
+      this.untimedCommands[k] = null;
+      this.untimedArgs[k] = null;
+    }
+    return (this.callEnd = now);
   }
 
   /** execute() for a command of the batch begun by startBatch(), starting where the previous one ended; returns where this one did. */
@@ -442,7 +491,9 @@ export class Engine implements KeyspaceObserver {
 
   /** Runs every complete command buffered for a client, until it blocks, and sends the replies. */
   processInput(c: Client): void {
-    let start = this.startBatch();
+    // A client unblocked by a command of another's batch runs its input inside that batch.
+    const outer = this.batchClient;
+    let start = this.startBatch(c);
     c.parser.markBatch();
     // How many of the commands after this one prefetchKeys covered.
     let ahead = 0;
@@ -463,6 +514,7 @@ export class Engine implements KeyspaceObserver {
       start = this.executeInBatch(c, argv, start);
       if (c.closeAfterReply || c.closed || (c.out.pos >= BIG_OUTPUT && this.clientMemory.midBatch(c))) break;
     }
+    this.endBatch(outer);
     this.flush(c);
     this.clientMemory.afterInput(c);
   }
@@ -573,6 +625,10 @@ export class Engine implements KeyspaceObserver {
       return -1;
     }
     this.tracking.enter(c);
+    this.nextUntimed = cmd.timedInRuns && c === this.batchClient && this.latency.thresholdUsec === Infinity &&
+      shortArgs(argv);
+    // Commands that ended untimed are timed before one that takes a reading of its own starts.
+    if (this.untimed !== 0 && !this.nextUntimed) start = this.settleUntimed();
     this.call(c, cmd, argv, start);
     if (c.inBusyScript) {
       // What went out meanwhile (a partial EXEC array) is gone from the buffer: replyStart counts from all c was sent.
@@ -589,7 +645,9 @@ export class Engine implements KeyspaceObserver {
   private executed(c: Client, name: Uint8Array, replyStart: number): void {
     this.tracking.leave(c, name);
     c.lastInteraction = this.now;
-    // Blocked clients served here run calls of their own: callEnd stays the latest reading.
+    // Blocked clients served here run calls of their own: callEnd stays the latest reading. The command that
+    // served them is timed (and slow-logged) first, as in Redis.
+    if (this.untimed !== 0 && this.blocking.anyReady) this.settleUntimed();
     this.blocking.serveReady();
     this.applyReplyMode(c, replyStart);
   }
@@ -756,24 +814,46 @@ export class Engine implements KeyspaceObserver {
       if (wrote) c.woff = this.primary.offset;
     }
     if (c.afterCall !== null) c.afterCall(cmd, argv);
-    this.callEnd = monotonicMs();
-    const usec = (this.callEnd - t0) * 1000;
     cmd.calls++;
-    cmd.usec += usec;
     if (this.stats.errorReplies !== errorsBefore) cmd.failedCalls++;
     if (this.tracking.clients !== 0 && cmd.flags.has("readonly")) this.tracking.read(c, cmd, argv);
-    if (this.latency.tracking) (cmd.histogram ??= new LatencyHistogram()).record(usec * 1000);
-    if (usec >= this.latency.thresholdUsec) {
-      this.latency.add(cmd.flags.has("fast") ? "fast-command" : "command", Math.floor(usec / 1000), this.clock.now());
+    const untimed = propagation.depth === 0 && this.nextUntimed && c.blocked === null;
+    if (propagation.depth === 0) this.nextUntimed = false;
+    if (untimed) {
+      // A clock reading costs 40-100 ns (Deno's performance.now() ~100): a run of such commands shares one, taken
+      // before the next command that is not, at the batch's end, or after UNTIMED_MAX of them.
+      if (this.untimed === 0) this.runFrom = t0;
+      // Until then the command ends when it started: the next one of the batch starts from the same reading.
+      this.callEnd = t0;
+      this.untimedClients[this.untimed] = c;
+      this.untimedCommands[this.untimed] = cmd;
+      this.untimedArgs[this.untimed] = argv;
+      if (++this.untimed === UNTIMED_MAX) this.settleUntimed();
+    } else {
+      if (this.untimed !== 0) t0 = this.settleUntimed();
+      this.callEnd = monotonicMs();
+      const usec = (this.callEnd - t0) * 1000;
+      // A command that blocked reaches the slow log when its wait ends, as in Redis.
+      if (c.blocked !== null) {
+        this.timed(c, cmd, null, usec);
+        c.blocked.call = { cmd, argv: ownedArgs(argv), usec };
+      } else this.timed(c, cmd, argv, usec);
     }
-    // A command that blocked reaches the slow log when its wait ends, as in Redis.
-    if (c.blocked !== null) c.blocked.call = { cmd, argv: ownedArgs(argv), usec };
-    else if (usec >= this.slowlog.threshold) this.slowlog.push(c, cmd, argv, usec);
     if (this.monitors.size !== 0) feedMonitors(c, cmd, argv);
     c.current = null;
     c.lastCommand = cmd.fullName;
     c.commandsProcessed++;
     this.stats.commandsProcessed++;
+  }
+
+  /** A command's time in INFO commandstats, latency tracking and monitoring, and (argv given) the slow log. */
+  private timed(c: Client, cmd: Command, argv: Uint8Array[] | null, usec: number): void {
+    cmd.usec += usec;
+    if (this.latency.tracking) (cmd.histogram ??= new LatencyHistogram()).record(usec * 1000);
+    if (usec >= this.latency.thresholdUsec) {
+      this.latency.add(cmd.flags.has("fast") ? "fast-command" : "command", Math.floor(usec / 1000), this.clock.now());
+    }
+    if (argv !== null && usec >= this.slowlog.threshold) this.slowlog.push(c, cmd, argv, usec);
   }
 
   /**

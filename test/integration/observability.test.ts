@@ -191,6 +191,34 @@ for (const rt of RUNTIMES) {
       assert.ok(got.some((line) => line.includes("[0 lua]")), "the script's own commands are shown");
     });
 
+    it("a pipeline's O(1) commands, timed together, keep their counts and order and do not take a slow neighbour's time", async () => {
+      // Fast commands (and SET) of one read share a clock reading (Engine.called); DEBUG SLEEP takes its own.
+      const c = await RawConnection.connect(respite.port);
+      await c.pipeline([["CONFIG", "SET", "slowlog-log-slower-than", "0"], ["CONFIG", "RESETSTAT"], ["SLOWLOG", "RESET"]]);
+      const cmds = [
+        ...Array.from({ length: 40 }, (_, i) => ["SET", `t${i}`, "v"]),
+        ["DEBUG", "SLEEP", "0.03"],
+        ...Array.from({ length: 40 }, (_, i) => ["GET", `t${i}`]),
+        ["SET", "big", "x".repeat(20_000)],
+      ];
+      await c.pipeline(cmds);
+      const entries = decode(await c.call("SLOWLOG", "GET", "-1")) as RespValue[][];
+      const stats = text(decode(await c.call("INFO", "commandstats")));
+      await c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000");
+      c.close();
+      const logged = entries.reverse().map((e) => (e[3] as RespValue[]).map(text).slice(0, 2).join(" "));
+      const first = logged.indexOf("SET t0");
+      assert.deepEqual(logged.slice(first, first + cmds.length), cmds.map((a) => a.slice(0, 2).join(" ")));
+      const usec = (name: string) => Number(logged.indexOf(name) >= 0 && entries[logged.indexOf(name)][2]);
+      assert.ok(usec("DEBUG SLEEP") >= 30_000, `DEBUG SLEEP took ${usec("DEBUG SLEEP")} us`);
+      for (const [i, e] of entries.entries()) {
+        if (logged[i] !== "DEBUG SLEEP") assert.ok((e[2] as number) < 30_000, `${logged[i]} took ${e[2]} us`);
+      }
+      assert.match(stats, /cmdstat_set:calls=41,usec=\d+,/);
+      assert.match(stats, /cmdstat_get:calls=40,usec=\d+,/);
+      assert.ok(!/cmdstat_(set|get):calls=\d+,usec=0,/.test(stats), stats);
+    });
+
     it("a blocked command is counted when it runs and slow-logged when served or ended by CLIENT UNBLOCK, never when timed out", async () => {
       const [want, got] = await onBoth(async (s) => {
         const admin = await RawConnection.connect(s.port);
