@@ -241,14 +241,15 @@ export class StreamNode {
   /**
    * Appends an entry, its fields and values alternating in fv from `from`
    * (XADD passes its argv), and counts it live. Room for the whole entry is
-   * made once and the header written once: an XADD is one append.
+   * made once and the header written once: an XADD is one append. raw is
+   * rawSize(fv, from), passed by a caller that has already summed it.
    */
-  append(ms: U64, seq: U64, fv: Bytes[], from = 0): void {
+  append(ms: U64, seq: U64, fv: Bytes[], from = 0, raw = StreamNode.rawSize(fv, from)): void {
     const same = this.live + this.deleted > 0 ? this.sameFields(fv, from) : true;
     const n = fv.length - from;
     const nf = n >> 1;
     // Each element's largest overhead: a 5-byte length or a 9-byte integer, and a 5-byte backlen.
-    this.reserve(StreamNode.rawSize(fv, from) + 14 * (n + 5));
+    this.reserve(raw + 14 * (n + 5));
     const lp = this.lp;
     let p = this.bytes - 1;
     p = writeElement(lp, p, same ? FLAG_SAMEFIELDS : 0);

@@ -106,11 +106,12 @@ export class Stream extends collectionBase("stream") implements Collection {
    */
   add(id: StreamId, fv: Bytes[], limits: NodeLimits, from = 0): void {
     const nodes = this.nodes;
+    const raw = StreamNode.rawSize(fv, from);
     let tail: StreamNode | undefined = nodes[nodes.length - 1];
     if (tail !== undefined) {
       const max = limits.maxBytes === 0 || limits.maxBytes > LISTPACK_MAX ? LISTPACK_MAX : limits.maxBytes;
       if (
-        tail.bytes + StreamNode.rawSize(fv, from) >= max ||
+        tail.bytes + raw >= max ||
         (limits.maxEntries > 0 && tail.live + tail.deleted >= limits.maxEntries)
       ) {
         tail.shrink();
@@ -121,7 +122,7 @@ export class Stream extends collectionBase("stream") implements Collection {
       tail = StreamNode.create(id.ms, id.seq, fv, limits.maxBytes, from);
       nodes.push(tail);
     }
-    tail.append(id.ms, id.seq, fv, from);
+    tail.append(id.ms, id.seq, fv, from, raw);
     this.length++;
     this.entriesAdded = incU64(this.entriesAdded) ?? 0;
     this.lastId = id;

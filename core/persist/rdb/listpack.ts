@@ -7,7 +7,8 @@
  * the header always, every entry when deep (sanitize-dump-payload).
  */
 import { ByteWriter } from "./writer.ts";
-import { str } from "../../util/bytes.ts";
+import { copyBytes, str } from "../../util/bytes.ts";
+import { cursor, readVarint } from "../../types/packed.ts";
 import { canonicalInt } from "../../util/number.ts";
 import { writeBacklen } from "../../types/redis-listpack.ts";
 
@@ -61,39 +62,31 @@ export class ListpackWriter {
    * entry() and its copies.
    */
   pairsFrom(bytes: Uint8Array, at: number, length: number): void {
-    let p = at;
-    let pairs = 0;
-    for (let mul = 1;; mul *= 128) {
-      const b = bytes[p++];
-      pairs += (b & 127) * mul;
-      if (b < 128) break;
-    }
+    const pairs = readVarint(bytes, at);
+    let p = cursor.at;
     const w = this.w;
     // Each entry grows by at most its header and backlen over its length prefix.
     w.reserve(length + pairs * 2 * 10);
     let buf = w.buf;
     for (let k = 2 * pairs; k > 0; k--) {
-      let n = 0;
-      for (let mul = 1;; mul *= 128) {
-        const b = bytes[p++];
-        n += (b & 127) * mul;
-        if (b < 128) break;
-      }
+      const n = readVarint(bytes, p);
+      p = cursor.at;
       const first = bytes[p];
       // Digits or a minus sign may make an integer entry; an empty or long one needs entry()'s other headers.
       if (n === 0 || n >= 64 || first === 45 || (first >= 48 && first <= 57)) {
         this.entry(bytes, p, n);
         buf = w.buf;
-        p += n;
-        continue;
+      } else {
+        let o = w.pos;
+        buf[o++] = 0x80 | n;
+        copyBytes(bytes, p, p + n, buf, o);
+        o += n;
+        // The entry's size (header + body, at most 64) is its own one-byte backlen.
+        buf[o++] = n + 1;
+        w.pos = o;
+        this.count++;
       }
-      let o = w.pos;
-      buf[o++] = 0x80 | n;
-      for (let end = p + n; p < end;) buf[o++] = bytes[p++];
-      // The entry's size (header + body, at most 64) is its own one-byte backlen.
-      buf[o++] = n + 1;
-      w.pos = o;
-      this.count++;
+      p += n;
     }
   }
 
