@@ -24,6 +24,7 @@ import {
   u64,
   U64_MAX,
 } from "../types/stream.ts";
+import { StreamNode } from "../types/stream-node.ts";
 import {
   fromPrimaryOrAof,
   idArg,
@@ -167,10 +168,9 @@ const xadd: Handler = (c, argv) => {
   }
   const id = nextId(s, a.id, c.engine.now);
   if (typeof id === "string") return c.error(id);
-  let total = 0;
-  for (let i = fieldPos; i < argv.length; i++) total += argv[i].length;
+  const total = StreamNode.rawSize(argv, fieldPos);
   if (total > MAX_ENTRY_BYTES) return c.error("ERR Elements are too large to be stored");
-  s.add(id, argv, streamLimits(c), fieldPos);
+  s.add(id, argv, streamLimits(c), fieldPos, total);
   if (created) c.db.set(key, s);
   const idText = formatId(id);
   c.out.bulkStr(idText);

@@ -101,12 +101,12 @@ export class Stream extends collectionBase("stream") implements Collection {
 
   /**
    * Appends an entry with an ID greater than lastId (the caller checks) and
-   * the flat field/value pairs of fv from `from` on (XADD passes its argv);
+   * the flat field/value pairs of fv from `from` on (XADD passes its argv,
+   * and raw, their summed lengths, which it has checked);
    * updates length, lastId, entriesAdded, firstId.
    */
-  add(id: StreamId, fv: Bytes[], limits: NodeLimits, from = 0): void {
+  add(id: StreamId, fv: Bytes[], limits: NodeLimits, from = 0, raw = StreamNode.rawSize(fv, from)): void {
     const nodes = this.nodes;
-    const raw = StreamNode.rawSize(fv, from);
     let tail: StreamNode | undefined = nodes[nodes.length - 1];
     if (tail !== undefined) {
       const max = limits.maxBytes === 0 || limits.maxBytes > LISTPACK_MAX ? LISTPACK_MAX : limits.maxBytes;
