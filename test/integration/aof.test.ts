@@ -64,6 +64,17 @@ async function runSequence(server: ServerHandle): Promise<void> {
   await conn.call("RPUSH", "W2", "1", "2");
   await waiting;
   await waiting2;
+  // A pipeline in one write, with commands where Redis skips what stands in place of a CRLF unchecked: the AOF
+  // holds their canonical encoding, not the bytes as they came.
+  conn.write(
+    "*3\r\n$3\r\nset\r\n$2\r\nr1\r\n$4\r\na\r\nb\r\n" +
+      "*3\r\n$3\r\nSET\r\n$2\r\nr2\r\n$1\r\nvXY" +
+      "*3\rX$3\r\nSET\r\n$2\r\nr3\r\n$1\r\nv\r\n" +
+      "*3\r\n$3\rXSET\r\n$2\r\nr4\r\n$1\r\nv\r\n" +
+      "*3\r\n$6\r\nAPPEND\r\n$2\r\nr1\r\n$0\r\n\r\n" +
+      "*3\r\n$6\r\nAPPEND\r\n$2\r\nr1\r\n$1\r\n\x00\r\n",
+  );
+  await conn.readReplies(6);
   await conn.call("PING");
 }
 
