@@ -271,24 +271,28 @@ export class Evictor {
       if (k === 0 && positions[POOL_SIZE - 1] >= 0) continue;
       if (k === POOL_SIZE || positions[k] >= 0) {
         if (positions[POOL_SIZE - 1] < 0) {
-          // Room on the right: the better candidates move up one.
-          for (let j = POOL_SIZE - 1; j > k; j--) this.move(j - 1, j);
+          // Room on the right: the better candidates move up one (the candidates are a prefix of the pool).
+          let j = k + 1;
+          while (positions[j] >= 0) j++;
+          for (; j > k; j--) {
+            positions[j] = positions[j - 1];
+            ranks[j] = ranks[j - 1];
+            dbs[j] = dbs[j - 1];
+          }
         } else {
           // Full: the worst (leftmost) candidate goes to make room below k.
           k--;
-          for (let j = 0; j < k; j++) this.move(j + 1, j);
+          for (let j = 0; j < k; j++) {
+            positions[j] = positions[j + 1];
+            ranks[j] = ranks[j + 1];
+            dbs[j] = dbs[j + 1];
+          }
         }
       }
       positions[k] = p;
       ranks[k] = rank;
       dbs[k] = db.id;
     }
-  }
-
-  private move(from: number, to: number): void {
-    this.poolPositions[to] = this.poolPositions[from];
-    this.poolRanks[to] = this.poolRanks[from];
-    this.poolDbs[to] = this.poolDbs[from];
   }
 
   /**
