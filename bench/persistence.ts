@@ -5,7 +5,7 @@
  * printed beside the figures.
  *
  *   node --import tsx bench/persistence.ts [--runtimes bun] [--only save,load,aof]
- *        [--keys 1000000] [--datasets strings,hashes] [--idle-ms 2000] [--write-rate 50000]
+ *        [--keys 1000000] [--datasets strings,hashes] [--idle-ms 2000] [--write-rate 50000] [--reader python]
  *        [--requests 100000] [--warmup 100000] [--no-build]
  *
  * Datasets: `strings`, --keys small string keys (SET key:NNNNNNN val:NNNNNN),
@@ -13,8 +13,11 @@
  * pipelined writes. Sections (--only picks some):
  *
  * - save: per dataset and server, SAVE's round trip and the file's size;
- *   then BGSAVE twice while a client (a worker thread) sends one GET (HGET
- *   for hashes) at a time on random keys: once alone, once with a second
+ *   then, after an untimed BGSAVE (a JIT's warm-up, as in the other
+ *   benches), BGSAVE twice while a client sends one GET (HGET for hashes) at a
+ *   time on random keys (--reader python: a python3 process of its own, by
+ *   default; node: a worker thread of this process, whose own pauses show
+ *   as a heavier tail, see bench/RESULTS.md): once alone, once with a second
  *   client SETting (HSETting) random existing keys at --write-rate per second
  *   in pipelined batches every 1 ms. Reported: BGSAVE wall time (BGSAVE sent
  *   until INFO persistence says rdb_bgsave_in_progress:0, polled every
@@ -44,6 +47,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawn } from "node:child_process";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import {
   type BenchServer,
@@ -187,6 +191,67 @@ async function clientThread(job: ClientJob): Promise<void> {
   }
 }
 
+/** The python3 reader: one GET (HGET) at a time on random keys until SIGUSR1, then its ReadResult as JSON on stdout. */
+const PYTHON_READER = `
+import json, random, signal, socket, sys, time
+port, dataset, keys = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+stop = False
+def halt(*_):
+    global stop
+    stop = True
+signal.signal(signal.SIGUSR1, halt)
+sock = socket.create_connection(("127.0.0.1", port))
+sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+replies = sock.makefile("rb")
+def command(i):
+    args = [b"GET", b"key:%07d" % i] if dataset == "strings" else [b"HGET", b"hash:%07d" % i, b"field%d" % (i % 10)]
+    return b"*%d\\r\\n" % len(args) + b"".join(b"$%d\\r\\n%s\\r\\n" % (len(a), a) for a in args)
+times, latencies, error = [], [], None
+print("ready", flush=True)
+while not stop:
+    request = command(random.randrange(keys))
+    t0 = time.time()
+    p0 = time.perf_counter()
+    sock.sendall(request)
+    line = replies.readline()
+    if line[:1] == b"$" and int(line[1:]) >= 0:
+        replies.read(int(line[1:]) + 2)
+    elif line[:1] == b"-" and error is None:
+        error = line.decode("latin1").strip()
+    latencies.append((time.perf_counter() - p0) * 1000)
+    times.append(t0 * 1000)
+json.dump({"times": times, "latencies": latencies, "error": error}, sys.stdout)
+`;
+
+/** startClient() for a read job in a python3 process (see PYTHON_READER). */
+async function startPythonReader(job: Omit<ClientJob, "stop" | "kind">): Promise<() => Promise<ReadResult>> {
+  const child = spawn("python3", ["-c", PYTHON_READER, String(job.port), job.dataset, String(job.keys)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  const ready = deferred<void>();
+  const exited = deferred<void>();
+  child.stdout.setEncoding("latin1");
+  child.stdout.on("data", (d: string) => {
+    out += d;
+    if (out.startsWith("ready\n")) ready.resolve();
+  });
+  child.on("error", (e) => ready.reject(e));
+  child.on("exit", (code) => {
+    ready.reject(new Error(`python3 reader exited with ${code}`));
+    exited.resolve();
+  });
+  await ready.promise;
+  return async () => {
+    child.kill("SIGUSR1");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    await exited.promise;
+    clearTimeout(timer);
+    const r = JSON.parse(out.slice("ready\n".length)) as { times: number[]; latencies: number[]; error: string | null };
+    return { times: Float64Array.from(r.times), latencies: Float64Array.from(r.latencies), error: r.error ?? undefined };
+  };
+}
+
 /**
  * This file, run in a worker thread: a worker does not inherit the main
  * thread's `--import tsx`, so it registers tsx first, then imports this file.
@@ -241,6 +306,7 @@ async function main(): Promise<void> {
     datasets: "strings,hashes",
     "idle-ms": "2000",
     "write-rate": "50000",
+    reader: "python",
     requests: "100000",
     warmup: "100000",
     "no-build": false,
@@ -257,7 +323,7 @@ async function main(): Promise<void> {
     .join("\n") + "\n");
 
   const sections: Record<string, () => Promise<void>> = {
-    save: () => saveSection(sets, targets, idleMs, writeRate),
+    save: () => saveSection(sets, targets, idleMs, writeRate, opts.reader),
     load: () => loadSection(sets, targets),
     aof: () => aofSection(targets, opts.requests, opts.warmup),
   };
@@ -393,9 +459,9 @@ function takeDump(server: BenchServer, what: string): number {
   return size;
 }
 
-async function bgsave(server: BenchServer, ds: Dataset, idleMs: number, writeRate: number): Promise<Bgsave> {
+async function bgsave(server: BenchServer, ds: Dataset, idleMs: number, writeRate: number, reader: string): Promise<Bgsave> {
   const job = { port: server.port, dataset: ds.name, keys: ds.keys, rate: writeRate };
-  const stopReader = await startClient<ReadResult>({ ...job, kind: "read" });
+  const stopReader = reader === "python" ? await startPythonReader(job) : await startClient<ReadResult>({ ...job, kind: "read" });
   const stopWriter = writeRate > 0 ? await startClient<WriteResult>({ ...job, kind: "write" }) : null;
   let reads: ReadResult | undefined;
   let writes: WriteResult | undefined;
@@ -459,7 +525,7 @@ async function bgsave(server: BenchServer, ds: Dataset, idleMs: number, writeRat
   }
 }
 
-async function saveSection(sets: Dataset[], targets: Target[], idleMs: number, writeRate: number): Promise<void> {
+async function saveSection(sets: Dataset[], targets: Target[], idleMs: number, writeRate: number, reader: string): Promise<void> {
   const rows = new Map<string, SaveRow>();
   for (const ds of sets) {
     for (const target of targets) {
@@ -480,10 +546,23 @@ async function saveSection(sets: Dataset[], targets: Target[], idleMs: number, w
           } catch (e) {
             row.saveError = errorText(e);
           }
+          // An untimed BGSAVE first, as the other benches warm up: a runtime's JIT compiles the walk's slices in
+          // its first one, whose stalls would otherwise fall in the first timed save.
+          try {
+            await withClient(server.port, async (ctl) => {
+              check(await ctl.call("BGSAVE"), "BGSAVE");
+              while (infoField(check(await ctl.call("INFO", "persistence"), "INFO"), "rdb_bgsave_in_progress") !== "0") {
+                await sleep(10);
+              }
+            });
+            takeDump(server, "the untimed BGSAVE");
+          } catch (e) {
+            row.saveError ??= errorText(e);
+          }
           for (const rate of [0, writeRate]) {
             process.stderr.write(`save: ${target} ${ds.name}: BGSAVE${rate ? ` with ${rate} writes/s` : ""}\n`);
             try {
-              row.bgsave.push(await bgsave(server, ds, idleMs, rate));
+              row.bgsave.push(await bgsave(server, ds, idleMs, rate, reader));
             } catch (e) {
               row.bgsave.push(errorText(e));
             }
@@ -529,7 +608,7 @@ async function saveSection(sets: Dataset[], targets: Target[], idleMs: number, w
     ["dataset", "server", "SAVE ms", "RDB MB", "SAVE/redis", "BGSAVE ms", "BGSAVE RDB MB", "BGSAVE/redis (target <=2x)"],
     table1,
   ));
-  console.log(`\n## BGSAVE under a client reading one key at a time (p99 idle: the ${idleMs} ms before BGSAVE)\n`);
+  console.log(`\n## BGSAVE under a client reading one key at a time (${reader === "python" ? "a python3 process" : "a worker thread of the bench"}; p99 idle: the ${idleMs} ms before BGSAVE)\n`);
   console.log(markdownTable(
     ["dataset", "server", "writes idle, during", "BGSAVE ms", "RSS before MB", "peak MB", "peak/before (target <=1.3x)",
       "private peak/before", "p99 idle ms", "p99 during ms", "during/idle (target <=2x)", "max during ms", "reads during"],

@@ -50,6 +50,7 @@ export class BackgroundJob<F extends SnapshotFile> {
   ) {
     const step = () => {
       if (this.cancelled) return;
+      e.endTurnEarly();
       try {
         if (!file.snapshot.step(sliceDeadline(e))) return e.host.afterIo(step);
         file.commit(target()).then(() => this.end(null), (err) => this.end(err));

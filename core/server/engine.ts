@@ -564,6 +564,15 @@ export class Engine implements KeyspaceObserver {
     return this.aofHolds || (this.propagation.on && this.propagation.holdsReplies);
   }
 
+  /**
+   * Ends the turn now if its end is due: a snapshot's slice, about to take
+   * the loop, lets the replies held this turn leave first instead of after
+   * it (a GET's round trip during BGSAVE was one slice longer, ~0.1 ms more).
+   */
+  endTurnEarly(): void {
+    if (this.sleepScheduled) this.beforeSleep();
+  }
+
   /** The end of the turn: the AOF written (and fsynced), then every held client's replies sent, in the order they were held. */
   private readonly beforeSleep = (): void => {
     this.sleepScheduled = false;
