@@ -10,14 +10,17 @@ interface DenoFile {
   truncateSync(size: number): void;
   syncData(): Promise<void>;
   syncSync(): void;
+  sync(): Promise<void>;
   close(): void;
 }
 
 declare const Deno: {
   openSync(path: string, opts: Record<string, unknown>): DenoFile;
+  open(path: string, opts: Record<string, unknown>): Promise<DenoFile>;
   readFileSync(path: string): Uint8Array;
   writeFileSync(path: string, data: Uint8Array): void;
   renameSync(from: string, to: string): void;
+  rename(from: string, to: string): Promise<void>;
   removeSync(path: string): void;
   mkdirSync(path: string, opts: { recursive: boolean }): void;
   readDirSync(path: string): Iterable<{ name: string }>;
@@ -129,6 +132,15 @@ export const denoFiles: FileSystem = {
       dir.syncSync();
     } finally {
       dir.close();
+    }
+  },
+  renameAndSyncDir: async (from, to, dir) => {
+    await Deno.rename(from, to);
+    const handle = await Deno.open(dir, { read: true });
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
     }
   },
   cwd: () => Deno.cwd(),

@@ -95,6 +95,15 @@ export const nodeFiles: FileSystem = {
       fs.closeSync(fd);
     }
   },
+  renameAndSyncDir: async (from, to, dir) => {
+    await fs.promises.rename(from, to);
+    const handle = await fs.promises.open(dir, "r");
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
   cwd: () => process.cwd(),
   chdir: (p) => {
     try {

@@ -7,6 +7,12 @@
  */
 import type { FileSystem, WritableFile } from "../io.ts";
 
+/** The directory of path, for its fsync. */
+function dirOf(path: string): string {
+  const cut = path.lastIndexOf("/");
+  return cut > 0 ? path.slice(0, cut) : cut === 0 ? "/" : ".";
+}
+
 export class TempFile {
   private readonly file: WritableFile;
   /** Once renamed or given up, the temporary name may already be the next job's. */
@@ -36,14 +42,15 @@ export class TempFile {
     await this.file.sync();
     if (this.state === "discarded") throw new Error(`${this.tmpPath} was discarded`);
     this.file.close();
-    this.rename(path);
+    // Committed from here: a discard() while the rename is under way must not remove the file.
+    this.state = "committed";
+    await this.fs.renameAndSyncDir(this.tmpPath, path, dirOf(path));
   }
 
   private rename(path: string): void {
     this.fs.rename(this.tmpPath, path);
     this.state = "committed";
-    const cut = path.lastIndexOf("/");
-    this.fs.syncDir(cut > 0 ? path.slice(0, cut) : cut === 0 ? "/" : ".");
+    this.fs.syncDir(dirOf(path));
   }
 
   /** Gives up: the temporary file goes, the real one was never touched. Nothing once committed. */

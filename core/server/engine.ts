@@ -89,6 +89,7 @@ const NO_FS: FileSystem = {
   list: () => [],
   size: () => -1,
   syncDir: noFileSystem,
+  renameAndSyncDir: async () => noFileSystem(),
   cwd: () => "/",
   chdir: noFileSystem,
 };

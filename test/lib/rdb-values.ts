@@ -54,7 +54,8 @@ export function makeRdb(records: Record[], opts: { compression?: boolean; versio
   for (const db of dbs) {
     const rs = records.filter((r) => r.db === db);
     enc.selectDb(db, rs.length, rs.filter((r) => r.expireAt !== -1).length);
-    for (const r of rs) enc.entry(r.key, r.value, r.expireAt);
+    // No access clock given to the encoder: the access field is not written.
+    for (const r of rs) enc.entry(r.key, r.value, r.expireAt, 0);
     parts.push(enc.take().slice()); // take() lends a view of the encoder's buffer
   }
   parts.push(Uint8Array.of(RDB_EOF));
