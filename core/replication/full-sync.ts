@@ -70,6 +70,7 @@ export class FullSync {
         setTimeout(step, 1);
         return;
       }
+      e.endTurnEarly();
       try {
         if (!snapshot.step(sliceDeadline(e))) return e.host.afterIo(step);
       } catch (err) {
