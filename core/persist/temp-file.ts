@@ -44,7 +44,13 @@ export class TempFile {
     this.file.close();
     // Committed from here: a discard() while the rename is under way must not remove the file.
     this.state = "committed";
-    await this.fs.renameAndSyncDir(this.tmpPath, path, dirOf(path));
+    try {
+      await this.fs.renameAndSyncDir(this.tmpPath, path, dirOf(path));
+    } catch (err) {
+      // As Redis unlinks its temporary file when the rename fails (none is left when only the fsync failed).
+      this.fs.remove(this.tmpPath);
+      throw err;
+    }
   }
 
   private rename(path: string): void {
