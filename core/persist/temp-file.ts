@@ -34,9 +34,9 @@ export class TempFile {
   }
 
   /**
-   * For a background job: the fsync runs off the event loop. Discarded
-   * meanwhile, it renames nothing: the next job may already be writing a
-   * file of the same temporary name.
+   * For a background job: the fsync, the rename and the directory's fsync
+   * run off the event loop. Discarded during the fsync, it renames nothing:
+   * the next job may already be writing a file of the same temporary name.
    */
   async commit(path: string): Promise<void> {
     await this.file.sync();
