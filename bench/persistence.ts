@@ -459,6 +459,25 @@ function takeDump(server: BenchServer, what: string): number {
   return size;
 }
 
+/** Sends BGSAVE and polls INFO persistence every 10 ms until it is over; returns when (now()) it was seen over. */
+async function runBgsave(ctl: Client): Promise<number> {
+  const t0 = now();
+  check(await ctl.call("BGSAVE"), "BGSAVE");
+  for (;;) {
+    const info = check(await ctl.call("INFO", "persistence"), "INFO persistence");
+    const inProgress = infoField(info, "rdb_bgsave_in_progress");
+    if (inProgress === undefined) throw new Error("INFO persistence has no rdb_bgsave_in_progress");
+    if (inProgress === "0") {
+      const done = now();
+      const status = infoField(info, "rdb_last_bgsave_status");
+      if (status !== "ok") throw new Error(`rdb_last_bgsave_status:${status}`);
+      return done;
+    }
+    if (now() - t0 > 300_000) throw new Error("BGSAVE still in progress after 300 s");
+    await sleep(10);
+  }
+}
+
 async function bgsave(server: BenchServer, ds: Dataset, idleMs: number, writeRate: number, reader: string): Promise<Bgsave> {
   const job = { port: server.port, dataset: ds.name, keys: ds.keys, rate: writeRate };
   const stopReader = reader === "python" ? await startPythonReader(job) : await startClient<ReadResult>({ ...job, kind: "read" });
@@ -472,20 +491,7 @@ async function bgsave(server: BenchServer, ds: Dataset, idleMs: number, writeRat
       const t0 = now();
       let done: number;
       try {
-        check(await ctl.call("BGSAVE"), "BGSAVE");
-        for (;;) {
-          const info = check(await ctl.call("INFO", "persistence"), "INFO persistence");
-          const inProgress = infoField(info, "rdb_bgsave_in_progress");
-          if (inProgress === undefined) throw new Error("INFO persistence has no rdb_bgsave_in_progress");
-          if (inProgress === "0") {
-            done = now();
-            const status = infoField(info, "rdb_last_bgsave_status");
-            if (status !== "ok") throw new Error(`rdb_last_bgsave_status:${status}`);
-            break;
-          }
-          if (now() - t0 > 300_000) throw new Error("BGSAVE still in progress after 300 s");
-          await sleep(10);
-        }
+        done = await runBgsave(ctl);
       } finally {
         sampler.stop();
       }
@@ -549,12 +555,7 @@ async function saveSection(sets: Dataset[], targets: Target[], idleMs: number, w
           // An untimed BGSAVE first, as the other benches warm up: a runtime's JIT compiles the walk's slices in
           // its first one, whose stalls would otherwise fall in the first timed save.
           try {
-            await withClient(server.port, async (ctl) => {
-              check(await ctl.call("BGSAVE"), "BGSAVE");
-              while (infoField(check(await ctl.call("INFO", "persistence"), "INFO"), "rdb_bgsave_in_progress") !== "0") {
-                await sleep(10);
-              }
-            });
+            await withClient(server.port, runBgsave);
             takeDump(server, "the untimed BGSAVE");
           } catch (e) {
             row.saveError ??= errorText(e);

@@ -21,9 +21,19 @@ const QUIET_AFTER_MS = 10;
 const QUIET_SLICE_MS = 2;
 
 /** When the walk's next slice ends (a monotonicMs() reading), from when the engine's last command ended. */
-export function sliceDeadline(e: Engine): number {
+function sliceDeadline(e: Engine): number {
   const now = monotonicMs();
   return now + (now - e.lastCommandAt >= QUIET_AFTER_MS ? QUIET_SLICE_MS : SLICE_MS);
+}
+
+/**
+ * One slice of snapshot's walk; true when it is done. The turn ends first
+ * (Engine.endTurnEarly): the replies to the commands read since the last
+ * slice leave before it rather than after it.
+ */
+export function stepSlice(e: Engine, snapshot: Snapshot): boolean {
+  e.endTurnEarly();
+  return snapshot.step(sliceDeadline(e));
 }
 
 /** The file a background job writes: the snapshot feeding it, and how it is committed or given up. */
@@ -50,9 +60,8 @@ export class BackgroundJob<F extends SnapshotFile> {
   ) {
     const step = () => {
       if (this.cancelled) return;
-      e.endTurnEarly();
       try {
-        if (!file.snapshot.step(sliceDeadline(e))) return e.host.afterIo(step);
+        if (!stepSlice(e, file.snapshot)) return e.host.afterIo(step);
         file.commit(target()).then(() => this.end(null), (err) => this.end(err));
       } catch (err) {
         this.end(err);

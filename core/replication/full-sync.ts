@@ -11,7 +11,7 @@ import type { Engine } from "../server/engine.ts";
 import { Crc64, RDB_EOF, RdbEncoder, rdbHeader } from "../persist/rdb/index.ts";
 import { functionLibraryCodes, RdbFile } from "../persist/rdb-file.ts";
 import { Snapshot } from "../persist/snapshot.ts";
-import { BackgroundJob, sliceDeadline } from "../persist/background.ts";
+import { BackgroundJob, stepSlice } from "../persist/background.ts";
 import { randomHex } from "../util/random-hex.ts";
 import type { ReplicaLink } from "./primary.ts";
 
@@ -70,9 +70,8 @@ export class FullSync {
         setTimeout(step, 1);
         return;
       }
-      e.endTurnEarly();
       try {
-        if (!snapshot.step(sliceDeadline(e))) return e.host.afterIo(step);
+        if (!stepSlice(e, snapshot)) return e.host.afterIo(step);
       } catch (err) {
         return done(String(err));
       }
