@@ -13,20 +13,22 @@
  * pipelined writes. Sections (--only picks some):
  *
  * - save: per dataset and server, SAVE's round trip and the file's size;
- *   then, after an untimed BGSAVE (a JIT's warm-up, as in the other
- *   benches), BGSAVE twice while a client sends one GET (HGET for hashes) at a
- *   time on random keys (--reader python: a python3 process of its own, by
- *   default; node: a worker thread of this process, whose own pauses show
- *   as a heavier tail, see bench/RESULTS.md): once alone, once with a second
+ *   then, after an untimed BGSAVE under the reading client (a JIT's
+ *   warm-up, as in the other benches), BGSAVE twice while a client sends
+ *   one GET (HGET for hashes) at a time on random keys (--reader python:
+ *   a python3 process of its own, by default; node: a worker thread of this
+ *   process, whose own pauses show as a heavier tail, see
+ *   bench/RESULTS.md): once alone, once with a second
  *   client SETting (HSETting) random existing keys at --write-rate per second
  *   in pipelined batches every 1 ms. Reported: BGSAVE wall time (BGSAVE sent
  *   until INFO persistence says rdb_bgsave_in_progress:0, polled every
  *   10 ms; redis-server notices its child's exit in serverCron, so up to
  *   100 ms of that is redis's hz 10), RSS before (/proc VmRSS right before
- *   BGSAVE) and its peak during the save, sampled every 5 ms as the server's
- *   RSS plus its children's (the forked child, for redis-server), the same
- *   peak counting only the pages the children do not share with the parent
- *   (smaps_rollup Private_*: what the fork really costs in memory), and the
+ *   BGSAVE) and its peak during the save: for redis-server sampled every
+ *   5 ms as the server's RSS plus its forked child's, and the same peak
+ *   counting only the pages the child does not share with the parent
+ *   (smaps_rollup Private_*: what the fork really costs in memory); for
+ *   Respite, which does not fork, the kernel's VmHWM reset at BGSAVE; and the
  *   read's p99 round trip during the save against its p99 over the --idle-ms
  *   before it (with the writer running in the writer variant).
  * - load: a dump.rdb made by redis-server (filled, SAVE) for each dataset;
@@ -386,17 +388,33 @@ function check(reply: string, what: string): string {
   return reply;
 }
 
-/** Peak memory of a server and its children while running. */
+/** The kernel's high-water mark of a process's RSS (VmHWM), in bytes. */
+function peakRssBytes(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no VmHWM for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+/**
+ * Peak memory of a server while running. A server that forks (redis-server)
+ * is sampled every 5 ms with its children; one that does not (Respite) has
+ * its high-water mark reset at the start (/proc/<pid>/clear_refs) and read
+ * at the end: the exact peak, and no process of ours waking every 5 ms on
+ * the two cores where the server and the reading client run (those
+ * wake-ups gave Respite's p99 during/idle 4.5-5.1x against 2.1-3.2x when
+ * sampling once a second, in back-to-back runs).
+ */
 class MemorySampler {
   readonly before: number;
   peak: number;
   /** Peak of the server's RSS plus only its children's private pages. */
   peakPhysical: number;
-  private timer: ReturnType<typeof setInterval>;
+  private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private pid: number) {
+  constructor(private pid: number, private forks: boolean) {
     this.before = this.peak = this.peakPhysical = rssBytes(pid);
-    this.timer = setInterval(() => this.sample(), 5);
+    if (forks) this.timer = setInterval(() => this.sample(), 5);
+    else fs.writeFileSync(`/proc/${pid}/clear_refs`, "5");
   }
 
   private sample(): void {
@@ -421,6 +439,10 @@ class MemorySampler {
   }
 
   stop(): void {
+    if (this.timer === null) {
+      this.peak = this.peakPhysical = Math.max(this.before, peakRssBytes(this.pid));
+      return;
+    }
     this.sample();
     clearInterval(this.timer);
   }
@@ -487,7 +509,7 @@ async function bgsave(server: BenchServer, ds: Dataset, idleMs: number, writeRat
   try {
     await sleep(500 + idleMs);
     return await withClient(server.port, async (ctl) => {
-      const sampler = new MemorySampler(server.pid);
+      const sampler = new MemorySampler(server.pid, server.target === "redis");
       const t0 = now();
       let done: number;
       try {
@@ -552,11 +574,11 @@ async function saveSection(sets: Dataset[], targets: Target[], idleMs: number, w
           } catch (e) {
             row.saveError = errorText(e);
           }
-          // An untimed BGSAVE first, as the other benches warm up: a runtime's JIT compiles the walk's slices in
-          // its first one, whose stalls would otherwise fall in the first timed save.
+          // An untimed BGSAVE first, under the same reading client, as the other benches warm up: a runtime's JIT
+          // compiles the walk's slices, and the reads' paths while a snapshot runs, in the first one, whose
+          // stalls would otherwise fall in the first timed save.
           try {
-            await withClient(server.port, runBgsave);
-            takeDump(server, "the untimed BGSAVE");
+            await bgsave(server, ds, 0, 0, reader);
           } catch (e) {
             row.saveError ??= errorText(e);
           }
@@ -615,8 +637,8 @@ async function saveSection(sets: Dataset[], targets: Target[], idleMs: number, w
       "private peak/before", "p99 idle ms", "p99 during ms", "during/idle (target <=2x)", "max during ms", "reads during"],
     table2,
   ));
-  console.log("\npeak: the server's VmRSS plus its children's (redis-server's forked child), sampled every 5 ms; private peak:");
-  console.log("the children's pages counted only when not shared with the parent (smaps_rollup Private_Clean + Private_Dirty).\n");
+  console.log("\npeak: redis-server's VmRSS plus its forked child's, sampled every 5 ms (private peak: the child's pages counted");
+  console.log("only when not shared with the parent, smaps_rollup Private_Clean + Private_Dirty); Respite's VmHWM, reset at BGSAVE.\n");
 }
 
 // ---------------------------------------------------------- load section

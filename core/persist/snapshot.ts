@@ -177,10 +177,7 @@ export class Snapshot {
           w.pending = null;
         }
       }
-      if (!w.step(this.encoder, deadline, flush)) {
-        flush();
-        return false;
-      }
+      if (!w.step(this.encoder, deadline, flush)) return false;
       w.finish(this.dbs);
       this.current++;
     }

@@ -11,7 +11,7 @@ import type { Engine } from "../server/engine.ts";
 import { Crc64, RDB_EOF, RdbEncoder, rdbHeader } from "../persist/rdb/index.ts";
 import { functionLibraryCodes, RdbFile } from "../persist/rdb-file.ts";
 import { Snapshot } from "../persist/snapshot.ts";
-import { BackgroundJob, stepSlice } from "../persist/background.ts";
+import { BackgroundJob, SlicePacer } from "../persist/background.ts";
 import { randomHex } from "../util/random-hex.ts";
 import type { ReplicaLink } from "./primary.ts";
 
@@ -61,6 +61,7 @@ export class FullSync {
     out(rdbHeader(version, aux, functionLibraryCodes(e)));
     const snapshot = new Snapshot(e.dbs, () => new RdbEncoder({ compression, access: e.access }), out);
     this.snapshot = snapshot;
+    const pacer = new SlicePacer(e, snapshot);
     const step = () => {
       if (this.cancelled) return;
       const live = this.links.filter((l) => !l.client.closed);
@@ -71,7 +72,7 @@ export class FullSync {
         return;
       }
       try {
-        if (!stepSlice(e, snapshot)) return e.host.afterIo(step);
+        if (!pacer.step()) return e.host.afterIo(step);
       } catch (err) {
         return done(String(err));
       }
