@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Crc64, crc64 } from "../../core/persist/rdb/crc64.ts";
-import { lzfCompress, lzfDecompress } from "../../core/persist/rdb/lzf.ts";
+import { lzfCompress, lzfDecompress, lzfOutput } from "../../core/persist/rdb/lzf.ts";
 import { ListpackWriter, listpackEntries } from "../../core/persist/rdb/listpack.ts";
 import { dumpValue, restoreValue } from "../../core/persist/rdb/dump.ts";
 import { serializedLength } from "../../core/persist/rdb/encoder.ts";
@@ -100,17 +100,26 @@ describe("crc64", () => {
 });
 
 describe("lzf", () => {
+  /** Bytes [at, at + n) of input compressed into at most maxOut bytes (a copy), or null. */
+  const compress = (input: Uint8Array, maxOut: number, at = 0, n = input.length - at) => {
+    const length = lzfCompress(input, at, n, maxOut);
+    return length < 0 ? null : lzfOutput().slice(0, length);
+  };
   it("compresses as redis-server does", () => {
     // 76 'a': Redis writes c3 09 40 4c + these 9 bytes.
-    assert.equal(hex(lzfCompress(enc("a".repeat(76)), 72)!), "016161e03f00016161");
+    assert.equal(hex(compress(enc("a".repeat(76)), 72)!), "016161e03f00016161");
   });
   it("round-trips and refuses what does not fit or is damaged", () => {
     for (let n = 1; n < 3000; n += 37) {
       const data = new Uint8Array(n).map((_, i) => "abcabdxyz".charCodeAt(i % 9) ^ (i % 50 === 0 ? 1 : 0));
-      const c = lzfCompress(data, n + 64)!;
+      const c = compress(data, n + 64)!;
       assert.deepEqual(lzfDecompress(c, n), data);
+      // The same bytes in the middle of a buffer whose other bytes repeat them: the same output, no match outside.
+      const framed = new Uint8Array(n + 80).fill(0x61);
+      framed.set(data, 40);
+      assert.deepEqual(compress(framed, n + 64, 40, n), c);
     }
-    assert.equal(lzfCompress(enc("abcdefghijklmnopqrstuvwxyz"), 22), null);
+    assert.equal(compress(enc("abcdefghijklmnopqrstuvwxyz"), 22), null);
     assert.equal(lzfDecompress(Uint8Array.of(0xe0, 0xff, 0xff), 10), null);
     assert.equal(lzfDecompress(Uint8Array.of(5, 1), 6), null);
   });

@@ -24,6 +24,12 @@ import type { AccessClock } from "../../db/access.ts";
 
 const lp = new ListpackWriter();
 
+/** Closes lp and writes it as a string blob (compressed as any string), from its buffer: no view made per key. */
+function writeListpack(w: ByteWriter, compress: boolean): void {
+  const n = lp.close();
+  w.stringIn(lp.w.buf, 0, n, compress);
+}
+
 /** The RDB object type byte for a value. */
 export function objectType(v: Value): number {
   if (isString(v)) return TYPE.STRING;
@@ -62,7 +68,7 @@ function writeList(w: ByteWriter, v: ListValue, compress: boolean): void {
     w.len(CONTAINER_PACKED);
     lp.reset();
     for (let pos = node.first(); pos !== -1; pos = node.next(pos)) lp.entry(node.value(pos));
-    w.string(lp.finish(), compress);
+    writeListpack(w, compress);
   }
 }
 
@@ -88,7 +94,7 @@ function writeHash(w: ByteWriter, h: HashValue, compress: boolean): void {
         if (deadlines) lp.int(h.deadline(f) ?? 0);
       });
     }
-    return w.string(lp.finish(), compress);
+    return writeListpack(w, compress);
   }
   w.len(h.size);
   h.forEach((f, val) => {
@@ -163,7 +169,7 @@ function writeZset(w: ByteWriter, z: ZSet, compress: boolean): void {
       lp.entry(m);
       lp.entry(formatDouble(score));
     });
-    return w.string(lp.finish(), compress);
+    return writeListpack(w, compress);
   }
   // Redis writes the skiplist from its tail, so loading inserts at the head.
   w.len(z.size);
@@ -248,7 +254,7 @@ export class RdbEncoder implements SnapshotEncoder {
     this.head(key, TYPE.HASH_LISTPACK, expireAt, access);
     lp.reset();
     lp.pairsFrom(packed.bytes, packed.at, packed.length);
-    this.w.string(lp.finish(), this.compress);
+    writeListpack(this.w, this.compress);
   }
 
   private head(key: string | KeyRef, type: number, expireAt: number, access: number): void {

@@ -132,8 +132,8 @@ export class ListpackWriter {
     this.count++;
   }
 
-  /** Closes the listpack; returns its bytes (a view of the buffer, valid until the next reset). */
-  finish(): Uint8Array {
+  /** Closes the listpack; returns its length: its bytes start w.buf (valid until the next reset). */
+  close(): number {
     const w = this.w;
     w.byte(EOF);
     const total = w.pos;
@@ -145,7 +145,13 @@ export class ListpackWriter {
     const count = this.count < 65535 ? this.count : 65535;
     buf[4] = count & 0xff;
     buf[5] = count >> 8;
-    return buf.subarray(0, total);
+    return total;
+  }
+
+  /** close(), the bytes as a view of the buffer. */
+  finish(): Uint8Array {
+    const total = this.close();
+    return this.w.buf.subarray(0, total);
   }
 }
 

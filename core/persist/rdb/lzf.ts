@@ -30,28 +30,36 @@ function idx(h: number): number {
 /** Where compression writes: one buffer reused, since a snapshot compresses a string per key. */
 let scratch = new Uint8Array(1024);
 
+/** The buffer lzfCompress writes to (reused: valid until the next call). */
+export function lzfOutput(): Uint8Array {
+  return scratch;
+}
+
 /**
- * Compresses input into at most maxOut bytes, returned as a view valid until the next call; null when it does not fit
- * (Redis asks for len - 4, keeping a compressed string only when that
- * saves at least four bytes).
+ * Compresses bytes [at, at + inLen) of input into at most maxOut bytes at the
+ * start of lzfOutput(); returns how many, or -1 when they do not fit (Redis
+ * asks for len - 4, keeping a compressed string only when that saves at
+ * least four bytes). Offsets rather than a view: a snapshot compresses a
+ * string per key, and a view per key is garbage the clients' pauses pay for.
  */
-export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | null {
-  const inLen = input.length;
-  if (inLen === 0 || maxOut <= 0) return null;
+export function lzfCompress(input: Uint8Array, at: number, inLen: number, maxOut: number): number {
+  if (inLen === 0 || maxOut <= 0) return -1;
   if (base + inLen + 1 > 2 ** 31 - 1) {
     htab.fill(0);
     base = 1;
   }
-  const b = base;
+  // A slot holds base plus the offset from at, i.e. b plus the position in input.
+  const b = base - at;
   base += inLen + 1;
+  const end = at + inLen;
   if (scratch.length < maxOut + 1) scratch = new Uint8Array(Math.max(maxOut + 1, scratch.length * 2));
   const out = scratch;
   const outEnd = maxOut;
-  let ip = 0;
+  let ip = at;
   let op = 1;
   let lit = 0;
-  let hval = (input[0] << 8) | input[1];
-  while (ip < inLen - 2) {
+  let hval = (input[at] << 8) | input[at + 1];
+  while (ip < end - 2) {
     hval = ((hval << 8) | input[ip + 2]) >>> 0;
     const slot = idx(hval);
     const stored = htab[slot];
@@ -59,13 +67,13 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
     const ref = stored - b;
     let off: number;
     if (
-      ref > 0 && (off = ip - ref - 1) >= 0 && off < MAX_OFF &&
+      ref > at && (off = ip - ref - 1) >= 0 && off < MAX_OFF &&
       input[ref + 2] === input[ip + 2] && input[ref] === input[ip] && input[ref + 1] === input[ip + 1]
     ) {
       let len = 2;
-      let maxlen = inLen - ip - len;
+      let maxlen = end - ip - len;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
-      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return null;
+      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return -1;
       out[op - lit - 1] = lit - 1;
       if (lit === 0) op--;
       // liblzf unrolls its first 16 steps without looking at maxlen, so a match
@@ -89,7 +97,7 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
       lit = 0;
       op++;
       ip += len + 1;
-      if (ip >= inLen - 2) break;
+      if (ip >= end - 2) break;
       ip -= 2;
       hval = (input[ip] << 8) | input[ip + 1];
       hval = ((hval << 8) | input[ip + 2]) >>> 0;
@@ -99,7 +107,7 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
       htab[idx(hval)] = b + ip;
       ip++;
     } else {
-      if (op >= outEnd) return null;
+      if (op >= outEnd) return -1;
       lit++;
       out[op++] = input[ip++];
       if (lit === MAX_LIT) {
@@ -109,8 +117,8 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
       }
     }
   }
-  if (op + 3 > outEnd) return null;
-  while (ip < inLen) {
+  if (op + 3 > outEnd) return -1;
+  while (ip < end) {
     lit++;
     out[op++] = input[ip++];
     if (lit === MAX_LIT) {
@@ -121,7 +129,7 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Uint8Array | nul
   }
   out[op - lit - 1] = lit - 1;
   if (lit === 0) op--;
-  return out.subarray(0, op);
+  return op;
 }
 
 /** Decompresses input, which must expand to exactly `length` bytes; null when it is not valid LZF. */

@@ -4,7 +4,7 @@
  * binary doubles and millisecond times. Values are written straight into
  * one Uint8Array, so a million small keys cost no allocation each.
  */
-import { lzfCompress } from "./lzf.ts";
+import { lzfCompress, lzfOutput } from "./lzf.ts";
 import { ENC_INT16, ENC_INT32, ENC_INT8, ENC_LZF } from "./format.ts";
 
 const f64 = new Float64Array(1);
@@ -134,13 +134,12 @@ export class ByteWriter {
       if (v !== null && this.encodedInt(v)) return;
     }
     if (compress && n > 20) {
-      const input = typeof s === "string" ? scratchBytes(s, at, n) : s.subarray(at, at + n);
-      const packed = lzfCompress(input, n - 4);
-      if (packed !== null) {
+      const packed = typeof s === "string" ? lzfCompress(scratchBytes(s, at, n), 0, n, n - 4) : lzfCompress(s, at, n, n - 4);
+      if (packed >= 0) {
         this.byte(0xc0 | ENC_LZF);
-        this.len(packed.length);
+        this.len(packed);
         this.len(n);
-        this.bytes(packed);
+        this.raw(lzfOutput(), 0, packed);
         return;
       }
     }
@@ -196,9 +195,9 @@ function smallInt(s: string | Uint8Array, at: number, n: number): number | null 
 
 let scratch = new Uint8Array(1024);
 
-/** Chars [at, at + n) of a binary string as bytes in a reused buffer (valid until the next call). */
+/** Chars [at, at + n) of a binary string as bytes at the start of a reused buffer (valid until the next call). */
 function scratchBytes(s: string, at: number, n: number): Uint8Array {
   if (scratch.length < n) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
   for (let i = 0; i < n; i++) scratch[i] = s.charCodeAt(at + i);
-  return scratch.subarray(0, n);
+  return scratch;
 }
