@@ -1,10 +1,12 @@
 /**
  * Redis's crc64 (Jones polynomial, reflected, initial value 0, no final
  * xor), which checksums RDB files and DUMP payloads. Table-driven and
- * sliced by 8 over two Uint32 halves, so a multi-gigabyte snapshot is
- * checksummed at memory speed without a BigInt per byte; only value()
- * builds a bigint.
+ * sliced by 8: in a hand-assembled WebAssembly module on 64-bit words
+ * where WebAssembly is there, else in JS over two Uint32 halves (600-1,200
+ * MB/s: a tenth of a BGSAVE's walk of small hashes under Node); only
+ * value() builds a bigint.
  */
+import { instantiateHex } from "../../util/wasm.ts";
 
 /** The reflected Jones polynomial 0x95ac9329ac4bc9b5 as two halves. */
 const POLY_HI = 0x95ac9329, POLY_LO = 0xac4bc9b5;
@@ -36,11 +38,42 @@ for (let k = 1; k < 8; k++) {
   }
 }
 
+/**
+ * The module, hand-assembled (wabt's wat2wasm) from a function
+ * crc(lo, hi, n): the crc whose state is hi:lo carried over the n bytes at
+ * DATA, by 8-byte words (x = state ^ load64(p); state = the xor of
+ * T[7 - j][byte j of x] over j) then byte by byte (state = state >> 8 ^
+ * T[0][(state ^ byte) & 255]), stored at RESULT. T[k] are the tables
+ * below as 64-bit words, at k * 2048.
+ */
+const MODULE = "0061736d0100000001070160037f7f7f00030201000503010002070d02036d656d02000363726300000a930201900202027e027f" +
+  "2000ad2001ad4220868421034188800121054188800120024178716a210602400340200520064f0d012003200529030085210420" +
+  "04a741ff0171410374290380702004420888a741ff017141037429038060852004421088a741ff01714103742903805020044218" +
+  "88a741ff01714103742903804085852004422088a741ff0171410374290380302004422888a741ff017141037429038020852004" +
+  "423088a741ff0171410374290380102004423888a74103742903008585852103200541086a21050c000b0b4188800120026a2106" +
+  "02400340200520064f0d0120034208882003a720052d00007341ff0171410374290300852103200541016a21050c000b0b418080" +
+  "0120033703000b";
+const RESULT = 16384;
+const DATA = RESULT + 8;
+/** Bytes crc() takes at a time: what the module's two pages hold past DATA, in round 64 KB. */
+const WASM_CHUNK = 64 * 1024;
+
+const wasm = instantiateHex(MODULE);
+const wasmCrc = wasm?.exports.crc as (lo: number, hi: number, n: number) => void;
+const wasmWords = wasm === null ? null : new Uint32Array(wasm.memory.buffer, 0, (DATA >> 2));
+if (wasmWords !== null) {
+  for (let i = 0; i < 8 * 256; i++) {
+    wasmWords[2 * i] = TABLE_LO[i];
+    wasmWords[2 * i + 1] = TABLE_HI[i];
+  }
+}
+
 export class Crc64 {
   private lo = 0;
   private hi = 0;
 
   update(bytes: Uint8Array): void {
+    if (wasmWords !== null) return this.updateWasm(bytes);
     let lo = this.lo, hi = this.hi;
     const n = bytes.length;
     let i = 0;
@@ -60,6 +93,18 @@ export class Crc64 {
     }
     this.lo = lo >>> 0;
     this.hi = hi >>> 0;
+  }
+
+  private updateWasm(bytes: Uint8Array): void {
+    const memory = wasm!.memory;
+    const words = wasmWords!;
+    for (let at = 0; at < bytes.length; at += WASM_CHUNK) {
+      const n = Math.min(WASM_CHUNK, bytes.length - at);
+      memory.set(n === bytes.length ? bytes : bytes.subarray(at, at + n), DATA);
+      wasmCrc(this.lo, this.hi, n);
+      this.lo = words[RESULT >> 2];
+      this.hi = words[(RESULT >> 2) + 1];
+    }
   }
 
   value(): bigint {
