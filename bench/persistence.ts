@@ -411,7 +411,7 @@ class MemorySampler {
   peakPhysical: number;
   private timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private pid: number, private forks: boolean) {
+  constructor(private pid: number, forks: boolean) {
     this.before = this.peak = this.peakPhysical = rssBytes(pid);
     if (forks) this.timer = setInterval(() => this.sample(), 5);
     else fs.writeFileSync(`/proc/${pid}/clear_refs`, "5");

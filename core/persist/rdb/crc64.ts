@@ -60,7 +60,7 @@ const WASM_CHUNK = 64 * 1024;
 
 const wasm = instantiateHex(MODULE);
 const wasmCrc = wasm?.exports.crc as (lo: number, hi: number, n: number) => void;
-const wasmWords = wasm === null ? null : new Uint32Array(wasm.memory.buffer, 0, (DATA >> 2));
+const wasmWords = wasm === null ? null : new Uint32Array(wasm.memory.buffer, 0, DATA >> 2);
 if (wasmWords !== null) {
   for (let i = 0; i < 8 * 256; i++) {
     wasmWords[2 * i] = TABLE_LO[i];
