@@ -163,7 +163,11 @@ export class Snapshot {
     return this.current === this.walks.length;
   }
 
-  /** Writes until the deadline (monotonicMs() ms; Infinity for all of it). True when everything is written. */
+  /**
+   * Walks until the deadline (monotonicMs() ms; Infinity for all of it),
+   * handing output on in CHUNK pieces (a write per slice cost each slice a
+   * syscall); true when everything is walked and handed on.
+   */
   step(deadline: number): boolean {
     const flush = () => this.out(this.encoder.take());
     while (this.current < this.walks.length) {
