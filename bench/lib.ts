@@ -135,12 +135,18 @@ export async function startServer(target: Target, opts: StartOptions = {}): Prom
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Resident set size of a process in bytes, from /proc/<pid>/status VmRSS. */
-export function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+/** A "<field>: <n> kB" line of /proc/<pid>/status, in bytes. */
+function statusBytes(pid: number, field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no ${field} for pid ${pid}`);
   return Number(m[1]) * 1024;
 }
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status VmRSS. */
+export const rssBytes = (pid: number) => statusBytes(pid, "VmRSS");
+
+/** The kernel's high-water mark of a process's RSS in bytes (VmHWM; writing 5 to /proc/<pid>/clear_refs resets it). */
+export const peakRssBytes = (pid: number) => statusBytes(pid, "VmHWM");
 
 /** Pids of a process's children (a forked redis-server's BGSAVE child), from /proc/<pid>/task/<tid>/children. */
 export function childPids(pid: number): number[] {

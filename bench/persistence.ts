@@ -61,6 +61,7 @@ import {
   markdownTable,
   parseOptions,
   parseTargets,
+  peakRssBytes,
   privateBytes,
   redisBenchmark,
   resp,
@@ -386,13 +387,6 @@ async function withClient<T>(port: number, body: (c: Client) => Promise<T>): Pro
 function check(reply: string, what: string): string {
   if (reply[0] === "-") throw new Error(`${what}: ${reply}`);
   return reply;
-}
-
-/** The kernel's high-water mark of a process's RSS (VmHWM), in bytes. */
-function peakRssBytes(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  if (!m) throw new Error(`no VmHWM for pid ${pid}`);
-  return Number(m[1]) * 1024;
 }
 
 /**

@@ -79,14 +79,14 @@ function quicklistDetails(engine: Engine, list: ListValue): string {
   let current: Listpack | null = null;
   list.walk(0, false, (node, pos) => {
     if (node !== current) {
-      if (current) bytes += lp.finish().length;
+      if (current) bytes += lp.close();
       current = node;
       lp.reset();
     }
     lp.entry(node.value(pos));
     return true;
   });
-  if (current) bytes += lp.finish().length;
+  if (current) bytes += lp.close();
   const compressed = engine.config.num("list-compress-depth") !== 0 ? 1 : 0;
   return ` ql_nodes:${nodes} ql_avg_node:${(list.size / nodes).toFixed(2)} ql_listpack_max:${list.fill}` +
     ` ql_compressed:${compressed} ql_uncompressed_size:${bytes}`;
